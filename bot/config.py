@@ -1,0 +1,71 @@
+"""Settings: environment variables prefixed FRONTDESK_, also read from `.env` (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TlsMode = Literal["none", "starttls", "tls"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FRONTDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    telegram_token: SecretStr | None = None
+    telegram_api: str | None = None
+    webhook_url: str | None = None
+    agent_chat_id: int | None = None
+
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: TlsMode = "none"
+
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_tls: TlsMode = "none"
+    imap_mailbox: str = "INBOX"
+
+    support_address: str = "support@whatasoft.net"
+    from_address: str = "frontdesk@localhost"
+    data_dir: Path = Path("var")
+    redis_url: str | None = None
+
+    # 4.2.5: coupon numbers; the default accepts the usual letter/digit groups of a partner coupon.
+    coupon_pattern: str = r"[A-Z0-9]{2,10}(?:-[A-Z0-9]{2,10}){1,5}"
+    # 4.8.2: versions older than this make the desk warn that support may ask to update first.
+    current_version: str = "25.0.0"
+    default_language: Literal["ru", "en"] = "ru"
+
+    # 2.1: working hours; the calendar itself lives in bot/policy/schedule.py.
+    timezone: str = "Europe/Moscow"
+    work_start: str = "07:00"
+    work_end: str = "16:00"
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def imap_enabled(self) -> bool:
+        return bool(self.imap_host)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "frontdesk.sqlite3"
