@@ -1,0 +1,1 @@
+"""Bot API test server fixtures (filled in by the Telegram work)."""

@@ -1,0 +1,1 @@
+"""Dovecot + SMTP fixtures (filled in by the mail work)."""
