@@ -88,8 +88,9 @@ def read_calendar_file(path: Path) -> CalendarFile:
 
     Columns: ``date,status,hours,source``. ``status`` is ``working`` or ``day_off`` (whole day,
     ``hours`` empty) or ``closed`` (partial closure, ``hours`` = ``HH:MM-HH:MM``). ``source`` (the
-    decree, the announcement) is required. Lines starting with ``#`` and blank lines are ignored;
-    a ``date,status,...`` header line is allowed. A missing file means no overrides.
+    decree, the announcement) is required and may contain commas. Lines starting with ``#`` and
+    blank lines are ignored; a ``date,status,...`` header line is allowed. A missing file means no
+    overrides.
     """
     result = CalendarFile()
     if not path.exists():
@@ -107,9 +108,11 @@ def read_calendar_file(path: Path) -> CalendarFile:
         def fail(reason: str, lineno: int = lineno, line: str = line) -> OverridesError:
             return OverridesError(f"{path}:{lineno}: {reason}: {line!r}")
 
-        if len(row) != len(_HEADER):
+        if len(row) < len(_HEADER):
             raise fail(f"expected {len(_HEADER)} columns ({','.join(_HEADER)}), got {len(row)}")
-        raw_day, status, hours, source = row
+        # The source is the last column: commas in it need no quoting.
+        raw_day, status, hours = row[:3]
+        source = ", ".join(cell for cell in row[3:] if cell)
         try:
             day = date.fromisoformat(raw_day)
         except ValueError:
