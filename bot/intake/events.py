@@ -1,0 +1,66 @@
+"""What a channel feeds the intake core, and what the core answers (channel-agnostic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.tickets.model import AttachmentRef, Ticket
+
+
+@dataclass(frozen=True)
+class TextEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class ChoiceEvent:
+    """The customer picked one of the options of a previous reply (button, number)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class AttachmentEvent:
+    ref: AttachmentRef
+
+
+@dataclass(frozen=True)
+class CommandEvent:
+    """start, new, cancel, edit, lang, help (status is answered by the desk from the store)."""
+
+    name: str
+    arg: str = ""
+
+
+Event = TextEvent | ChoiceEvent | AttachmentEvent | CommandEvent
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileTicket:
+    """Effect: store the ticket and queue its e-mail in one transaction (outbox)."""
+
+    ticket: Ticket
+
+
+@dataclass(frozen=True)
+class AddFollowUp:
+    """Effect: append the customer's message to a filed ticket's e-mail thread (4.4)."""
+
+    ticket_id: str
+    text: str
+    attachments: tuple[AttachmentRef, ...] = ()
+
+
+Effect = FileTicket | AddFollowUp

@@ -1,0 +1,297 @@
+"""Customer-facing texts, Russian first and English second. Clause numbers refer to the regulation."""
+
+from __future__ import annotations
+
+from bot.intake.fields import Field
+
+Lang = str  # "ru" | "en"
+LANGS = ("ru", "en")
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "greeting": {
+        "ru": (
+            "Здравствуйте! Я помощник службы технической поддержки «Что за софт».\n"
+            "Я помогу составить официальное обращение: соберу всё, что требует регламент (п. 4.2), "
+            "и отправлю его письмом на support@whatasoft.net. Переписка в мессенджере сама по себе "
+            "обращением не является (п. 4.5): официальным оно становится, когда письмо принято "
+            "почтовым сервером поддержки, — я сообщу номер.\n"
+            "Можно написать всё одним сообщением: проблему, адрес сайта, редакцию и версию продукта, "
+            "номер купона и e-mail для ответа."
+        ),
+        "en": (
+            "Hello! I am the front desk of «Что за софт» technical support.\n"
+            "I will help you put together an official request: I collect what the regulation "
+            "requires (clause 4.2) and e-mail it to support@whatasoft.net. A messenger chat alone is "
+            "not a request (clause 4.5): it becomes official once the support mail server accepts "
+            "the e-mail, and I will tell you its number.\n"
+            "You may write everything in one message: the problem, the site address, the product "
+            "edition and version, the coupon number and the e-mail for the answer."
+        ),
+    },
+    "help": {
+        "ru": (
+            "Команды: /new — новое обращение, /status — мои обращения, /cancel — отменить текущее, "
+            "/lang — сменить язык (ru/en), /help — эта справка.\n"
+            "Поддержка работает по будним дням с 7 до 16 часов МСК (п. 2.1). Ответ придёт на "
+            "указанный e-mail (п. 4.1); в переписке сохраняйте тему письма (п. 4.4)."
+        ),
+        "en": (
+            "Commands: /new — a new request, /status — my requests, /cancel — cancel the current "
+            "one, /lang — switch language (ru/en), /help — this help.\n"
+            "Support works on weekdays 07:00–16:00 Moscow time (clause 2.1). The answer comes to "
+            "your e-mail (clause 4.1); keep the subject when you reply (clause 4.4)."
+        ),
+    },
+    "cancelled": {
+        "ru": "Черновик обращения удалён. Чтобы начать заново, напишите о проблеме или нажмите /new.",
+        "en": "The draft request is deleted. To start again, describe the problem or send /new.",
+    },
+    "nothing_to_cancel": {
+        "ru": "Сейчас нечего отменять. Опишите проблему, и я помогу составить обращение.",
+        "en": "There is nothing to cancel. Describe the problem and I will help with the request.",
+    },
+    "new_request": {
+        "ru": "Начинаем новое обращение. В одном обращении решается одна проблема (п. 2.6).",
+        "en": "Starting a new request. One request covers one problem (clause 2.6).",
+    },
+    "lang_set": {"ru": "Язык: русский.", "en": "Language: English."},
+    "understood": {"ru": "Понял: {items}.", "en": "Got it: {items}."},
+    "invalid": {
+        "ru": "{label}: не получилось принять «{value}» — {reason}",
+        "en": "{label}: could not accept “{value}” — {reason}",
+    },
+    "ask_description": {
+        "ru": "Опишите, пожалуйста, проблему: что происходит, где и с какого момента (п. 4.2.1).",
+        "en": "Please describe the problem: what happens, where, and since when (clause 4.2.1).",
+    },
+    "ask_steps": {
+        "ru": (
+            "Как воспроизвести проблему — по шагам (п. 4.2.1)? Например: «1. Открыть корзину "
+            "2. Нажать Оформить». Если шагов нет, ответьте «не знаю»."
+        ),
+        "en": (
+            "How can the problem be reproduced, step by step (clause 4.2.1)? For example: "
+            "“1. Open the cart 2. Click Checkout”. If there are no steps, answer “don't know”."
+        ),
+    },
+    "ask_site_url": {
+        "ru": "Адрес сайта, на котором наблюдается проблема (п. 4.2.3)? Например: example.ru",
+        "en": "The address of the site where the problem occurs (clause 4.2.3)? E.g. example.com",
+    },
+    "ask_edition": {
+        "ru": "Редакция продукта (п. 4.2.4)? Выберите или напишите; если не знаете — «не знаю».",
+        "en": "Product edition (clause 4.2.4)? Choose or type it; if unsure, “don't know”.",
+    },
+    "ask_version": {
+        "ru": (
+            "Номер версии продукта (п. 4.2.4), например 23.300.0? Его видно в административной "
+            "части: Рабочий стол → Система обновлений. Если не знаете — «не знаю»."
+        ),
+        "en": (
+            "Product version number (clause 4.2.4), e.g. 23.300.0? It is shown in the admin area: "
+            "Desktop → Update system. If unsure, answer “don't know”."
+        ),
+    },
+    "ask_coupon": {
+        "ru": "Номер купона на приобретённый продукт с активным сроком поддержки (п. 4.2.5)?",
+        "en": "The coupon number of the purchased product with active support (clause 4.2.5)?",
+    },
+    "ask_contact_email": {
+        "ru": "На какой e-mail прислать официальный ответ поддержки (п. 4.1)?",
+        "en": "Which e-mail should the official answer of support go to (clause 4.1)?",
+    },
+    "summary_head": {
+        "ru": "Проверьте обращение перед отправкой в поддержку:",
+        "en": "Please check the request before it goes to support:",
+    },
+    "summary_category": {
+        "ru": "Категория: {category} (п. {clause}){scope}",
+        "en": "Category: {category} (clause {clause}){scope}",
+    },
+    "summary_out_of_scope": {
+        "ru": " — вероятно, вне рамок поддержки",
+        "en": " — probably outside the support's scope",
+    },
+    "summary_critical": {
+        "ru": "Критичность: высокая — обработаем вне очереди (п. 2.2)",
+        "en": "Criticality: high — handled out of turn (clause 2.2)",
+    },
+    "summary_attachments": {"ru": "Вложения: {names}", "en": "Attachments: {names}"},
+    "summary_question": {
+        "ru": "Всё верно? Отправить или исправить поле?",
+        "en": "Is everything right? Send it, or edit a field?",
+    },
+    "out_of_scope_note": {
+        "ru": (
+            "По регламенту такой вопрос, вероятно, вне рамок технической поддержки (п. {clause}). "
+            "{explain} Отправить всё равно можно — решение примут сотрудники поддержки."
+        ),
+        "en": (
+            "Under the regulation this is probably outside the support's scope (clause {clause}). "
+            "{explain} You may still send it — support staff will decide."
+        ),
+    },
+    "choose_category": {
+        "ru": "Уточните, к чему относится вопрос (раздел 3 регламента):",
+        "en": "Please tell me what the question is about (section 3 of the regulation):",
+    },
+    "choose_field": {"ru": "Какое поле исправить?", "en": "Which field do you want to edit?"},
+    "queued": {
+        "ru": (
+            "Обращение принято и поставлено в очередь на отправку в поддержку под номером {id}. "
+            "Официальным оно станет, когда почтовый сервер поддержки примет письмо (п. 4.1, 4.5) — "
+            "я сообщу."
+        ),
+        "en": (
+            "The request is accepted and queued for support as {id}. It becomes official once the "
+            "support mail server accepts the e-mail (clauses 4.1, 4.5) — I will let you know."
+        ),
+    },
+    "filed": {
+        "ru": (
+            "Обращение {id} официально зарегистрировано: письмо принято почтовым сервером "
+            "поддержки. Ответ придёт на {email}; в переписке сохраняйте тему «{subject}» (п. 4.4)."
+        ),
+        "en": (
+            "Request {id} is officially filed: the support mail server accepted the e-mail. The "
+            "answer comes to {email}; keep the subject “{subject}” when replying (clause 4.4)."
+        ),
+    },
+    "failed": {
+        "ru": (
+            "Не удалось передать обращение {id} в поддержку: почтовый сервер отказал. Операторы "
+            "уведомлены; обращение сохранено. Можно также написать напрямую на {support}."
+        ),
+        "en": (
+            "Request {id} could not be passed to support: the mail server refused it. Operators are "
+            "alerted and the request is kept. You may also write to {support} directly."
+        ),
+    },
+    "followup_added": {
+        "ru": (
+            "Добавил это к обращению {id} как дополнение в ту же переписку (п. 4.4). "
+            "Новая проблема — новое обращение: /new (п. 2.6)."
+        ),
+        "en": (
+            "Added this to request {id} as a follow-up in the same thread (clause 4.4). "
+            "A new problem is a new request: /new (clause 2.6)."
+        ),
+    },
+    "attachment_added": {"ru": "Файл «{name}» приложен.", "en": "File “{name}” attached."},
+    "too_long": {
+        "ru": (
+            "Сообщение очень длинное: в обращение вошли первые {limit} символов. Длинные логи "
+            "лучше приложить файлом."
+        ),
+        "en": (
+            "The message is very long: the first {limit} characters went into the request. Long "
+            "logs are better attached as a file."
+        ),
+    },
+    "empty_message": {
+        "ru": "Сообщение пустое. Напишите, пожалуйста, текстом.",
+        "en": "The message is empty. Please write some text.",
+    },
+    "status_none": {"ru": "У вас пока нет обращений.", "en": "You have no requests yet."},
+    "status_head": {"ru": "Ваши обращения:", "en": "Your requests:"},
+    "error": {
+        "ru": "Что-то пошло не так на нашей стороне. Уже введённые данные сохранены — повторите, "
+        "пожалуйста, последнее сообщение.",
+        "en": "Something went wrong on our side. What you entered is kept — please repeat your "
+        "last message.",
+    },
+    "prefilled": {
+        "ru": "Взял из прошлого обращения: {items}. Исправить можно в сводке.",
+        "en": "Taken from your previous request: {items}. You can edit them in the summary.",
+    },
+}
+
+REASONS: dict[str, dict[str, str]] = {
+    "empty": {"ru": "ответ пустой.", "en": "the answer is empty."},
+    "description_short": {
+        "ru": "слишком коротко: опишите, что именно не работает (хотя бы одно предложение).",
+        "en": "too short: describe what exactly does not work (a sentence at least).",
+    },
+    "url_spaces": {
+        "ru": "в адресе не должно быть пробелов.",
+        "en": "an address cannot contain spaces.",
+    },
+    "url_is_email": {
+        "ru": "это похоже на e-mail, а нужен адрес сайта, например example.ru.",
+        "en": "this looks like an e-mail; the site address is needed, e.g. example.com.",
+    },
+    "url_scheme": {
+        "ru": "нужен адрес сайта, открывающийся по http или https.",
+        "en": "the site address must open over http or https.",
+    },
+    "url_invalid": {
+        "ru": "не похоже на адрес сайта; пример: example.ru или https://готовый-сайт-для-бизнеса.рф",
+        "en": "this does not look like a site address; e.g. example.com or https://shop.example.com",
+    },
+    "edition_unknown": {
+        "ru": "такой редакции нет в списке; выберите из вариантов или ответьте «не знаю».",
+        "en": "no such edition; pick one of the options or answer “don't know”.",
+    },
+    "version_format": {
+        "ru": "номер версии выглядит как 23.300.0 (три числа через точку).",
+        "en": "a version number looks like 23.300.0 (three numbers separated by dots).",
+    },
+    "coupon_format": {
+        "ru": "номер купона выглядит как XXXX-XXXX-XXXX (латинские буквы и цифры через дефис).",
+        "en": "a coupon number looks like XXXX-XXXX-XXXX (Latin letters and digits with hyphens).",
+    },
+    "email_format": {
+        "ru": "адрес e-mail выглядит как name@example.ru.",
+        "en": "an e-mail address looks like name@example.com.",
+    },
+}
+
+FIELD_LABELS: dict[Field, dict[str, str]] = {
+    Field.DESCRIPTION: {"ru": "Описание проблемы", "en": "Problem description"},
+    Field.STEPS: {"ru": "Шаги воспроизведения", "en": "Steps to reproduce"},
+    Field.SITE_URL: {"ru": "Адрес сайта", "en": "Site address"},
+    Field.EDITION: {"ru": "Редакция", "en": "Edition"},
+    Field.VERSION: {"ru": "Версия", "en": "Version"},
+    Field.COUPON: {"ru": "Купон", "en": "Coupon"},
+    Field.CONTACT_EMAIL: {"ru": "E-mail для ответа", "en": "E-mail for the answer"},
+}
+
+CATEGORY_NAMES: dict[str, dict[str, str]] = {
+    "install": {"ru": "Установка и настройка (3.1)", "en": "Installation and setup (3.1)"},
+    "performance": {"ru": "Производительность (3.2)", "en": "Performance (3.2)"},
+    "update": {"ru": "Обновление продукта (3.3)", "en": "Product updates (3.3)"},
+    "error": {"ru": "Ошибка продукта (3.4)", "en": "Product error (3.4)"},
+    "development": {"ru": "Разработка (3.5)", "en": "Development (3.5)"},
+    "theory": {"ru": "Работа с системой (3.6)", "en": "Using the system (3.6)"},
+}
+
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "send": {"ru": "Отправить", "en": "Send"},
+    "edit": {"ru": "Исправить", "en": "Edit"},
+    "cancel": {"ru": "Отменить", "en": "Cancel"},
+    "unknown": {"ru": "Не знаю", "en": "Don't know"},
+}
+
+
+def t(key: str, lang: Lang, **kwargs: object) -> str:
+    entry = _TEXTS[key]
+    text = entry.get(lang) or entry["ru"]
+    return text.format(**kwargs) if kwargs else text
+
+
+def reason(key: str, lang: Lang) -> str:
+    entry = REASONS.get(key, REASONS["empty"])
+    return entry.get(lang) or entry["ru"]
+
+
+def field_label(field: Field, lang: Lang) -> str:
+    return FIELD_LABELS[field].get(lang) or FIELD_LABELS[field]["ru"]
+
+
+def category_name(category: str, lang: Lang) -> str:
+    names = CATEGORY_NAMES.get(category, {"ru": category, "en": category})
+    return names.get(lang) or names["ru"]
+
+
+def choice_label(key: str, lang: Lang) -> str:
+    return CHOICE_LABELS[key].get(lang) or CHOICE_LABELS[key]["ru"]

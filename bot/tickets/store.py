@@ -1,0 +1,322 @@
+"""SQLite store (aiosqlite): tickets, conversations, and the outbox of e-mails to deliver.
+
+A ticket and its e-mail are written in one transaction before any network I/O (issue 4), so a ticket
+accepted from a customer survives a restart and an SMTP outage. Ticket numbers come from an
+AUTOINCREMENT key: SQLite never hands out the same one twice, even after deletions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.tickets.model import (
+    AttachmentRef,
+    Classification,
+    DocLink,
+    Ticket,
+    TicketStatus,
+    format_ticket_id,
+)
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE tickets (
+        number INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT UNIQUE,
+        channel TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message_id TEXT,
+        created_at TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX tickets_customer ON tickets (channel, customer_id);
+    CREATE TABLE conversations (
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (channel, user_id)
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id TEXT,
+        kind TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        raw BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'queued',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+    """,
+)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    ticket_id: str | None
+    kind: str
+    message_id: str
+    raw: bytes
+    attempts: int
+    status: str
+
+
+def _ts(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def ticket_to_data(ticket: Ticket) -> str:
+    data = asdict(ticket)
+    data["created_at"] = ticket.created_at.isoformat()
+    data["next_opening"] = ticket.next_opening.isoformat() if ticket.next_opening else None
+    data["status"] = str(ticket.status)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def ticket_from_data(raw: str, status: str | None = None) -> Ticket:
+    data: dict[str, Any] = json.loads(raw)
+    data["classification"] = Classification(**data["classification"])
+    data["attachments"] = [AttachmentRef(**a) for a in data.get("attachments", [])]
+    data["suggested_docs"] = [DocLink(**d) for d in data.get("suggested_docs", [])]
+    data["created_at"] = datetime.fromisoformat(data["created_at"])
+    if data.get("next_opening"):
+        data["next_opening"] = datetime.fromisoformat(data["next_opening"])
+    data["status"] = TicketStatus(status or data.get("status", "queued"))
+    known = {k: v for k, v in data.items() if k in Ticket.__dataclass_fields__}
+    return Ticket(**known)
+
+
+class Store:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA busy_timeout=5000")
+        store = cls(db)
+        await store._migrate()
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        async with self._db.execute("SELECT MAX(version) FROM schema_version") as cur:
+            row = await cur.fetchone()
+        current = row[0] if row and row[0] is not None else 0
+        for version, script in enumerate(_MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in filter(str.strip, script.split(";")):
+                    await self._db.execute(statement)
+                await self._db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        return len(_MIGRATIONS)
+
+    # --- tickets ---------------------------------------------------------------------------
+
+    async def create_ticket(
+        self, ticket: Ticket, render: Callable[[Ticket], EmailMessage], now: datetime
+    ) -> Ticket:
+        """Allocate the id, store the ticket and queue its e-mail, all in one transaction."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = await self._db.execute(
+                "INSERT INTO tickets (channel, customer_id, status, created_at, data) "
+                "VALUES (?, ?, ?, ?, '{}')",
+                (ticket.channel, ticket.customer_id, TicketStatus.QUEUED.value, _ts(now)),
+            )
+            number = cur.lastrowid
+            assert number is not None
+            ticket.id = format_ticket_id(number)
+            ticket.status = TicketStatus.QUEUED
+            message = render(ticket)
+            message_id = str(message["Message-ID"])
+            await self._db.execute(
+                "UPDATE tickets SET id = ?, message_id = ?, data = ? WHERE number = ?",
+                (ticket.id, message_id, ticket_to_data(ticket), number),
+            )
+            await self._insert_outbox("ticket", message, now, ticket.id)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            ticket.id = ""
+            raise
+        return ticket
+
+    async def get_ticket(self, ticket_id: str) -> Ticket | None:
+        async with self._db.execute(
+            "SELECT data, status FROM tickets WHERE id = ?", (ticket_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return ticket_from_data(row[0], row[1]) if row else None
+
+    async def ticket_message_id(self, ticket_id: str) -> str | None:
+        async with self._db.execute(
+            "SELECT message_id FROM tickets WHERE id = ?", (ticket_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    async def tickets_of(self, channel: str, customer_id: str, limit: int = 20) -> list[Ticket]:
+        async with self._db.execute(
+            "SELECT data, status FROM tickets WHERE channel = ? AND customer_id = ? "
+            "ORDER BY number DESC LIMIT ?",
+            (channel, customer_id, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [ticket_from_data(r[0], r[1]) for r in rows]
+
+    async def set_ticket_status(self, ticket_id: str, status: TicketStatus) -> None:
+        await self._db.execute(
+            "UPDATE tickets SET status = ? WHERE id = ?", (status.value, ticket_id)
+        )
+
+    async def count_tickets(self) -> int:
+        async with self._db.execute("SELECT COUNT(*) FROM tickets") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # --- conversations ---------------------------------------------------------------------
+
+    async def load_conversation(self, channel: str, user_id: str) -> dict[str, Any] | None:
+        async with self._db.execute(
+            "SELECT state FROM conversations WHERE channel = ? AND user_id = ?",
+            (channel, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def save_conversation(
+        self, channel: str, user_id: str, state: dict[str, Any], now: datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO conversations (channel, user_id, state, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (channel, user_id) DO UPDATE SET state = excluded.state, "
+            "updated_at = excluded.updated_at",
+            (channel, user_id, json.dumps(state, ensure_ascii=False), _ts(now)),
+        )
+
+    async def delete_conversation(self, channel: str, user_id: str) -> None:
+        await self._db.execute(
+            "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+
+    # --- outbox ----------------------------------------------------------------------------
+
+    async def _insert_outbox(
+        self, kind: str, message: EmailMessage, now: datetime, ticket_id: str | None
+    ) -> int:
+        message_id = message["Message-ID"]
+        if not message_id:
+            raise ValueError("an outbox message needs a Message-ID (exactly-once delivery)")
+        cur = await self._db.execute(
+            "INSERT INTO outbox (ticket_id, kind, message_id, raw, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (ticket_id, kind, str(message_id), message.as_bytes(), _ts(now), _ts(now)),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def enqueue(
+        self, kind: str, message: EmailMessage, now: datetime, ticket_id: str | None = None
+    ) -> int:
+        """Queue a follow-up, a reply to a customer or a code for delivery."""
+        return await self._insert_outbox(kind, message, now, ticket_id)
+
+    async def due_messages(self, now: datetime, limit: int = 50) -> list[OutboxRow]:
+        """Queued messages whose time has come, and those a crash left in 'sending'."""
+        async with self._db.execute(
+            "SELECT id, ticket_id, kind, message_id, raw, attempts, status FROM outbox "
+            "WHERE status = 'sending' OR (status = 'queued' AND next_attempt_at <= ?) "
+            "ORDER BY id LIMIT ?",
+            (_ts(now), limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [OutboxRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
+
+    async def next_due_at(self) -> datetime | None:
+        async with self._db.execute(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'queued'"
+        ) as cur:
+            row = await cur.fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    async def mark_sending(self, row_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
+            (row_id,),
+        )
+
+    async def mark_sent(self, row_id: int, now: datetime) -> None:
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                (_ts(now), row_id),
+            )
+            await self._db.execute(
+                "UPDATE tickets SET status = ? WHERE status = ? AND id = "
+                "(SELECT ticket_id FROM outbox WHERE id = ? AND kind = 'ticket')",
+                (TicketStatus.FILED.value, TicketStatus.QUEUED.value, row_id),
+            )
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+
+    async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ? WHERE id = ?",
+            (error[:500], _ts(next_attempt_at), row_id),
+        )
+
+    async def mark_failed(self, row_id: int, error: str) -> None:
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._db.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                (error[:500], row_id),
+            )
+            await self._db.execute(
+                "UPDATE tickets SET status = ? WHERE id = "
+                "(SELECT ticket_id FROM outbox WHERE id = ? AND kind = 'ticket')",
+                (TicketStatus.FAILED.value, row_id),
+            )
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+
+    async def outbox_counts(self) -> dict[str, int]:
+        async with self._db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status") as cur:
+            rows = await cur.fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
