@@ -120,16 +120,17 @@ def test_is_working_day_rejects_a_datetime(sched: Schedule) -> None:
 
 
 def test_rf_calendar_is_built_once_per_year(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a counting wrapper around holidays.RU and an empty cache
+    # Given a counting wrapper around the holidays factory and an empty cache
     built: list[object] = []
-    real_ru = holidays.RU
+    real_factory = holidays.country_holidays
 
-    def counting_ru(**kwargs: object) -> holidays.HolidayBase:
+    def counting_factory(country: str, **kwargs: object) -> holidays.HolidayBase:
+        assert country == "RU"
         built.append(kwargs.get("years"))
-        return real_ru(**kwargs)
+        return real_factory(country, **kwargs)
 
     schedule_module._ru_calendar.cache_clear()
-    monkeypatch.setattr(holidays, "RU", counting_ru)
+    monkeypatch.setattr(holidays, "country_holidays", counting_factory)
     try:
         # When many questions about 2025 and a few about 2026 are asked
         sched = Schedule()

@@ -45,7 +45,7 @@ Interval = tuple[time, time]
 @functools.cache
 def _ru_calendar(year: int) -> holidays.HolidayBase:
     """The RF production calendar of one year, built once per process."""
-    return holidays.RU(years=year)
+    return holidays.country_holidays("RU", years=year)  # == holidays.RU(years=year)
 
 
 def _require_aware(value: datetime, name: str) -> None:
