@@ -121,13 +121,13 @@ def test_is_working_day_rejects_a_datetime(sched: Schedule) -> None:
 
 def test_rf_calendar_is_built_once_per_year(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a counting wrapper around the holidays factory and an empty cache
-    built: list[object] = []
+    built: list[int] = []
     real_factory = holidays.country_holidays
 
-    def counting_factory(country: str, **kwargs: object) -> holidays.HolidayBase:
+    def counting_factory(country: str, years: int) -> holidays.HolidayBase:
         assert country == "RU"
-        built.append(kwargs.get("years"))
-        return real_factory(country, **kwargs)
+        built.append(years)
+        return real_factory(country, years=years)
 
     schedule_module._ru_calendar.cache_clear()
     monkeypatch.setattr(holidays, "country_holidays", counting_factory)
