@@ -1,0 +1,170 @@
+"""Wiring of the Telegram channel: `setup()` builds the Dispatcher; polling or webhook runs it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiohttp import web
+
+from bot.channels.telegram.agents import AgentAnnouncer
+from bot.channels.telegram.callbacks import CallbackSigner, derive_key
+from bot.channels.telegram.handlers import attachments, commands, errors, intake
+from bot.channels.telegram.middlewares import PerUserOrderMiddleware, RateLimitMiddleware
+from bot.channels.telegram.ports import CHANNEL, DeskPort
+from bot.channels.telegram.sender import ReplySender
+from bot.channels.telegram.texts import COMMANDS
+from bot.config import Settings
+from bot.intake.events import Reply
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.telegram_token is None:
+        raise ValueError("FRONTDESK_TELEGRAM_TOKEN is not set")
+    token = settings.telegram_token.get_secret_value()
+    if settings.telegram_api:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api))
+        return Bot(token, session=session)
+    return Bot(token)
+
+
+def setup(
+    desk: DeskPort,
+    *,
+    token: str,
+    data_dir: Path,
+    agent_chat_id: int | None = None,
+    rate_burst: int = 10,
+    rate_per_second: float = 1.0,
+) -> Dispatcher:
+    """A Dispatcher with the channel's routers; services travel in its workflow_data."""
+    signer = CallbackSigner(derive_key(token))
+    sender = ReplySender(signer)
+    announcer = AgentAnnouncer(agent_chat_id) if agent_chat_id is not None else None
+    dp = Dispatcher(
+        desk=desk, sender=sender, signer=signer, data_dir=data_dir, announcer=announcer
+    )
+    dp.update.outer_middleware(RateLimitMiddleware(burst=rate_burst, rate=rate_per_second))
+    dp.update.outer_middleware(PerUserOrderMiddleware())
+    dp.include_routers(commands.router, attachments.router, intake.router, errors.router)
+
+    current: dict[str, Bot] = {}
+
+    async def notify(user_id: str, reply: Reply) -> None:
+        bot = current.get("bot")
+        if bot is None:
+            log.warning("telegram: notice for %s dropped: the bot is not running", user_id)
+            return
+        await sender.send(bot, int(user_id), int(user_id), [reply])
+
+    desk.subscribe(CHANNEL, notify)
+    if announcer is not None:
+        desk.subscribe_agents(announcer)
+
+    async def on_startup(bot: Bot) -> None:
+        current["bot"] = bot
+        if announcer is not None:
+            announcer.bot = bot
+        await set_commands(bot)
+
+    async def on_shutdown() -> None:
+        current.pop("bot", None)
+        if announcer is not None:
+            announcer.bot = None
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return dp
+
+
+async def set_commands(bot: Bot) -> None:
+    """The command menu, Russian by default and English for English-speaking clients."""
+    scope = BotCommandScopeAllPrivateChats()
+    for lang, items in COMMANDS.items():
+        menu = [BotCommand(command=c, description=d) for c, d in items]
+        await bot.set_my_commands(menu, scope=scope, language_code=None if lang == "ru" else lang)
+
+
+def setup_from_settings(settings: Settings, desk: DeskPort) -> Dispatcher:
+    assert settings.telegram_token is not None
+    return setup(
+        desk,
+        token=settings.telegram_token.get_secret_value(),
+        data_dir=settings.data_dir,
+        agent_chat_id=settings.agent_chat_id,
+    )
+
+
+async def run_polling(settings: Settings, desk: DeskPort) -> None:
+    """Long polling (the default); returns when polling stops."""
+    bot = build_bot(settings)
+    dp = setup_from_settings(settings, desk)
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+        await dp.start_polling(
+            bot, handle_signals=False, allowed_updates=dp.resolve_used_update_types()
+        )
+    finally:
+        await bot.session.close()
+
+
+def webhook_secret(token: str) -> str:
+    """The X-Telegram-Bot-Api-Secret-Token value: derived from the token, never the token."""
+    return derive_key(token).hex()[:48]
+
+
+def webhook_app(settings: Settings, desk: DeskPort, bot: Bot) -> web.Application:
+    """An aiohttp app receiving updates at the path of `settings.webhook_url`."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    assert settings.webhook_url and settings.telegram_token is not None
+    token = settings.telegram_token.get_secret_value()
+    dp = setup_from_settings(settings, desk)
+    secret = webhook_secret(token)
+
+    async def register_webhook(bot: Bot) -> None:
+        assert settings.webhook_url
+        await bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=dp.resolve_used_update_types(),
+        )
+
+    dp.startup.register(register_webhook)
+    app = web.Application()
+    path = urlsplit(settings.webhook_url).path or "/"
+    SimpleRequestHandler(dp, bot, secret_token=secret).register(app, path=path)
+    setup_application(app, dp, bot=bot)
+    return app
+
+
+async def run_webhook(
+    settings: Settings, desk: DeskPort, *, host: str = "0.0.0.0", port: int = 8080
+) -> web.AppRunner:
+    """Starts the webhook server; the caller keeps it running and calls `runner.cleanup()`."""
+    bot = build_bot(settings)
+    runner = web.AppRunner(webhook_app(settings, desk, bot))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def run(settings: Settings, desk: DeskPort) -> None:
+    """Webhook mode when FRONTDESK_WEBHOOK_URL is set, long polling otherwise."""
+    if not settings.webhook_url:
+        await run_polling(settings, desk)
+        return
+    import asyncio
+
+    runner = await run_webhook(settings, desk)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,1 @@
+"""aiogram routers of the Telegram channel, one per concern."""

@@ -1,0 +1,76 @@
+"""Photos and documents: checked (4.6) before downloading, stored, then given to the desk."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.types import Message
+
+from bot.channels.telegram.dialog import converse
+from bot.channels.telegram.ports import CHANNEL, DeskPort
+from bot.channels.telegram.sender import ReplySender
+from bot.intake.attachments import check_attachment, store_attachment
+from bot.intake.events import AttachmentEvent, Reply, TextEvent
+
+log = logging.getLogger(__name__)
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+
+def _lang(message: Message) -> str:
+    code = message.from_user.language_code if message.from_user else None
+    return "en" if code and code.startswith("en") else "ru"
+
+
+@router.message(F.photo | F.document)
+async def on_file(
+    message: Message, desk: DeskPort, sender: ReplySender, bot: Bot, data_dir: Path
+) -> None:
+    user = message.from_user
+    assert user is not None
+    lang = _lang(message)
+    if message.photo:
+        photo = message.photo[-1]  # Telegram lists sizes smallest first
+        file_id, size = photo.file_id, photo.file_size or 0
+        name, content_type = f"photo_{photo.file_unique_id}.jpg", "image/jpeg"
+    else:
+        document = message.document
+        assert document is not None
+        file_id, size = document.file_id, document.file_size or 0
+        name = document.file_name or f"file_{document.file_unique_id}"
+        content_type = document.mime_type
+    refusal = check_attachment(name, content_type, size, lang)
+    if refusal is not None:
+        await sender.send(bot, message.chat.id, user.id, [Reply(refusal)])
+        return
+    buffer = io.BytesIO()
+    await bot.download(file_id, destination=buffer)
+    ref, note = await store_attachment(
+        data_dir, f"{CHANNEL}:{user.id}", name, buffer.getvalue(), lang
+    )
+    notes = (Reply(note),) if note else ()
+    if ref is None:  # the content is not an accepted image whatever the name says
+        await sender.send(bot, message.chat.id, user.id, list(notes))
+        return
+    log.info("telegram: user %s attached %s (%d bytes)", user.id, ref.name, ref.size)
+    if not message.caption:
+        event = AttachmentEvent(ref)
+        await converse(desk, sender, bot, user, message.chat.id, event, before=notes)
+        return
+    # A caption is the customer's words about the file: the file first, then the words. Only the
+    # confirmation of the file is kept from the first answer, so the next question is asked once.
+    attached = await desk.handle(CHANNEL, str(user.id), AttachmentEvent(ref), lang_hint=lang)
+    await converse(
+        desk,
+        sender,
+        bot,
+        user,
+        message.chat.id,
+        TextEvent(message.caption),
+        before=(*notes, *attached[:1]),
+    )

@@ -1,0 +1,27 @@
+"""Commands: /start /new /status /cancel /help /lang /edit — the desk answers them all."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.channels.telegram.dialog import converse
+from bot.channels.telegram.ports import DeskPort
+from bot.channels.telegram.sender import ReplySender
+from bot.intake.events import CommandEvent
+
+COMMANDS = ("start", "new", "status", "cancel", "help", "lang", "edit")
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+
+@router.message(Command(*COMMANDS, ignore_case=True))
+async def on_command(
+    message: Message, command: CommandObject, desk: DeskPort, sender: ReplySender, bot: Bot
+) -> None:
+    assert message.from_user is not None
+    event = CommandEvent(command.command.lower(), (command.args or "").strip())
+    await converse(desk, sender, bot, message.from_user, message.chat.id, event)

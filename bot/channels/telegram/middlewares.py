@@ -1,0 +1,106 @@
+"""Per-user middlewares: a flood limit (one polite warning) and in-order handling of each user."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import Chat, TelegramObject, User
+
+from bot.channels.telegram.texts import FLOOD_WARNING
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+    warned: bool = False
+
+
+class RateLimitMiddleware(BaseMiddleware):
+    """A token bucket per user: `burst` updates at once, then `rate` per second.
+
+    Updates over the limit are skipped; the first skipped one of a flood gets a single polite
+    warning. Other users are not affected: nothing here waits.
+    """
+
+    def __init__(
+        self, burst: int = 10, rate: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.burst = burst
+        self.rate = rate
+        self.clock = clock
+        self._buckets: dict[int, _Bucket] = {}
+
+    def _allow(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, warn now)."""
+        now = self.clock()
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            if len(self._buckets) > 100_000:
+                self._forget_idle(now)
+            bucket = self._buckets[user_id] = _Bucket(float(self.burst), now)
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            if bucket.tokens >= self.burst / 2:
+                bucket.warned = False
+            return True, False
+        warn = not bucket.warned
+        bucket.warned = True
+        return False, warn
+
+    def _forget_idle(self, now: float) -> None:
+        full = self.burst / self.rate
+        for user_id in [u for u, b in self._buckets.items() if now - b.updated > full]:
+            del self._buckets[user_id]
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        allowed, warn = self._allow(user.id)
+        if allowed:
+            return await handler(event, data)
+        chat: Chat | None = data.get("event_chat")
+        bot: Bot | None = data.get("bot")
+        log.info("telegram: flood from user %s, update skipped", user.id)
+        if warn and chat is not None and bot is not None:
+            await bot.send_message(chat.id, FLOOD_WARNING)
+        return None
+
+
+class PerUserOrderMiddleware(BaseMiddleware):
+    """Handles one update at a time per user, so replies keep the order of the messages.
+
+    Updates of different users still run concurrently (aiogram handles each update as a task).
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        lock, users = self._locks.get(user.id, (asyncio.Lock(), 0))
+        self._locks[user.id] = (lock, users + 1)
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            lock, users = self._locks[user.id]
+            if users == 1:
+                del self._locks[user.id]
+            else:
+                self._locks[user.id] = (lock, users - 1)

@@ -1,0 +1,58 @@
+"""Sends the core's replies to a chat, remembering each user's last buttons for typed answers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
+
+from bot.channels.telegram.callbacks import CallbackSigner
+from bot.channels.telegram.render import option_lookup, render
+from bot.intake.events import Reply
+
+log = logging.getLogger(__name__)
+
+_REMEMBERED_USERS = 50_000
+
+
+class ReplySender:
+    def __init__(self, signer: CallbackSigner) -> None:
+        self.signer = signer
+        self._options: OrderedDict[int, dict[str, str]] = OrderedDict()
+
+    def typed_choice(self, user_id: int, text: str) -> str | None:
+        """The option value if `text` is the label of a button in the user's last keyboard."""
+        return self._options.get(user_id, {}).get(" ".join(text.split()).casefold())
+
+    async def send(self, bot: Bot, chat_id: int, user_id: int, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            if reply.options:
+                self._options[user_id] = option_lookup(reply.options)
+                self._options.move_to_end(user_id)
+                while len(self._options) > _REMEMBERED_USERS:
+                    self._options.popitem(last=False)
+            for message in render(reply, lambda value: self.signer.pack(user_id, value)):
+                await self._send_one(bot, chat_id, message.html, message.markup)
+
+    async def _send_one(self, bot: Bot, chat_id: int, text: str, markup: object) -> None:
+        for attempt in range(3):
+            try:
+                await bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,  # type: ignore[arg-type]
+                )
+                return
+            except TelegramRetryAfter as e:  # Telegram's flood control: wait as told, retry
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(e.retry_after)
+            except TelegramForbiddenError:
+                log.info("telegram: chat %s blocked the bot; reply dropped", chat_id)
+                return
