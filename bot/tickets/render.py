@@ -1,0 +1,448 @@
+"""The official ticket e-mail (ARCHITECTURE.md "Ticket e-mail", regulation 4.1, 4.4, 4.6, 2.2).
+
+Everything that comes from a customer is untrusted. Before it reaches a header it goes through
+:func:`header_text` (CR, LF and every other control character become spaces, so no header can be
+injected), addresses must parse as one plain ``local@domain`` or they stay out of the headers, and
+the HTML part escapes every value. The messages use :data:`POLICY` (SMTP line endings, raising on
+any defect) so a malformed header fails loudly here instead of on the wire.
+
+Message-IDs are derived from the ticket id and the front desk's domain
+(``<WAS-000123.ticket@domain>``): the same ticket always gets the same id, which is what the outbox
+uses to recognise a message that was already delivered (see ``bot/mail/outbox.py``).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import mimetypes
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings
+from bot.tickets.model import CATEGORY_LABELS_RU, AttachmentRef, Ticket
+
+
+class _Policy(EmailPolicy):
+    """``policy.SMTP``, strict, except that non-ASCII subjects are folded by the legacy encoder.
+
+    CPython 3.11's folder loses the space between two RFC 2047 encoded words when a fold lands on
+    it (``Ошибка продукта: После`` reads back as ``Ошибка продукта:После``), which would break
+    the "same subject" rule of 4.4. ``email.header.Header`` encodes the text as one run, spaces
+    included. ``fold``/``fold_binary`` are the documented extension points of a policy.
+    """
+
+    def _legacy(self, name: str, value: str) -> str | None:
+        text = str(value)
+        if name.lower() != "subject" or text.isascii():
+            return None
+        encoded = Header(text, "utf-8", header_name=name, maxlinelen=78).encode(
+            linesep=self.linesep
+        )
+        return f"{name}: {encoded}{self.linesep}"
+
+    def fold(self, name: str, value: str) -> str:
+        return self._legacy(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        legacy = self._legacy(name, value)
+        return legacy.encode("ascii") if legacy else super().fold_binary(name, value)
+
+
+POLICY = _Policy(linesep="\r\n", raise_on_defect=True)
+CRITICAL_PREFIX = "[КРИТИЧНО] "
+SUMMARY_MAX = 80
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
+_MSGID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+
+# Russian labels of the 4.2 fields, in the order an agent reads them.
+FIELD_LABELS: tuple[tuple[str, str], ...] = (
+    ("description", "Описание проблемы"),
+    ("steps", "Шаги воспроизведения"),
+    ("site_url", "Адрес сайта"),
+    ("product", "Продукт"),
+    ("edition", "Редакция"),
+    ("version", "Версия"),
+    ("coupon", "Купон"),
+    ("contact_email", "E-mail для ответа"),
+)
+NOT_GIVEN = "не указано"
+
+
+# --- sanitising --------------------------------------------------------------------------------
+
+
+def header_text(value: str, limit: int | None = None) -> str:
+    """Untrusted text made safe for a header: control characters folded to spaces, one line."""
+    text = " ".join(_CONTROL.sub(" ", value).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def safe_address(value: str) -> Address | None:
+    """One plain ``local@domain`` address, or None if `value` is anything else (4.2 contact)."""
+    if _CONTROL.search(value):
+        return None
+    candidate = value.strip()
+    if not _ADDR_SPEC.fullmatch(candidate):
+        return None
+    try:
+        address = Address(addr_spec=candidate)
+    except (ValueError, IndexError):
+        return None
+    if not address.username or not address.domain or "." not in address.domain.strip("."):
+        return None
+    return address
+
+
+def _domain(settings: Settings) -> str:
+    address = safe_address(settings.from_address)
+    return address.domain if address else "localhost"
+
+
+def ticket_message_id(ticket_id: str, settings: Settings) -> str:
+    """The stable Message-ID of a ticket's e-mail."""
+    return f"<{ticket_id}.ticket@{_domain(settings)}>"
+
+
+def followup_message_id(ticket_id: str, n: int, settings: Settings) -> str:
+    return f"<{ticket_id}.followup-{n}@{_domain(settings)}>"
+
+
+def ticket_subject(ticket: Ticket) -> str:
+    """``[WAS-000123] <Категория>: <summary ≤ 80>``; ``[КРИТИЧНО] `` in front if critical (2.2)."""
+    category = CATEGORY_LABELS_RU.get(
+        ticket.classification.category, header_text(ticket.classification.category)
+    )
+    summary = header_text(ticket.description, SUMMARY_MAX) or NOT_GIVEN
+    prefix = CRITICAL_PREFIX if ticket.classification.critical else ""
+    return f"{prefix}[{ticket.id}] {category}: {summary}"
+
+
+def site_url_forms(url: str) -> tuple[str, str | None]:
+    """(Unicode form, punycode form or None) of a site address; IDN hosts are shown both ways."""
+    text = header_text(url)
+    if not text:
+        return "", None
+    has_scheme = "://" in text
+    try:
+        parts = urlsplit(text if has_scheme else f"http://{text}")
+        host = parts.hostname or ""
+    except ValueError:
+        return text, None
+    if not host:
+        return text, None
+    try:
+        unicode_host = ".".join(
+            label.encode("ascii").decode("idna") if label.lower().startswith("xn--") else label
+            for label in host.split(".")
+        )
+        ascii_host = unicode_host.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return text, None
+    if unicode_host == ascii_host:
+        return text, None
+
+    def rebuild(new_host: str) -> str:
+        netloc = parts.netloc
+        userinfo, _, hostport = netloc.rpartition("@")
+        port = f":{parts.port}" if parts.port else ""
+        netloc = (f"{userinfo}@" if userinfo else "") + new_host + port
+        rebuilt = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        return rebuilt if has_scheme else rebuilt.removeprefix("http://")
+
+    return rebuild(unicode_host), rebuild(ascii_host)
+
+
+# --- body --------------------------------------------------------------------------------------
+
+
+def _local(moment: datetime, settings: Settings) -> str:
+    try:
+        zone = ZoneInfo(settings.timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("Europe/Moscow")
+    return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M %Z")
+
+
+def _sections(ticket: Ticket, settings: Settings) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The ticket as (heading, [(label, value)]) sections shared by the text and HTML parts."""
+    fields: list[tuple[str, str]] = []
+    for name, label in FIELD_LABELS:
+        value = str(getattr(ticket, name) or "")
+        if name == "site_url" and value:
+            unicode_form, ascii_form = site_url_forms(value)
+            value = f"{unicode_form} ({ascii_form})" if ascii_form else unicode_form
+        fields.append((label, value or NOT_GIVEN))
+
+    c = ticket.classification
+    category = CATEGORY_LABELS_RU.get(c.category, c.category)
+    scope = "в рамках поддержки" if c.in_scope else "вне рамок поддержки"
+    classification = [
+        ("Категория", f"{category} ({c.category})"),
+        ("Рамки поддержки", f"{scope}, п. {c.clause}" if c.clause else scope),
+        ("Критичность", "критично (п. 2.2)" if c.critical else "обычная"),
+        (
+            "Уверенность классификатора",
+            f"{c.confidence:.0%}" + (", не уверен" if c.unsure else ""),
+        ),
+    ]
+
+    hours = [("Подано", _local(ticket.created_at, settings))]
+    if ticket.working_hours_open:
+        hours.append(("Рабочее время", "да, служба работает (п. 2.1)"))
+    else:
+        hours.append(("Рабочее время", "нет, вне рабочего времени (п. 2.1)"))
+        if ticket.next_opening:
+            hours.append(("Ближайшее открытие", _local(ticket.next_opening, settings)))
+
+    sections: list[tuple[str, list[tuple[str, str]]]] = [
+        (f"Обращение {ticket.id}", fields),
+        ("Классификация", classification),
+        ("Время подачи", hours),
+    ]
+    if ticket.suggested_docs:
+        sections.append(
+            ("Предложенная документация", [(d.title, d.url) for d in ticket.suggested_docs])
+        )
+    if ticket.details:
+        sections.append(("Дополнительные сведения", list(ticket.details.items())))
+    if ticket.notes:
+        sections.append(("Заметки для сотрудников", [("", note) for note in ticket.notes]))
+    channel = [("Канал", ticket.channel)]
+    if ticket.attachments:
+        channel.append(("Вложения", ", ".join(a.name for a in ticket.attachments)))
+    sections.append(("Служебное", channel))
+    return sections
+
+
+def _plain(title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> str:
+    lines = [title, ""]
+    for heading, items in sections:
+        lines += [heading, "-" * len(heading)]
+        for label, value in items:
+            text = value.replace("\r\n", "\n").replace("\r", "\n")
+            if not label:
+                lines.append(f"• {text}")
+            elif "\n" in text:
+                lines += [f"{label}:", *(f"    {line}" for line in text.split("\n"))]
+            else:
+                lines.append(f"{label}: {text}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _link(value: str) -> str:
+    """Escaped value; http(s) URLs become links (never javascript: or data:)."""
+    escaped = html.escape(value)
+    if re.fullmatch(r"https?://\S+", value):
+        return f'<a href="{html.escape(value, quote=True)}">{escaped}</a>'
+    return escaped
+
+
+def _html(title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> str:
+    out = [
+        '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for heading, items in sections:
+        out.append(f"<h2>{html.escape(heading)}</h2>")
+        if all(not label for label, _ in items):
+            out.append("<ul>")
+            out += [f"<li>{html.escape(value)}</li>" for _, value in items]
+            out.append("</ul>")
+            continue
+        out.append('<table border="0" cellpadding="3">')
+        for label, value in items:
+            cell = "<br>".join(_link(line) for line in value.splitlines() or [""])
+            out.append(
+                f'<tr><th align="left" valign="top">{html.escape(label)}</th><td>{cell}</td></tr>'
+            )
+        out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+
+def _filename(name: str, fallback: str) -> str:
+    cleaned = header_text(name).replace("/", "_").replace("\\", "_").strip(". ")
+    return cleaned or fallback
+
+
+def _attach_files(message: EmailMessage, attachments: Iterable[AttachmentRef]) -> None:
+    """Attach the customer's files. BMP screenshots are zipped first (4.6).
+
+    A missing file does not stop the ticket (the ticket matters more than one screenshot): it is
+    skipped here and :func:`_check_files` has already put a note for the agents into the body.
+    """
+    for index, ref in enumerate(attachments, start=1):
+        name = _filename(ref.name, f"attachment-{index}")
+        try:
+            data = Path(ref.path).read_bytes()
+        except OSError:
+            continue
+        content_type = (ref.content_type or "").lower() or (
+            mimetypes.guess_type(name)[0] or "application/octet-stream"
+        )
+        if content_type in {"image/bmp", "image/x-ms-bmp"} or name.lower().endswith(".bmp"):
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(name, data)
+            data, content_type, name = buffer.getvalue(), "application/zip", f"{name}.zip"
+        maintype, _, subtype = content_type.partition("/")
+        if not subtype or _CONTROL.search(content_type) or " " in content_type:
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+def _base(settings: Settings, subject: str, message_id: str, now: datetime) -> EmailMessage:
+    message = EmailMessage(policy=POLICY)
+    message["From"] = settings.from_address
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now if now.tzinfo else now.replace(tzinfo=UTC))
+    message["Message-ID"] = message_id
+    # RFC 3834: the desk's own mail is machine-made; watchers and autoresponders leave it alone.
+    message["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+def render_ticket(ticket: Ticket, settings: Settings) -> EmailMessage:
+    """The official ticket e-mail to the support address (4.1), see the module docstring."""
+    if not ticket.id:
+        raise ValueError("render_ticket needs a ticket with an id (Store.create_ticket sets it)")
+    subject = ticket_subject(ticket)
+    message = _base(settings, subject, ticket_message_id(ticket.id, settings), ticket.created_at)
+    message["To"] = settings.support_address
+    customer = safe_address(ticket.contact_email)
+    if customer is not None:
+        message["Reply-To"] = f"{customer.addr_spec}, {settings.from_address}"
+        message["Cc"] = customer.addr_spec
+    else:
+        message["Reply-To"] = settings.from_address
+    if ticket.classification.critical:
+        message["X-Priority"] = "1"
+        message["Importance"] = "high"
+    message["X-Frontdesk-Ticket"] = ticket.id
+
+    sections = _sections(ticket, settings)
+    if customer is None and ticket.contact_email:
+        sections[0][1].append(
+            ("Внимание", "адрес для ответа не распознан и не добавлен в Cc/Reply-To")
+        )
+    problems = _check_files(ticket.attachments)
+    if problems:
+        sections.append(("Проблемы с вложениями", [("", p) for p in problems]))
+    title = f"{CRITICAL_PREFIX if ticket.classification.critical else ''}Обращение {ticket.id}"
+    message.set_content(_plain(title, sections), subtype="plain")
+    message.add_alternative(_html(title, sections), subtype="html")
+    data = json.dumps(ticket.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
+    message.add_attachment(data, maintype="application", subtype="json", filename="ticket.json")
+    _attach_files(message, ticket.attachments)
+    return message
+
+
+def _check_files(attachments: Iterable[AttachmentRef]) -> list[str]:
+    return [
+        f"Вложение «{_filename(ref.name, 'без имени')}» недоступно"
+        for ref in attachments
+        if not Path(ref.path).is_file()
+    ]
+
+
+def _reply_subject(subject: str) -> str:
+    subject = header_text(subject)
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def render_followup(
+    ticket: Ticket,
+    text: str,
+    attachments: Sequence[AttachmentRef],
+    settings: Settings,
+    n: int,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The customer's addition to ticket `ticket`: ``Re: <same subject>`` in its thread (4.4).
+
+    `n` makes the Message-ID unique among the ticket's follow-ups (a counter or a timestamp).
+    """
+    moment = now or datetime.now(UTC)
+    message = _base(
+        settings,
+        _reply_subject(ticket_subject(ticket)),
+        followup_message_id(ticket.id, n, settings),
+        moment,
+    )
+    message["To"] = settings.support_address
+    customer = safe_address(ticket.contact_email)
+    if customer is not None:
+        message["Reply-To"] = f"{customer.addr_spec}, {settings.from_address}"
+        message["Cc"] = customer.addr_spec
+    else:
+        message["Reply-To"] = settings.from_address
+    original = ticket_message_id(ticket.id, settings)
+    message["In-Reply-To"] = original
+    message["References"] = original
+    message["X-Frontdesk-Ticket"] = ticket.id
+    title = f"Дополнение к обращению {ticket.id}"
+    items: list[tuple[str, str]] = [("Текст", text or NOT_GIVEN)]
+    if attachments:
+        items.append(("Вложения", ", ".join(_filename(a.name, "?") for a in attachments)))
+    sections = [(title, items)]
+    problems = _check_files(attachments)
+    if problems:
+        sections.append(("Проблемы с вложениями", [("", p) for p in problems]))
+    message.set_content(_plain(title, sections), subtype="plain")
+    message.add_alternative(_html(title, sections), subtype="html")
+    if attachments:
+        _attach_files(message, attachments)
+    return message
+
+
+def render_customer_reply(
+    to: str,
+    subject: str,
+    text: str,
+    settings: Settings,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    now: datetime | None = None,
+) -> EmailMessage:
+    """A plain-text message from the front desk to a customer (e-mail channel replies, codes)."""
+    address = safe_address(to)
+    if address is None:
+        raise ValueError("not a single plain e-mail address")
+    moment = now or datetime.now(UTC)
+    message = _base(
+        settings, header_text(subject) or "Что за софт", make_msgid(domain=_domain(settings)),
+        moment,
+    )  # fmt: skip
+    message["To"] = address.addr_spec
+    ids = [header_text(r) for r in references if _MSGID.fullmatch(header_text(r))]
+    if in_reply_to and _MSGID.fullmatch(header_text(in_reply_to)):
+        message["In-Reply-To"] = header_text(in_reply_to)
+        if header_text(in_reply_to) not in ids:
+            ids.append(header_text(in_reply_to))
+    if ids:
+        message["References"] = " ".join(ids)
+    message.set_content(text, subtype="plain")
+    return message

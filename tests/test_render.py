@@ -1,0 +1,315 @@
+"""The ticket e-mail (bot/tickets/render.py) against the ARCHITECTURE.md contract."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket
+from bot.tickets.render import (
+    header_text,
+    render_customer_reply,
+    render_followup,
+    render_ticket,
+    safe_address,
+    site_url_forms,
+)
+
+NOW = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        support_address="support@whatasoft.net",
+        from_address="frontdesk@desk.whatasoft.net",
+        data_dir=tmp_path,
+    )
+
+
+def make_ticket(**overrides: object) -> Ticket:
+    fields: dict[str, object] = {
+        "channel": "telegram",
+        "customer_id": "42",
+        "lang": "ru",
+        "description": "После обновления сайт показывает белый экран на странице корзины",
+        "steps": "1. Открыть корзину\n2. Нажать «Оформить»",
+        "site_url": "https://shop.example.com/cart",
+        "contact_email": "ivan@example.com",
+        "classification": Classification("error", True, "3.4.1.1", False, 0.87),
+        "created_at": NOW,
+        "product": "1С-Битрикс: Управление сайтом",
+        "edition": "Бизнес",
+        "version": "24.100.0",
+        "coupon": "AB12-CD34-EF56",
+        "id": "WAS-000123",
+    }
+    fields.update(overrides)
+    return Ticket(**fields)  # type: ignore[arg-type]
+
+
+def reparse(message: EmailMessage) -> EmailMessage:
+    """What a mail client sees: the bytes on the wire parsed back."""
+    return email.message_from_bytes(message.as_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+
+
+def bodies(message: EmailMessage) -> tuple[str, str]:
+    plain = message.get_body(("plain",))
+    rich = message.get_body(("html",))
+    assert plain is not None and rich is not None
+    return plain.get_content(), rich.get_content()  # type: ignore[attr-defined]
+
+
+def test_headers_follow_the_contract(settings: Settings) -> None:
+    msg = reparse(render_ticket(make_ticket(), settings))
+    assert msg["To"] == "support@whatasoft.net"
+    assert msg["From"] == "frontdesk@desk.whatasoft.net"
+    assert msg["Cc"] == "ivan@example.com"
+    assert [a.addr_spec for a in msg["Reply-To"].addresses] == [
+        "ivan@example.com",
+        "frontdesk@desk.whatasoft.net",
+    ]
+    assert msg["Subject"] == (
+        "[WAS-000123] Ошибка продукта: "
+        "После обновления сайт показывает белый экран на странице корзины"
+    )
+    assert msg["Message-ID"] == "<WAS-000123.ticket@desk.whatasoft.net>"
+    assert msg["Date"].datetime == NOW
+    assert msg["X-Priority"] is None
+    assert msg["Bcc"] is None
+
+
+def test_message_id_is_stable(settings: Settings) -> None:
+    a = render_ticket(make_ticket(), settings)
+    b = render_ticket(make_ticket(description="другое"), settings)
+    assert a["Message-ID"] == b["Message-ID"]
+
+
+def test_bytes_use_crlf_and_strict_policy(settings: Settings) -> None:
+    raw = render_ticket(make_ticket(), settings).as_bytes()
+    assert b"\r\n" in raw
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+
+
+def test_parts_list_every_field_with_russian_labels(settings: Settings) -> None:
+    ticket = make_ticket(
+        details={"Браузер": "Firefox 128"},
+        notes=["Клиент упоминал пароль — удалён из текста"],
+        suggested_docs=[DocLink("Белый экран", "https://dev.example.com/white-screen")],
+        next_opening=datetime(2025, 3, 5, 4, 0, tzinfo=UTC),
+    )
+    msg = reparse(render_ticket(ticket, settings))
+    plain, rich = bodies(msg)
+    for text in (plain, rich):
+        for label in (
+            "Описание проблемы", "Шаги воспроизведения", "Адрес сайта", "Продукт", "Редакция",
+            "Версия", "Купон", "E-mail для ответа", "Классификация", "Ошибка продукта",
+            "в рамках поддержки", "3.4.1.1", "87%", "вне рабочего времени", "05.03.2025 07:00",
+            "Предложенная документация", "Белый экран", "Дополнительные сведения",
+            "Firefox 128", "Клиент упоминал пароль", "AB12-CD34-EF56", "24.100.0", "Бизнес",
+        ):  # fmt: skip
+            assert label in text, label
+    assert "Нажать «Оформить»" in plain
+    assert '<a href="https://dev.example.com/white-screen">' in rich
+
+
+def test_ticket_json_attachment(settings: Settings) -> None:
+    ticket = make_ticket()
+    msg = reparse(render_ticket(ticket, settings))
+    parts = {p.get_filename(): p for p in msg.iter_attachments()}
+    data = json.loads(parts["ticket.json"].get_content())
+    assert data == json.loads(json.dumps(ticket.to_json()))
+    assert data["id"] == "WAS-000123"
+
+
+def test_customer_files_attached_and_bmp_zipped(settings: Settings, tmp_path: Path) -> None:
+    png = tmp_path / "shot.png"
+    png.write_bytes(PNG)
+    bmp = tmp_path / "old.bmp"
+    bmp.write_bytes(b"BM" + b"\0" * 64)
+    ticket = make_ticket(
+        attachments=[
+            AttachmentRef("экран.png", str(png), "image/png", len(PNG)),
+            AttachmentRef("old.bmp", str(bmp), "image/bmp", 66),
+            AttachmentRef("lost.png", str(tmp_path / "missing.png"), "image/png", 1),
+        ]
+    )
+    msg = reparse(render_ticket(ticket, settings))
+    parts = {p.get_filename(): p for p in msg.iter_attachments()}
+    assert set(parts) == {"ticket.json", "экран.png", "old.bmp.zip"}
+    assert parts["экран.png"].get_content() == PNG
+    assert parts["экран.png"].get_content_type() == "image/png"
+    with zipfile.ZipFile(io.BytesIO(parts["old.bmp.zip"].get_content())) as archive:
+        assert archive.read("old.bmp").startswith(b"BM")
+    plain, _ = bodies(msg)
+    assert "lost.png" in plain and "недоступно" in plain
+
+
+def test_critical_subject_and_priority(settings: Settings) -> None:
+    ticket = make_ticket(classification=Classification("error", True, "3.4.1.1", True, 0.9))
+    msg = reparse(render_ticket(ticket, settings))
+    assert msg["Subject"].startswith("[КРИТИЧНО] [WAS-000123] Ошибка продукта: ")
+    assert msg["X-Priority"] == "1"
+
+
+@pytest.mark.parametrize("cut", range(0, 60, 3))
+def test_subject_reads_back_exactly(settings: Settings, cut: int) -> None:
+    # Folding must not lose the spaces between encoded words (4.4: the same subject).
+    ticket = make_ticket(description="Не работает " + "ёжик в тумане " * 8 + "x" * cut)
+    msg = render_ticket(ticket, settings)
+    followup = render_followup(ticket, "ещё", [], settings, 1, now=NOW)
+    assert reparse(msg)["Subject"] == str(msg["Subject"])
+    assert reparse(followup)["Subject"] == f"Re: {msg['Subject']}"
+
+
+def test_long_summary_is_cut_to_80(settings: Settings) -> None:
+    description = "Очень длинное описание " * 20
+    msg = reparse(render_ticket(make_ticket(description=description), settings))
+    summary = msg["Subject"].split(": ", 1)[1]
+    assert len(summary) <= 80
+    assert summary.endswith("…")
+    plain, _ = bodies(msg)
+    assert description.strip() in " ".join(plain.split())
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["description", "contact_email", "steps", "product", "coupon", "site_url"],
+)
+def test_header_injection_is_impossible(settings: Settings, field: str) -> None:
+    evil = "x\r\nBcc: evil@x.example\r\nX-Evil: 1"
+    msg = render_ticket(make_ticket(**{field: evil}), settings)
+    raw = msg.as_bytes()
+    parsed = reparse(msg)
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in head and b"\r\nX-Evil:" not in head
+    for name in ("To", "Cc", "Reply-To"):
+        assert "evil" not in str(parsed[name] or "")
+    if field == "contact_email":
+        assert parsed["Cc"] is None
+        assert [a.addr_spec for a in parsed["Reply-To"].addresses] == [
+            "frontdesk@desk.whatasoft.net"
+        ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ivan@example.com, evil@x.example",
+        "Ivan <ivan@example.com>",
+        "ivan@example.com\nevil@x.example",
+        "no-at-sign",
+        "ivan@localhost",
+        "",
+    ],
+)
+def test_only_one_plain_address_reaches_cc(settings: Settings, value: str) -> None:
+    parsed = reparse(render_ticket(make_ticket(contact_email=value), settings))
+    assert parsed["Cc"] is None
+    assert "evil" not in str(parsed["Reply-To"])
+
+
+def test_html_is_escaped(settings: Settings) -> None:
+    ticket = make_ticket(
+        description="<script>alert('x')</script> & <b>жирный</b>",
+        steps='"><img src=x onerror=alert(1)>',
+        details={"<i>ключ</i>": "<u>значение</u>"},
+        suggested_docs=[DocLink("<b>doc</b>", "javascript:alert(1)")],
+        notes=["<hr>"],
+    )
+    _, rich = bodies(reparse(render_ticket(ticket, settings)))
+    for raw in ("<script>", "<img", "<b>", "<i>", "<u>", "<hr>", 'href="javascript'):
+        assert raw not in rich
+    assert "&lt;script&gt;" in rich and "&amp;" in rich
+
+
+def test_idn_url_is_shown_in_both_forms(settings: Settings) -> None:
+    msg = reparse(render_ticket(make_ticket(site_url="https://готовый-сайт.рф/корзина"), settings))
+    plain, rich = bodies(msg)
+    for text in (plain, rich):
+        assert "https://готовый-сайт.рф/корзина" in text
+        assert "https://xn----8sbed5ac4aa4afh6h.xn--p1ai/корзина" in text
+
+
+@pytest.mark.parametrize(
+    ("url", "unicode_form", "ascii_form"),
+    [
+        ("https://пример.рф", "https://пример.рф", "https://xn--e1afmkfd.xn--p1ai"),
+        ("http://xn--e1afmkfd.xn--p1ai/a?b=1", "http://пример.рф/a?b=1", "http://xn--e1afmkfd.xn--p1ai/a?b=1"),
+        ("пример.рф:8080/x", "пример.рф:8080/x", "xn--e1afmkfd.xn--p1ai:8080/x"),
+        ("https://example.com/path", "https://example.com/path", None),
+        ("", "", None),
+    ],
+)  # fmt: skip
+def test_site_url_forms(url: str, unicode_form: str, ascii_form: str | None) -> None:
+    assert site_url_forms(url) == (unicode_form, ascii_form)
+
+
+def test_followup_keeps_the_thread(settings: Settings, tmp_path: Path) -> None:
+    png = tmp_path / "more.png"
+    png.write_bytes(PNG)
+    ticket = make_ticket()
+    msg = reparse(
+        render_followup(
+            ticket, "Ещё скриншот\r\nBcc: evil@x.example",
+            [AttachmentRef("more.png", str(png), "image/png")], settings, 7, now=NOW,
+        )
+    )  # fmt: skip
+    original = render_ticket(ticket, settings)
+    assert msg["Subject"] == f"Re: {original['Subject']}"
+    assert msg["In-Reply-To"] == "<WAS-000123.ticket@desk.whatasoft.net>"
+    assert msg["References"] == "<WAS-000123.ticket@desk.whatasoft.net>"
+    assert msg["Message-ID"] == "<WAS-000123.followup-7@desk.whatasoft.net>"
+    assert msg["To"] == "support@whatasoft.net"
+    assert msg["Cc"] == "ivan@example.com"
+    assert msg["Bcc"] is None
+    plain, _ = bodies(msg)
+    assert "Ещё скриншот" in plain
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["more.png"]
+
+
+def test_customer_reply(settings: Settings) -> None:
+    msg = reparse(
+        render_customer_reply(
+            "ivan@example.com", "Re: вопрос\r\nBcc: evil@x.example", "Здравствуйте!", settings,
+            in_reply_to="<abc@mail.example.com>",
+            references=["<root@mail.example.com>", "junk\r\n"], now=NOW,
+        )
+    )  # fmt: skip
+    assert msg["To"] == "ivan@example.com"
+    assert msg["Subject"] == "Re: вопрос Bcc: evil@x.example"
+    assert msg["Bcc"] is None
+    assert msg["In-Reply-To"] == "<abc@mail.example.com>"
+    assert msg["References"] == "<root@mail.example.com> <abc@mail.example.com>"
+    assert msg["Message-ID"].endswith("@desk.whatasoft.net>")
+    assert msg.get_content().strip() == "Здравствуйте!"
+    with pytest.raises(ValueError):
+        render_customer_reply("a@b.example, c@d.example", "s", "t", settings)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("a\r\nb", "a b"), ("a\x00b\x1bc", "a b c"), ("  a \t b  ", "a b"), ("a\u2028b", "a b")],
+)
+def test_header_text(raw: str, clean: str) -> None:
+    assert header_text(raw) == clean
+
+
+def test_safe_address() -> None:
+    assert safe_address("ivan@example.com") is not None
+    assert safe_address(" ivan@example.com ") is not None
+    assert safe_address("ivan@example.com\r\n") is None
+    assert safe_address("a@b.example,c@d.example") is None
