@@ -1,3 +1,42 @@
 """Shared fixtures. Real local servers live in tests/servers/ (see ../shared/TESTING.md)."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import intake_context, load_classifier
+from bot.config import Settings
+from bot.intake.machine import IntakeContext
+from bot.policy.schedule import Schedule
+from classifier import Classifier
+
 pytest_plugins = ["tests.servers.mail", "tests.servers.botapi"]
+
+
+@pytest.fixture(scope="session")
+def trained_classifier(tmp_path_factory: pytest.TempPathFactory) -> Classifier:
+    """The real model, trained once per test session from data/ (a few seconds)."""
+    return load_classifier(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="session")
+def schedule() -> Schedule:
+    return Schedule.from_settings(Settings())
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings on embedded defaults with a private data dir; no .env or FRONTDESK_* leaks in."""
+    for name in list(__import__("os").environ):
+        if name.startswith("FRONTDESK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield Settings(data_dir=tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+def context(trained_classifier: Classifier, schedule: Schedule) -> IntakeContext:
+    return intake_context(Settings(), trained_classifier, schedule, channel="test")

@@ -186,6 +186,9 @@ def validate_site_url(text: str) -> Verdict:
         return Invalid("url_spaces")
     if "@" in text.split("/")[0] and "://" not in text:
         return Invalid("url_is_email")
+    scheme = re.match(r"^([a-z][a-z0-9+.-]*):(?!\d)", text, re.IGNORECASE)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        return Invalid("url_scheme")
     if "://" not in text:
         text = "http://" + text
     try:
@@ -203,7 +206,7 @@ def validate_site_url(text: str) -> Verdict:
     url = urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
     display_netloc = host_to_unicode(host) if port is None else f"{host_to_unicode(host)}:{port}"
     display = urlunsplit((parts.scheme.lower(), display_netloc, path, parts.query, ""))
-    return Valid(url, display)
+    return Valid(url, display if display != url else "")
 
 
 def validate_edition(text: str) -> Verdict:

@@ -243,12 +243,14 @@ def _text(s: Conversation, raw: str, now: datetime, ctx: IntakeContext) -> Step:
             values[Field.DESCRIPTION] = s.fields[Field.DESCRIPTION] + "\n" + extracted.prose
 
     understood: list[str] = []
+    answered = False
     for f in FIELD_ORDER:
         if f not in values:
             continue
         verdict = validate(f, values[f], ctx.coupon_pattern)
         if isinstance(verdict, Valid):
             s.fields[f] = verdict.value
+            answered = answered or f is asking
             if verdict.display and verdict.display != verdict.value:
                 s.displays[f] = verdict.display
             else:
@@ -271,7 +273,7 @@ def _text(s: Conversation, raw: str, now: datetime, ctx: IntakeContext) -> Step:
     if understood and (len(understood) > 1 or asking is None or len(values) > 1):
         head.append(texts.t("understood", s.lang, items="; ".join(understood)))
     head.extend(notes)
-    return _advance(s, now, ctx, head)
+    return _advance(s, now, ctx, head, answered)
 
 
 def _shown(s: Conversation, f: Field) -> str:
@@ -284,19 +286,23 @@ def _missing(s: Conversation) -> Field | None:
     return next((f for f in FIELD_ORDER if f not in s.fields), None)
 
 
-def _advance(s: Conversation, now: datetime, ctx: IntakeContext, head: list[str]) -> Step:
-    """Ask for the next missing field, or go to the category choice or the summary."""
+def _advance(
+    s: Conversation, now: datetime, ctx: IntakeContext, head: list[str], answered: bool = True
+) -> Step:
+    """Ask for the next missing field, or go to the category choice or the summary.
+
+    `answered` is False when the message did not settle the field being asked; during an edit from
+    the summary that field is asked again even though its old value is still kept.
+    """
+    if s.return_to_confirm and s.asking and not answered:
+        s.step = "ask"
+        return Step(s, _prompt(s, ctx, head))
+    s.return_to_confirm = False
     missing = _missing(s)
-    if missing is not None and not (s.return_to_confirm and s.asking and s.asking in s.fields):
-        if s.return_to_confirm and s.asking and s.asking not in s.fields:
-            missing = Field(s.asking)
+    if missing is not None:
         s.step, s.asking = "ask", missing.value
         return Step(s, _prompt(s, ctx, head))
-    if missing is not None:  # an edit finished but something else is still missing
-        s.return_to_confirm = False
-        s.step, s.asking = "ask", missing.value
-        return Step(s, _prompt(s, ctx, head))
-    s.return_to_confirm, s.asking = False, None
+    s.asking = None
     classification = _classify(s, ctx)
     if classification.unsure and s.category is None:
         s.step = "category"

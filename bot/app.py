@@ -1,0 +1,103 @@
+"""Composition root helpers: build the classifier, schedule, store, outbox and desk from settings.
+
+`bot/__main__.py` calls `build_app`; tests use the same functions so that what they exercise is what
+runs in production.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from bot.config import Settings
+from bot.desk import Clock, Desk, utc_now
+from bot.intake.machine import IntakeContext
+from bot.policy import expectations
+from bot.policy.schedule import Schedule
+from bot.tickets.model import AttachmentRef, Classification, Ticket
+from bot.tickets.store import Store
+from classifier import Classifier, load_scope
+
+log = logging.getLogger(__name__)
+
+
+def load_classifier(model_dir: Path | None = None) -> Classifier:
+    """Load the trained model, training it first when it is missing or stale (seconds)."""
+    return Classifier.load_or_train(model_dir)
+
+
+def intake_context(
+    settings: Settings, classifier: Classifier, schedule: Schedule, channel: str = ""
+) -> IntakeContext:
+    scope = load_scope()
+
+    @lru_cache(maxsize=2048)
+    def classify(text: str) -> Classification:
+        p = classifier.predict(text)
+        return Classification(p.category, p.in_scope, p.clause, p.critical, p.confidence, p.unsure)
+
+    def explanation(clause: str, lang: str) -> str:
+        item = scope.get(clause)
+        if item is None:
+            return ""
+        return item.explain_en if lang == "en" else item.explain_ru
+
+    def status(now: datetime, lang: str) -> str:
+        return expectations.status_text(schedule, now, lang)
+
+    def working_hours(now: datetime) -> tuple[bool, datetime | None]:
+        return schedule.is_open(now), schedule.next_opening(now)
+
+    return IntakeContext(
+        channel=channel,
+        coupon_pattern=settings.coupon_pattern,
+        classify=classify,
+        status_text=status,
+        working_hours=working_hours,
+        scope_explanation=explanation,
+    )
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    desk: Desk
+    schedule: Schedule
+    classifier: Classifier
+    closers: list[Callable[[], object]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+async def build_desk(
+    settings: Settings,
+    classifier: Classifier,
+    schedule: Schedule,
+    *,
+    clock: Clock = utc_now,
+) -> tuple[Store, Desk]:
+    from bot.tickets.render import render_followup, render_ticket
+
+    store = await Store.open(settings.database_path)
+
+    def ticket_mail(ticket: Ticket):  # type: ignore[no-untyped-def]
+        return render_ticket(ticket, settings)
+
+    def followup_mail(ticket: Ticket, text: str, files: tuple[AttachmentRef, ...], n: int):  # type: ignore[no-untyped-def]
+        return render_followup(ticket, text, list(files), settings, n)
+
+    desk = Desk(
+        store,
+        intake_context(settings, classifier, schedule),
+        ticket_mail,
+        followup_mail,
+        support_address=settings.support_address,
+        clock=clock,
+    )
+    return store, desk

@@ -1,0 +1,114 @@
+"""Console channel: the customer's lines on stdin, the desk's replies on stdout.
+
+Choices are printed numbered and accepted by number or by their text. `/attach PATH` attaches a
+screenshot; other `/commands` are the same as in Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from pathlib import Path
+from typing import TextIO
+
+from bot.desk import Desk
+from bot.intake.attachments import check_attachment, store_attachment
+from bot.intake.events import (
+    AttachmentEvent,
+    ChoiceEvent,
+    CommandEvent,
+    Event,
+    Option,
+    Reply,
+    TextEvent,
+)
+
+CHANNEL = "console"
+
+
+class ConsoleChannel:
+    def __init__(
+        self, desk: Desk, data_dir: Path, stdin: TextIO, stdout: TextIO, user_id: str = "local"
+    ) -> None:
+        self._desk = desk
+        self._data_dir = data_dir
+        self._in = stdin
+        self._out = stdout
+        self._user = user_id
+        self._options: tuple[Option, ...] = ()
+        self._lang = "ru"
+        desk.subscribe(CHANNEL, self._notice)
+
+    def _print(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
+
+    def show(self, reply: Reply) -> None:
+        if reply.text:
+            self._print(reply.text)
+        if reply.options:
+            self._options = reply.options
+            for n, option in enumerate(reply.options, start=1):
+                self._print(f"  {n}. {option.label}")
+        self._print("")
+
+    async def _notice(self, user_id: str, reply: Reply) -> None:
+        self._print("")
+        self.show(reply)
+
+    async def to_event(self, line: str) -> Event | Reply:
+        """Turn one input line into an event (or a reply when a file cannot be taken)."""
+        stripped = line.strip()
+        if stripped.startswith("/attach"):
+            return await self._attach(stripped.removeprefix("/attach").strip())
+        if stripped.startswith("/") and len(stripped) > 1:
+            name, _, arg = stripped[1:].partition(" ")
+            return CommandEvent(name.lower(), arg.strip())
+        if self._options:
+            if stripped.isdigit() and 1 <= int(stripped) <= len(self._options):
+                return ChoiceEvent(self._options[int(stripped) - 1].value)
+            for option in self._options:
+                if stripped.casefold() == option.label.casefold():
+                    return ChoiceEvent(option.value)
+        return TextEvent(line)
+
+    async def _attach(self, argument: str) -> AttachmentEvent | Reply:
+        parts = shlex.split(argument) if argument else []
+        if not parts:
+            return Reply("/attach ПУТЬ_К_ФАЙЛУ")
+        path = Path(parts[0]).expanduser()
+        if not path.is_file():
+            return Reply(f"Файл не найден: {path}")
+        size = path.stat().st_size
+        refusal = check_attachment(path.name, None, size, self._lang)
+        if refusal:
+            return Reply(refusal)
+        data = await asyncio.to_thread(path.read_bytes)
+        ref, note = await store_attachment(
+            self._data_dir, f"{CHANNEL}:{self._user}", path.name, data, self._lang
+        )
+        if ref is None:
+            return Reply(note or "")
+        if note:
+            self.show(Reply(note))
+        return AttachmentEvent(ref)
+
+    async def run(self) -> None:
+        for reply in await self._desk.handle(CHANNEL, self._user, CommandEvent("start")):
+            self.show(reply)
+        while True:
+            line = await asyncio.to_thread(self._in.readline)
+            if not line:
+                return
+            if not line.strip():
+                continue
+            event = await self.to_event(line.rstrip("\n"))
+            if isinstance(event, Reply):
+                self.show(event)
+                continue
+            self._options = ()
+            for reply in await self._desk.handle(CHANNEL, self._user, event):
+                self.show(reply)
+            conversation = await self._desk.conversation(CHANNEL, self._user)
+            if conversation is not None:
+                self._lang = conversation.lang

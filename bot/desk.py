@@ -1,0 +1,222 @@
+"""The desk: runs the intake core for every channel, persists conversations, files tickets.
+
+Channels do I/O only: they turn updates into events, call `Desk.handle`, and show the replies. Notices
+that arrive later (the support mail server accepted a ticket; an agent answered) reach the channel
+through the callback it subscribed with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from bot.intake import machine, texts
+from bot.intake.events import (
+    AddFollowUp,
+    CommandEvent,
+    Effect,
+    Event,
+    FileTicket,
+    Reply,
+)
+from bot.intake.machine import Conversation, IntakeContext
+from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
+from bot.tickets.store import OutboxRow, Store
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str, Reply], Awaitable[None]]  # (user_id, reply)
+AgentNotify = Callable[[Ticket], Awaitable[None]]
+RenderTicket = Callable[[Ticket], EmailMessage]
+RenderFollowUp = Callable[[Ticket, str, tuple[AttachmentRef, ...], int], EmailMessage]
+Clock = Callable[[], datetime]
+
+STATUS_LABELS = {
+    TicketStatus.QUEUED: {"ru": "в очереди на отправку", "en": "queued for sending"},
+    TicketStatus.FILED: {"ru": "зарегистрировано", "en": "filed"},
+    TicketStatus.ANSWERED: {"ru": "есть ответ", "en": "answered"},
+    TicketStatus.CLOSED: {"ru": "закрыто", "en": "closed"},
+    TicketStatus.FAILED: {"ru": "не доставлено", "en": "not delivered"},
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Desk:
+    def __init__(
+        self,
+        store: Store,
+        context: IntakeContext,
+        render_ticket: RenderTicket,
+        render_followup: RenderFollowUp,
+        *,
+        support_address: str,
+        wake_outbox: Callable[[], None] = lambda: None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self._context = context
+        self._render_ticket = render_ticket
+        self._render_followup = render_followup
+        self._support_address = support_address
+        self._wake_outbox = wake_outbox
+        self._clock = clock
+        self._subscribers: dict[str, Notify] = {}
+        self._agent_subscribers: list[AgentNotify] = []
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._followups: dict[str, int] = {}
+        self.counters: dict[str, int] = {"tickets": 0, "followups": 0, "out_of_scope": 0}
+
+    def set_outbox_waker(self, wake: Callable[[], None]) -> None:
+        self._wake_outbox = wake
+
+    def subscribe(self, channel: str, notify: Notify) -> None:
+        self._subscribers[channel] = notify
+
+    def subscribe_agents(self, notify: AgentNotify) -> None:
+        self._agent_subscribers.append(notify)
+
+    async def tickets_of(self, channel: str, user_id: str) -> list[Ticket]:
+        return await self.store.tickets_of(channel, user_id)
+
+    async def conversation(self, channel: str, user_id: str) -> Conversation | None:
+        data = await self.store.load_conversation(channel, user_id)
+        return Conversation.from_dict(data) if data else None
+
+    async def handle(
+        self, channel: str, user_id: str, event: Event, *, lang_hint: str | None = None
+    ) -> list[Reply]:
+        """One event from one customer; events of the same customer are handled in order."""
+        key = (channel, user_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._handle(channel, user_id, event, lang_hint)
+        finally:
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+    async def _handle(
+        self, channel: str, user_id: str, event: Event, lang_hint: str | None
+    ) -> list[Reply]:
+        now = self._clock()
+        data = await self.store.load_conversation(channel, user_id)
+        state = (
+            Conversation.from_dict(data)
+            if data
+            else machine.new_conversation(_lang(lang_hint))
+        )
+        if isinstance(event, CommandEvent) and event.name.lower().lstrip("/") == "status":
+            return [await self._status(channel, user_id, state.lang)]
+        ctx = replace(self._context, channel=channel)
+        step = machine.handle(state, event, now, ctx)
+        state, replies = step.state, list(step.replies)
+        for effect in step.effects:
+            state, more = await self._apply(channel, user_id, state, effect, now)
+            replies.extend(more)
+        await self.store.save_conversation(channel, user_id, state.to_dict(), now)
+        return replies
+
+    async def _apply(
+        self, channel: str, user_id: str, state: Conversation, effect: Effect, now: datetime
+    ) -> tuple[Conversation, list[Reply]]:
+        if isinstance(effect, FileTicket):
+            ticket = replace(effect.ticket, customer_id=user_id, channel=channel)
+            ticket = await self.store.create_ticket(ticket, self._render_ticket, now)
+            self.counters["tickets"] += 1
+            if not ticket.classification.in_scope:
+                self.counters["out_of_scope"] += 1
+            log.info(
+                "ticket queued id=%s channel=%s category=%s in_scope=%s critical=%s",
+                ticket.id, channel, ticket.classification.category,
+                ticket.classification.in_scope, ticket.classification.critical,
+            )
+            self._wake_outbox()
+            step = machine.on_ticket_queued(state, ticket)
+            return step.state, list(step.replies)
+        if isinstance(effect, AddFollowUp):
+            await self.add_followup(effect.ticket_id, effect.text, effect.attachments, now)
+            return state, []
+        raise TypeError(f"unknown effect {effect!r}")
+
+    async def add_followup(
+        self,
+        ticket_id: str,
+        text: str,
+        attachments: tuple[AttachmentRef, ...] = (),
+        now: datetime | None = None,
+    ) -> None:
+        """Queue the customer's addition as `Re: <subject>` in the ticket's thread (4.4)."""
+        ticket = await self.store.get_ticket(ticket_id)
+        if ticket is None:
+            raise LookupError(ticket_id)
+        n = self._followups.get(ticket_id, 0) + 1
+        self._followups[ticket_id] = n
+        moment = now or self._clock()
+        message = self._render_followup(ticket, text, attachments, int(moment.timestamp() * 1000))
+        await self.store.enqueue("followup", message, moment, ticket_id)
+        self.counters["followups"] += 1
+        self._wake_outbox()
+
+    async def _status(self, channel: str, user_id: str, lang: str) -> Reply:
+        tickets = await self.store.tickets_of(channel, user_id)
+        if not tickets:
+            return Reply(texts.t("status_none", lang))
+        lines = [texts.t("status_head", lang)]
+        for ticket in tickets:
+            label = STATUS_LABELS[ticket.status].get(lang, STATUS_LABELS[ticket.status]["ru"])
+            when = ticket.created_at.strftime("%d.%m.%Y")
+            lines.append(f"• {ticket.id} — {when} — {label}: {ticket.summary}")
+        return Reply("\n".join(lines))
+
+    # --- notices from the outbox ----------------------------------------------------------
+
+    async def on_delivered(self, row: OutboxRow) -> None:
+        """The support mail server accepted a message: now (and only now) say 'filed'."""
+        if row.kind != "ticket" or not row.ticket_id:
+            return
+        ticket = await self.store.get_ticket(row.ticket_id)
+        if ticket is None:
+            return
+        subject = f"[{ticket.id}]"
+        text = texts.t(
+            "filed", ticket.lang, id=ticket.id, email=ticket.contact_email, subject=subject
+        )
+        await self._notify(ticket, Reply(text))
+        for notify in self._agent_subscribers:
+            try:
+                await notify(ticket)
+            except Exception:
+                log.exception("agent notification failed ticket=%s", ticket.id)
+
+    async def on_failed(self, row: OutboxRow, error: str) -> None:
+        if row.kind != "ticket" or not row.ticket_id:
+            return
+        ticket = await self.store.get_ticket(row.ticket_id)
+        if ticket is not None:
+            text = texts.t("failed", ticket.lang, id=ticket.id, support=self._support_address)
+            await self._notify(ticket, Reply(text))
+
+    async def notify_customer(self, ticket: Ticket, reply: Reply) -> None:
+        await self._notify(ticket, reply)
+
+    async def _notify(self, ticket: Ticket, reply: Reply) -> None:
+        notify = self._subscribers.get(ticket.channel)
+        if notify is None:
+            return
+        try:
+            await notify(ticket.customer_id, reply)
+        except Exception:
+            log.exception("customer notification failed ticket=%s", ticket.id)
+
+
+def _lang(hint: str | None) -> str:
+    if hint and hint.lower().startswith("en"):
+        return "en"
+    return "ru"
