@@ -52,6 +52,15 @@ def intake_context(
     def working_hours(now: datetime) -> tuple[bool, datetime | None]:
         return schedule.is_open(now), schedule.next_opening(now)
 
+    def filing_notice(now: datetime, lang: str, critical: bool) -> str:
+        parts = [
+            expectations.status_text(schedule, now, lang),
+            expectations.expectations_text(lang, critical),
+        ]
+        if critical:
+            parts.append(expectations.critical_after_hours_text(schedule, now, lang))
+        return "\n".join(p for p in parts if p)
+
     return IntakeContext(
         channel=channel,
         coupon_pattern=settings.coupon_pattern,
@@ -59,6 +68,7 @@ def intake_context(
         status_text=status,
         working_hours=working_hours,
         scope_explanation=explanation,
+        filing_notice=filing_notice,
     )
 
 

@@ -138,7 +138,7 @@ class Desk:
                 ticket.classification.in_scope, ticket.classification.critical,
             )
             self._wake_outbox()
-            step = machine.on_ticket_queued(state, ticket)
+            step = machine.on_ticket_queued(state, ticket, now, replace(self._context, channel=channel))
             return step.state, list(step.replies)
         if isinstance(effect, AddFollowUp):
             await self.add_followup(effect.ticket_id, effect.text, effect.attachments, now)

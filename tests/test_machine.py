@@ -52,7 +52,7 @@ def test_persona_pasting_everything_reaches_the_summary_after_steps(
     assert step.state.asking == Field.STEPS
     assert set(step.state.fields) == set(Field) - {Field.STEPS}
     # And "не знаю" is accepted explicitly and the summary follows
-    step = machine.handle(step.state, TextEvent("не знаю"), NOW, context)
+    step = settle(machine.handle(step.state, TextEvent("не знаю"), NOW, context), context)
     assert step.state.step == "confirm"
     summary = step.replies[-1]
     assert "готовый-сайт-для-бизнеса.рф" in summary.text
@@ -64,7 +64,7 @@ def test_persona_with_steps_in_the_same_message_reaches_the_summary_in_one_turn(
 ) -> None:
     message = EVERYTHING_EN + "\nSteps: 1. add any product to the cart 2. click Pay"
     step = run(context, [TextEvent(message)], machine.new_conversation("en"))
-    assert step.state.step in ("confirm", "category")
+    assert step.state.step in ("confirm", "category", "critical")
     assert step.state.fields[Field.STEPS].startswith("1. add any product")
     assert step.state.fields[Field.CONTACT_EMAIL] == "john.smith+bx@example.com"
     assert step.state.fields[Field.EDITION] == "Малый бизнес"
@@ -101,7 +101,7 @@ def test_fields_are_asked_one_by_one_and_invalid_answers_re_asked_with_reason(
     step = machine.handle(step.state, TextEvent("ivan@"), NOW, context)
     assert step.state.asking == Field.CONTACT_EMAIL
     step = machine.handle(step.state, TextEvent("ivan@example.ru"), NOW, context)
-    assert step.state.step in ("confirm", "category")
+    assert step.state.step in ("confirm", "category", "critical")
     # Nothing valid was lost on the way
     assert step.state.fields == {
         "description": "Не работает оформление заказа в корзине",
@@ -122,10 +122,17 @@ def test_a_later_message_fills_any_field_wherever_the_dialog_is(context: IntakeC
     assert step.state.asking == Field.STEPS
 
 
-def confirmed(context: IntakeContext) -> Step:
-    step = run(context, [TextEvent(EVERYTHING_RU), TextEvent("не знаю")])
+def settle(step: Step, context: IntakeContext, category: str = "update") -> Step:
+    """Answer the category and criticality questions when the desk asks them."""
     if step.state.step == "category":
-        step = machine.handle(step.state, ChoiceEvent("update"), NOW, context)
+        step = machine.handle(step.state, ChoiceEvent(category), NOW, context)
+    if step.state.step == "critical":
+        step = machine.handle(step.state, ChoiceEvent("yes"), NOW, context)
+    return step
+
+
+def confirmed(context: IntakeContext) -> Step:
+    step = settle(run(context, [TextEvent(EVERYTHING_RU), TextEvent("не знаю")]), context)
     assert step.state.step == "confirm"
     return step
 
@@ -148,7 +155,7 @@ def test_after_filing_messages_become_follow_ups_until_new(context: IntakeContex
     step = machine.handle(confirmed(context).state, ChoiceEvent("send"), NOW, context)
     ticket = step.effects[0].ticket  # type: ignore[union-attr]
     ticket.id = "WAS-000042"
-    step = machine.on_ticket_queued(step.state, ticket)
+    step = machine.on_ticket_queued(step.state, ticket, NOW, context)
     assert "WAS-000042" in step.replies[0].text
     step = machine.handle(step.state, TextEvent("Забыл: ошибка и в админке"), NOW, context)
     assert step.effects == (AddFollowUp("WAS-000042", "Забыл: ошибка и в админке"),)
@@ -204,8 +211,7 @@ def test_language_switch(context: IntakeContext) -> None:
 def test_attachment_kept_in_the_draft(context: IntakeContext) -> None:
     ref = AttachmentRef("shot.png", "/tmp/shot.png", "image/png", 10)
     step = run(context, [AttachmentEvent(ref), TextEvent(EVERYTHING_RU), TextEvent("нет")])
-    if step.state.step == "category":
-        step = machine.handle(step.state, ChoiceEvent("error"), NOW, context)
+    step = settle(step, context, "error")
     assert "shot.png" in step.replies[-1].text
     step = machine.handle(step.state, ChoiceEvent("send"), NOW, context)
     ticket: Ticket = step.effects[0].ticket  # type: ignore[union-attr]
@@ -230,3 +236,24 @@ def test_stale_button_press_shows_the_current_question(context: IntakeContext) -
     again = machine.handle(step.state, ChoiceEvent("send"), NOW, context)
     assert again.effects == ()
     assert again.state.asking == step.state.asking
+
+
+def test_2_2_critical_request_is_confirmed_by_a_question(context: IntakeContext) -> None:
+    step = run(context, [TextEvent(EVERYTHING_RU), TextEvent("не знаю")])
+    if step.state.step == "category":
+        step = machine.handle(step.state, ChoiceEvent("error"), NOW, context)
+    assert step.state.step == "critical"
+    assert "2.2" in step.replies[-1].text
+    step = machine.handle(step.state, ChoiceEvent("no"), NOW, context)
+    assert step.state.step == "confirm"
+    step = machine.handle(step.state, ChoiceEvent("send"), NOW, context)
+    assert step.effects[0].ticket.classification.critical is False  # type: ignore[union-attr]
+
+
+def test_filing_tells_what_to_expect(context: IntakeContext) -> None:
+    step = machine.handle(confirmed(context).state, ChoiceEvent("send"), NOW, context)
+    ticket = step.effects[0].ticket  # type: ignore[union-attr]
+    ticket.id = "WAS-000007"
+    text = machine.on_ticket_queued(step.state, ticket, NOW, context).replies[0].text
+    assert "WAS-000007" in text
+    assert "2.5" in text  # reaction time from hours to days, no resolution time promised

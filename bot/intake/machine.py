@@ -55,6 +55,8 @@ class IntakeContext:
     status_text: Callable[[datetime, str], str]  # 2.1: is support working now, and when it opens
     working_hours: Callable[[datetime], tuple[bool, datetime | None]]
     scope_explanation: Callable[[str, str], str] = lambda clause, lang: ""
+    # 2.2, 2.4, 2.5: what the customer is told at filing (now, lang, critical) -> text
+    filing_notice: Callable[[datetime, str, bool], str] = lambda now, lang, critical: ""
 
 
 @dataclass
@@ -62,12 +64,13 @@ class Conversation:
     """Per (channel, user) state; JSON-serialisable via to_dict/from_dict."""
 
     lang: str = "ru"
-    step: str = "idle"  # idle | ask | confirm | edit | category | filed
+    step: str = "idle"  # idle | ask | category | critical | confirm | edit | filed
     asking: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     displays: dict[str, str] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     category: str | None = None  # chosen by the customer when the classifier was unsure
+    critical: bool | None = None  # 2.2: the customer's answer to "is the site down now?"
     return_to_confirm: bool = False
     ticket_id: str | None = None  # the last filed ticket: further messages are its follow-ups
     remembered: dict[str, str] = field(default_factory=dict)
@@ -106,14 +109,19 @@ def handle(state: Conversation, event: Event, now: datetime, ctx: IntakeContext)
     return _text(s, event.text, now, ctx)
 
 
-def on_ticket_queued(state: Conversation, ticket: Ticket) -> Step:
+def on_ticket_queued(
+    state: Conversation, ticket: Ticket, now: datetime, ctx: IntakeContext
+) -> Step:
     """After the desk stored and queued a ticket: remember it for follow-ups (4.4)."""
     s = Conversation.from_dict(state.to_dict())
     s.remembered = {f: s.fields[f] for f in REMEMBERED if f in s.fields}
     s.remembered.update({f"display:{f}": s.displays[f] for f in REMEMBERED if f in s.displays})
     s.fields, s.displays, s.attachments = {}, {}, []
     s.step, s.asking, s.category, s.ticket_id = "filed", None, None, ticket.id
-    return Step(s, (Reply(texts.t("queued", s.lang, id=ticket.id)),))
+    s.critical = None
+    notice = ctx.filing_notice(now, s.lang, ticket.classification.critical)
+    text = texts.t("queued", s.lang, id=ticket.id) + (f"\n\n{notice}" if notice else "")
+    return Step(s, (Reply(text),))
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -123,7 +131,7 @@ def _command(s: Conversation, cmd: CommandEvent, now: datetime, ctx: IntakeConte
     name = cmd.name.lower().lstrip("/")
     if name == "start":
         greeting = Reply(texts.t("greeting", s.lang) + "\n\n" + ctx.status_text(now, s.lang))
-        if s.step in ("ask", "confirm", "edit", "category"):
+        if s.step in ("ask", "confirm", "edit", "category", "critical"):
             return Step(s, (greeting, *_prompt(s, ctx)))
         _reset_draft(s)
         return Step(s, (greeting, *_prompt(s, ctx)))
@@ -151,7 +159,7 @@ def _command(s: Conversation, cmd: CommandEvent, now: datetime, ctx: IntakeConte
 
 def _reset_draft(s: Conversation) -> None:
     s.fields, s.displays, s.attachments = {}, {}, []
-    s.category, s.return_to_confirm, s.ticket_id = None, False, None
+    s.category, s.return_to_confirm, s.ticket_id, s.critical = None, False, None, None
     s.step, s.asking = "ask", Field.DESCRIPTION.value
 
 
@@ -183,6 +191,9 @@ def _choice(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> S
         return Step(s, _prompt(s, ctx))
     if s.step == "category" and value in CATEGORIES:
         s.category = value
+        return _advance(s, now, ctx, [])
+    if s.step == "critical" and value in ("yes", "no"):
+        s.critical = value == "yes"
         return _advance(s, now, ctx, [])
     if s.step == "ask" and s.asking == Field.EDITION.value:
         return _text(s, UNKNOWN if value == "unknown" else value, now, ctx)
@@ -307,6 +318,9 @@ def _advance(
     if classification.unsure and s.category is None:
         s.step = "category"
         return Step(s, _prompt(s, ctx, head))
+    if classification.critical and s.critical is None:
+        s.step = "critical"  # 2.2: confirm before the ticket jumps the queue
+        return Step(s, _prompt(s, ctx, head))
     s.step = "confirm"
     return Step(s, _prompt(s, ctx, head))
 
@@ -329,6 +343,12 @@ def _prompt(
     if s.step == "category":
         options = tuple(Option(c, texts.category_name(c, s.lang)) for c in CATEGORIES)
         return (Reply(f"{lead}\n\n{texts.t('choose_category', s.lang)}".strip(), options),)
+    if s.step == "critical":
+        options = (
+            Option("yes", texts.choice_label("yes", s.lang)),
+            Option("no", texts.choice_label("no", s.lang)),
+        )
+        return (Reply(f"{lead}\n\n{texts.t('ask_critical', s.lang)}".strip(), options),)
     if s.step == "confirm":
         return (Reply(f"{lead}\n\n{_summary(s, ctx)}".strip(), _confirm_options(s.lang)),)
     if s.step == "edit":
@@ -346,6 +366,8 @@ def _classify(s: Conversation, ctx: IntakeContext) -> Classification:
     if steps and steps != UNKNOWN:
         text = f"{text}\n{steps}"
     result = ctx.classify(text)
+    if s.critical is not None:
+        result = replace(result, critical=s.critical)
     if s.category and s.category != result.category:
         section = CATEGORIES.index(s.category) + 1
         return Classification(s.category, True, f"3.{section}", result.critical, 1.0, False)

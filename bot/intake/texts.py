@@ -135,6 +135,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Уточните, к чему относится вопрос (раздел 3 регламента):",
         "en": "Please tell me what the question is about (section 3 of the regulation):",
     },
+    "ask_critical": {
+        "ru": (
+            "Похоже, сайт или его сервис сейчас не работает. Это так? Тогда обращение будет "
+            "помечено как критичное и обработано вне очереди (п. 2.2)."
+        ),
+        "en": (
+            "It looks like the site or one of its services is down right now. Is that so? Then "
+            "the request is marked critical and handled out of turn (clause 2.2)."
+        ),
+    },
     "choose_field": {"ru": "Какое поле исправить?", "en": "Which field do you want to edit?"},
     "queued": {
         "ru": (
@@ -270,6 +280,8 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "edit": {"ru": "Исправить", "en": "Edit"},
     "cancel": {"ru": "Отменить", "en": "Cancel"},
     "unknown": {"ru": "Не знаю", "en": "Don't know"},
+    "yes": {"ru": "Да, не работает", "en": "Yes, it is down"},
+    "no": {"ru": "Нет, работает", "en": "No, it works"},
 }
 
 
