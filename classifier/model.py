@@ -1,0 +1,360 @@
+"""The request classifier: TF-IDF word and character n-grams, linear models, skops persistence.
+
+One shared feature space feeds three scikit-learn logistic regressions: the category (one per
+subsection of section 3), the clause (which decides in_scope) and criticality (2.2), the last
+one combined with keyword rules (`classifier.rules`). Category probabilities are calibrated by
+temperature scaling fitted on cross-validated scores.
+
+The artifact (skops) holds only what prediction needs: the vocabularies, idf weights and one
+float32 weight matrix. No estimator object is deserialised, so loading is fast and safe, and
+one message is classified with a sparse dot product well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+import skops
+import skops.io as sio
+from numpy.typing import NDArray
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from classifier.data import Example, data_hash, load_training
+from classifier.errors import DataError, ModelError, ModelMismatchError, ModelNotFoundError
+from classifier.features import Featurizer, vectorizers
+from classifier.rules import critical_rule
+from classifier.scope import CATEGORIES, ScopeItem, load_scope
+from classifier.text import letter_count, normalize, words
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2
+ARTIFACT_FILE = "model.skops"
+METADATA_FILE = "metadata.json"
+MODEL_DIR_ENV = "FRONTDESK_MODEL_DIR"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
+
+UNSURE_THRESHOLD = 0.5  # below this category probability the bot asks the customer to choose
+CRITICAL_THRESHOLD = 0.5
+TOP_ALTERNATIVES = 3
+_MIN_LETTERS = 3
+_STOPWORDS = frozenset(
+    "как что это все при для или его она они мне нас вас наш ваш так где там тут уже еще "
+    "the and for you are not but can how what with this that have has was".split()
+)
+# Only plain containers and numpy arrays may be inside the artifact.
+_TRUSTED_PREFIXES = ("numpy.", "builtins.")
+_STATE_KEYS = frozenset(
+    {"word_terms", "char_terms", "word_idf", "char_idf", "weights", "bias", "categories",
+     "clauses"}
+)
+
+
+def default_model_dir() -> Path:
+    """`$FRONTDESK_MODEL_DIR`, else `<repo>/classifier/model`."""
+    env = os.environ.get(MODEL_DIR_ENV)
+    return Path(env) if env else DEFAULT_MODEL_DIR
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What the classifier says about one request."""
+
+    category: str
+    in_scope: bool
+    clause: str
+    critical: bool
+    confidence: float
+    unsure: bool
+    alternatives: tuple[tuple[str, float], ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """The keys of the `python -m classifier predict` contract."""
+        return {
+            "category": self.category,
+            "in_scope": self.in_scope,
+            "clause": self.clause,
+            "critical": self.critical,
+            "confidence": round(self.confidence, 4),
+            "unsure": self.unsure,
+        }
+
+
+def _logreg(c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+
+
+def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def _fit_temperature(scores: NDArray[np.float64], y: NDArray[np.intp]) -> float:
+    """The temperature minimising the log-loss of cross-validated category scores."""
+    best_t, best_loss = 1.0, float("inf")
+    for t in np.geomspace(0.2, 5.0, 61):
+        p = _softmax(scores / t)[np.arange(len(y)), y]
+        loss = float(-np.log(np.clip(p, 1e-12, None)).mean())
+        if loss < best_loss:
+            best_t, best_loss = float(t), loss
+    return best_t
+
+
+class Classifier:
+    """Classifies a support request by category, clause, scope and criticality."""
+
+    def __init__(
+        self,
+        state: dict[str, Any],
+        metadata: dict[str, Any],
+        scope: dict[str, ScopeItem] | None = None,
+        unsure_threshold: float = UNSURE_THRESHOLD,
+    ) -> None:
+        missing = _STATE_KEYS - state.keys()
+        if missing:
+            raise ModelMismatchError(f"model state lacks {sorted(missing)}")
+        self.metadata = metadata
+        self.scope = scope or load_scope()
+        self.unsure_threshold = unsure_threshold
+        self.critical_threshold = float(metadata.get("critical_threshold", CRITICAL_THRESHOLD))
+        self.temperature = float(metadata["temperature"])
+        self._state = state
+        word_terms = str(state["word_terms"]).split("\n")
+        char_terms = str(state["char_terms"]).split("\n")
+        self._features = Featurizer(word_terms, state["word_idf"], char_terms, state["char_idf"])
+        self.categories: tuple[str, ...] = tuple(state["categories"])
+        self.clauses: tuple[str, ...] = tuple(state["clauses"])
+        unknown = [c for c in self.clauses if c not in self.scope]
+        if unknown:
+            raise ModelMismatchError(f"model knows clauses missing from scope items: {unknown}")
+        # Weights (features x outputs), outputs = categories | clauses | critical.
+        self._weights: NDArray[np.float32] = state["weights"]
+        self._bias: NDArray[np.float64] = np.asarray(state["bias"], dtype=np.float64)
+        self._n_cat, self._n_clause = len(self.categories), len(self.clauses)
+        if self._weights.shape != (self._features.n_features, self._n_cat + self._n_clause + 1):
+            raise ModelMismatchError(f"weight matrix has shape {self._weights.shape}")
+        self._clause_mask = {
+            c: np.array([self.scope[k].category == c for k in self.clauses]) for c in CATEGORIES
+        }
+        self._known_words = frozenset(
+            w for w in word_terms if " " not in w and len(w) >= 3 and not w.isdigit()
+        ) - _STOPWORDS
+        self._known_stems = frozenset(w[:5] for w in self._known_words if len(w) >= 5)
+
+    # ----- training -------------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls,
+        examples: Sequence[Example],
+        *,
+        scope: dict[str, ScopeItem] | None = None,
+        training_hash: str = "",
+        seed: int = 0,
+    ) -> Classifier:
+        """Train on labelled examples (each tied to its clause)."""
+        if not examples or any(ex.clause is None for ex in examples):
+            raise DataError("training needs examples, each tied to a clause")
+        scope = scope or load_scope()
+        started = time.perf_counter()
+        texts = [normalize(ex.text) for ex in examples]
+        word, char = vectorizers()
+        x = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+        y_cat = np.array([ex.category for ex in examples])
+        y_clause = np.array([ex.clause for ex in examples])
+        y_crit = np.array([ex.critical for ex in examples])
+
+        cat, clause, crit = _logreg(20.0), _logreg(20.0), _logreg(5.0)
+        cat.fit(x, y_cat)
+        clause.fit(x, y_clause)
+        crit.fit(x, y_crit)
+        folds = StratifiedKFold(n_splits=4, shuffle=True, random_state=seed)
+        scores = cross_val_predict(_logreg(20.0), x, y_cat, cv=folds, method="decision_function")
+        y_idx = np.searchsorted(cat.classes_, y_cat)
+        temperature = _fit_temperature(np.asarray(scores, dtype=np.float64), y_idx)
+
+        featurizer = Featurizer.from_vectorizers(word, char)
+        state = {
+            "word_terms": "\n".join(featurizer.word_terms),
+            "char_terms": "\n".join(featurizer.char_terms),
+            "word_idf": np.asarray(word.idf_, dtype=np.float64),
+            "char_idf": np.asarray(char.idf_, dtype=np.float64),
+            "weights": np.ascontiguousarray(
+                np.vstack([cat.coef_, clause.coef_, crit.coef_]).T, dtype=np.float32
+            ),
+            "bias": np.concatenate([cat.intercept_, clause.intercept_, crit.intercept_]),
+            "categories": [str(c) for c in cat.classes_],
+            "clauses": [str(c) for c in clause.classes_],
+        }
+        metadata = {
+            "format_version": FORMAT_VERSION,
+            "sklearn_version": sklearn.__version__,
+            "skops_version": skops.__version__,
+            "data_sha256": training_hash,
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "n_examples": len(examples),
+            "n_features": featurizer.n_features,
+            "train_seconds": round(time.perf_counter() - started, 3),
+            "temperature": temperature,
+            "critical_threshold": CRITICAL_THRESHOLD,
+            "categories": state["categories"],
+            "clauses": state["clauses"],
+        }
+        return cls(state, metadata, scope)
+
+    @classmethod
+    def train(cls, data_dir: Path | None = None, model_dir: Path | None = None) -> Classifier:
+        """Train on data/training and, when `model_dir` is given, save there."""
+        model = cls.fit(
+            load_training(data_dir), scope=load_scope(data_dir), training_hash=data_hash(data_dir)
+        )
+        if model_dir is not None:
+            model.save(model_dir)
+        return model
+
+    # ----- persistence ----------------------------------------------------------------------
+
+    def save(self, model_dir: Path | None = None) -> Path:
+        """Write the skops artifact and its metadata atomically; return the directory."""
+        target = Path(model_dir) if model_dir is not None else default_model_dir()
+        target.mkdir(parents=True, exist_ok=True)
+        for name, payload in (
+            (ARTIFACT_FILE, sio.dumps(self._state, compression=zipfile.ZIP_DEFLATED)),
+            (METADATA_FILE, json.dumps(self.metadata, indent=2).encode()),
+        ):
+            fd, tmp = tempfile.mkstemp(dir=target, prefix=f".{name}.")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target / name)
+        return target
+
+    @classmethod
+    def load(
+        cls,
+        model_dir: Path | None = None,
+        *,
+        data_dir: Path | None = None,
+        check_data: bool = False,
+    ) -> Classifier:
+        """Load a saved model; raise `ModelNotFoundError` or `ModelMismatchError`.
+
+        With `check_data` the model must also have been trained on the current data files.
+        """
+        source = Path(model_dir) if model_dir is not None else default_model_dir()
+        artifact, meta_path = source / ARTIFACT_FILE, source / METADATA_FILE
+        if not artifact.is_file() or not meta_path.is_file():
+            raise ModelNotFoundError(
+                f"no classifier model in {source}; run `python -m classifier train`"
+            )
+        try:
+            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(metadata, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            raise ModelMismatchError(f"unreadable model metadata {meta_path}: {exc}") from exc
+        expected = {"format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__}
+        if check_data:
+            expected["data_sha256"] = data_hash(data_dir)
+        for key, want in expected.items():
+            if metadata.get(key) != want:
+                raise ModelMismatchError(
+                    f"model in {source} has {key}={metadata.get(key)!r}, expected {want!r}; "
+                    "retrain with `python -m classifier train`"
+                )
+        payload = artifact.read_bytes()
+        try:
+            untrusted = sio.get_untrusted_types(data=payload)
+            bad = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+            if bad:
+                raise ModelMismatchError(f"model {artifact} holds unexpected types: {bad}")
+            state = sio.loads(payload, trusted=untrusted)
+        except ModelError:
+            raise
+        except Exception as exc:  # skops raises many types for a corrupt archive
+            raise ModelMismatchError(f"cannot load {artifact}: {exc}") from exc
+        if not isinstance(state, dict):
+            raise ModelMismatchError(f"model {artifact} does not hold a state dictionary")
+        return cls(state, metadata, load_scope(data_dir))
+
+    @classmethod
+    def load_or_train(
+        cls, model_dir: Path | None = None, data_dir: Path | None = None
+    ) -> Classifier:
+        """Load the model; train and save it when it is missing or stale."""
+        target = Path(model_dir) if model_dir is not None else default_model_dir()
+        try:
+            return cls.load(target, data_dir=data_dir, check_data=True)
+        except ModelError as exc:
+            log.info("training the classifier into %s: %s", target, exc)
+        return cls.train(data_dir=data_dir, model_dir=target)
+
+    # ----- prediction -----------------------------------------------------------------------
+
+    def _scores(self, normalized: str) -> NDArray[np.float64]:
+        idx, val = self._features.sparse(normalized)
+        return val @ self._weights[idx] + self._bias  # type: ignore[no-any-return]
+
+    def _has_signal(self, normalized: str) -> bool:
+        if letter_count(normalized) < _MIN_LETTERS:
+            return False
+        return any(
+            w in self._known_words or w[:5] in self._known_stems for w in words(normalized)
+        )
+
+    def category_probabilities(self, text: str) -> dict[str, float]:
+        """Calibrated probability of every category (uniform when the text says nothing)."""
+        normalized = normalize(text if isinstance(text, str) else "")
+        if not self._has_signal(normalized):
+            return dict.fromkeys(self.categories, 1.0 / len(self.categories))
+        probs = _softmax(self._scores(normalized)[: self._n_cat] / self.temperature)
+        return {c: float(p) for c, p in zip(self.categories, probs, strict=True)}
+
+    def predict(self, text: str) -> Prediction:
+        """Classify one request; `unsure` when the text is empty, garbage or ambiguous."""
+        normalized = normalize(text if isinstance(text, str) else "")
+        signal = self._has_signal(normalized)
+        scores = self._scores(normalized)
+        cat_probs = _softmax(scores[: self._n_cat] / self.temperature)
+        best = int(np.argmax(cat_probs))
+        category = self.categories[best]
+        clause_scores = np.where(
+            self._clause_mask[category],
+            scores[self._n_cat : self._n_cat + self._n_clause],
+            -np.inf,
+        )
+        clause = self.clauses[int(np.argmax(clause_scores))]
+        in_scope = self.scope[clause].in_scope
+        critical = critical_rule(normalized)
+        if not signal:
+            return Prediction(category, in_scope, clause, critical, 0.0, True)
+        crit_prob = 1.0 / (1.0 + np.exp(-scores[-1]))
+        confidence = float(cat_probs[best])
+        order = np.argsort(-cat_probs)[:TOP_ALTERNATIVES]
+        return Prediction(
+            category=category,
+            in_scope=in_scope,
+            clause=clause,
+            critical=critical or bool(crit_prob >= self.critical_threshold),
+            confidence=confidence,
+            unsure=confidence < self.unsure_threshold,
+            alternatives=tuple((self.categories[i], float(cat_probs[i])) for i in order),
+        )
+
+    def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
+        """`predict` for each text."""
+        return [self.predict(t) for t in texts]
