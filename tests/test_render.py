@@ -101,6 +101,7 @@ def test_bytes_use_crlf_and_strict_policy(settings: Settings) -> None:
     assert b"\r\n" in raw
     assert b"\n" not in raw.replace(b"\r\n", b"")
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert raw.isascii()  # 7-bit clean: no 8BITMIME/SMTPUTF8 needed from any server
 
 
 def test_parts_list_every_field_with_russian_labels(settings: Settings) -> None:

@@ -60,7 +60,7 @@ class _Policy(EmailPolicy):
         return legacy.encode("ascii") if legacy else super().fold_binary(name, value)
 
 
-POLICY = _Policy(linesep="\r\n", raise_on_defect=True)
+POLICY = _Policy(linesep="\r\n", cte_type="7bit", raise_on_defect=True)
 CRITICAL_PREFIX = "[КРИТИЧНО] "
 SUMMARY_MAX = 80
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -1,0 +1,203 @@
+"""Outbox worker with the .eml transport and the real SQLite store (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.mail.outbox import Outbox
+from bot.mail.transport import EmlTransport, eml_name, envelope_of
+from bot.tickets.model import Classification, Ticket, TicketStatus
+from bot.tickets.render import render_followup, render_ticket
+from bot.tickets.store import OutboxRow, Store
+
+
+def make_ticket(i: int = 1, *, critical: bool = False, email: str = "ivan@example.com") -> Ticket:
+    return Ticket(
+        channel="telegram",
+        customer_id=str(1000 + i),
+        lang="ru",
+        description=f"Обращение номер {i}: не открывается корзина после обновления",
+        site_url="https://shop.example.com",
+        contact_email=email,
+        classification=Classification("error", True, "3.4.1.1", critical, 0.9),
+        created_at=datetime.now(UTC),
+        version="24.0.0",
+    )
+
+
+def renderer(settings: Settings) -> Callable[[Ticket], EmailMessage]:
+    return functools.partial(render_ticket, settings=settings)
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], within: float = 60.0, step: float = 0.05
+) -> None:
+    deadline = time.monotonic() + within
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(step)
+
+
+class Recorder:
+    """Collects notify/alert callbacks."""
+
+    def __init__(self) -> None:
+        self.delivered: list[OutboxRow] = []
+        self.failed: list[tuple[OutboxRow, str]] = []
+
+    async def notify(self, row: OutboxRow) -> None:
+        self.delivered.append(row)
+
+    async def alert(self, row: OutboxRow, error: str) -> None:
+        self.failed.append((row, error))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        support_address="support@whatasoft.test",
+        from_address="frontdesk@whatasoft.test",
+        data_dir=tmp_path / "var",
+    )
+
+
+@pytest.fixture
+async def store(settings: Settings) -> AsyncIterator[Store]:
+    store = await Store.open(settings.database_path)
+    yield store
+    await store.close()
+
+
+async def test_eml_transport_files_ticket_and_notifies_after_writing(
+    store: Store, settings: Settings
+) -> None:
+    transport = EmlTransport(settings.outbox_dir)
+    rec = Recorder()
+    seen_file: list[bool] = []
+
+    async def notify(row: OutboxRow) -> None:
+        seen_file.append((settings.outbox_dir / "WAS-000001.eml").exists())
+        await rec.notify(row)
+
+    outbox = Outbox(store, transport, notify, alert=rec.alert, base_delay=0.01, poll_interval=0.2)
+    outbox.start()
+    ticket = await store.create_ticket(
+        make_ticket(), functools.partial(render_ticket, settings=settings), datetime.now(UTC)
+    )
+    outbox.wake()
+
+    async def filed() -> bool:
+        return len(rec.delivered) == 1
+
+    await wait_until(filed)
+    await outbox.stop()
+    assert seen_file == [True]
+    assert rec.delivered[0].ticket_id == ticket.id == "WAS-000001"
+    stored = await store.get_ticket("WAS-000001")
+    assert stored is not None and stored.status == TicketStatus.FILED
+    raw = (settings.outbox_dir / "WAS-000001.eml").read_bytes()
+    assert b"Message-ID: <WAS-000001.ticket@whatasoft.test>" in raw
+    assert list(settings.outbox_dir.iterdir()) == [settings.outbox_dir / "WAS-000001.eml"]
+
+
+async def test_followup_file_name(store: Store, settings: Settings) -> None:
+    now = datetime.now(UTC)
+    ticket = await store.create_ticket(
+        make_ticket(), functools.partial(render_ticket, settings=settings), now
+    )
+    await store.enqueue(
+        "followup", render_followup(ticket, "ещё", [], settings, 5), now, ticket.id
+    )
+    outbox = Outbox(store, EmlTransport(settings.outbox_dir), base_delay=0.01)
+    assert await outbox.deliver_due() == 2
+    names = sorted(p.name for p in settings.outbox_dir.iterdir())
+    assert names == ["WAS-000001.eml", "WAS-000001.followup-5.eml"]
+
+
+async def test_crash_leftover_already_written_is_not_rewritten(
+    store: Store, settings: Settings
+) -> None:
+    # Given a row that a crashed run left in 'sending' after its file was written
+    now = datetime.now(UTC)
+    await store.create_ticket(
+        make_ticket(), functools.partial(render_ticket, settings=settings), now
+    )
+    transport = EmlTransport(settings.outbox_dir)
+    (row,) = await store.due_messages(now)
+    await store.mark_sending(row.id, now)
+    await transport.send(row)
+    before = (settings.outbox_dir / "WAS-000001.eml").stat().st_mtime_ns
+    # When a new outbox starts
+    rec = Recorder()
+    outbox = Outbox(store, transport, rec.notify, base_delay=0.01)
+    await outbox.deliver_due()
+    # Then it confirms the file instead of writing it again, and says "filed"
+    assert outbox.stats == {"sent": 0, "confirmed": 1, "retried": 0, "failed": 0}
+    assert (settings.outbox_dir / "WAS-000001.eml").stat().st_mtime_ns == before
+    assert [r.ticket_id for r in rec.delivered] == ["WAS-000001"]
+    assert await store.due_messages(datetime.now(UTC)) == []
+
+
+async def test_crash_leftover_not_written_is_sent_after_grace(
+    store: Store, settings: Settings
+) -> None:
+    now = datetime.now(UTC)
+    await store.create_ticket(
+        make_ticket(), functools.partial(render_ticket, settings=settings), now
+    )
+    (row,) = await store.due_messages(now)
+    await store.mark_sending(row.id, now)  # crashed before anything was written
+    rec = Recorder()
+    outbox = Outbox(
+        store, EmlTransport(settings.outbox_dir), rec.notify, confirm_grace=0.05,
+        poll_interval=0.05,
+    )  # fmt: skip
+    outbox.start()
+
+    async def delivered() -> bool:
+        return bool(rec.delivered)
+
+    await wait_until(delivered)
+    await outbox.stop()
+    assert outbox.stats["sent"] == 1
+    assert (settings.outbox_dir / "WAS-000001.eml").exists()
+
+
+def test_backoff_is_exponential_capped_and_jittered(store: Store) -> None:
+    low = Outbox(
+        store, EmlTransport(Path("/nonexistent")), base_delay=1, max_delay=300, rng=lambda: 0
+    )
+    high = Outbox(
+        store, EmlTransport(Path("/nonexistent")), base_delay=1, max_delay=300, rng=lambda: 1
+    )
+    assert [low.backoff(n) for n in (1, 2, 3, 4)] == [0.5, 1, 2, 4]
+    assert [high.backoff(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert high.backoff(30) == 300 and low.backoff(1000) == 150
+
+
+def test_envelope_takes_to_cc_and_copy(settings: Settings) -> None:
+    ticket = make_ticket()
+    ticket.id = "WAS-000007"
+    raw = render_ticket(ticket, settings).as_bytes()
+    assert envelope_of(raw, "frontdesk@whatasoft.test") == (
+        ["support@whatasoft.test"],
+        ["ivan@example.com", "frontdesk@whatasoft.test"],
+    )
+
+
+def test_eml_names() -> None:
+    row = OutboxRow(3, "WAS-000123", "ticket", "<WAS-000123.ticket@x.test>", b"", 0, "queued")
+    assert eml_name(row) == "WAS-000123.eml"
+    reply = OutboxRow(4, None, "reply", "<1.2.3/..@x.test>", b"", 0, "queued")
+    assert eml_name(reply) == "1.2.3.eml"
