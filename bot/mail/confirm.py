@@ -86,9 +86,11 @@ class ImapDeliveryCheck:
             response = await client.login(self._user, self._password)
             if response.result != "OK":
                 raise TemporaryDeliveryError(f"IMAP login as {self._user} failed")
-            response = await client.examine(self._mailbox)
+            # SELECT, not EXAMINE: aioimaplib only allows SEARCH in its SELECTED state. Nothing
+            # here stores flags, so the watcher's view of the mailbox is unchanged.
+            response = await client.select(self._mailbox)
             if response.result != "OK":
-                raise TemporaryDeliveryError(f"IMAP examine {self._mailbox} failed")
+                raise TemporaryDeliveryError(f"IMAP select {self._mailbox} failed")
             response = await client.search("HEADER", "Message-ID", f'"{message_id}"', charset=None)
             if response.result != "OK":
                 raise TemporaryDeliveryError(f"IMAP search failed: {response.lines!r}")
