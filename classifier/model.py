@@ -32,6 +32,8 @@ from numpy.typing import NDArray
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
 
 from classifier.data import Example, data_hash, load_training
 from classifier.errors import DataError, ModelError, ModelMismatchError, ModelNotFoundError
@@ -53,8 +55,9 @@ CRITICAL_THRESHOLD = 0.5
 TOP_ALTERNATIVES = 3
 _MIN_LETTERS = 3
 _STOPWORDS = frozenset(
-    "как что это все при для или его она они мне нас вас наш ваш так где там тут уже еще "
-    "the and for you are not but can how what with this that have has was".split()
+    {"как", "что", "это", "все", "при", "для", "или", "его", "она", "они", "мне", "нас", "вас"}
+    | {"наш", "ваш", "так", "где", "там", "тут", "уже", "еще", "the", "and", "for", "you"}
+    | {"are", "not", "but", "can", "how", "what", "with", "this", "that", "have", "has"}
 )
 # Only plain containers and numpy arrays may be inside the artifact.
 _TRUSTED_PREFIXES = ("numpy.", "builtins.")
@@ -178,12 +181,18 @@ class Classifier:
         y_clause = np.array([ex.clause for ex in examples])
         y_crit = np.array([ex.critical for ex in examples])
 
-        cat, clause, crit = _logreg(20.0), _logreg(20.0), _logreg(5.0)
-        cat.fit(x, y_cat)
-        clause.fit(x, y_clause)
-        crit.fit(x, y_crit)
+        cat, crit = _logreg(20.0), _logreg(5.0)
+        # Clauses need only a ranking inside the chosen category, not probabilities.
+        clause = LinearSVC(C=0.5, class_weight="balanced")
         folds = StratifiedKFold(n_splits=4, shuffle=True, random_state=seed)
-        scores = cross_val_predict(_logreg(20.0), x, y_cat, cv=folds, method="decision_function")
+        # One BLAS thread: small problems run several times slower when threads contend.
+        with threadpool_limits(limits=1):
+            cat.fit(x, y_cat)
+            clause.fit(x, y_clause)
+            crit.fit(x, y_crit)
+            scores = cross_val_predict(
+                _logreg(20.0), x, y_cat, cv=folds, method="decision_function"
+            )
         y_idx = np.searchsorted(cat.classes_, y_cat)
         temperature = _fit_temperature(np.asarray(scores, dtype=np.float64), y_idx)
 

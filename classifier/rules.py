@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 
-_SITE = r"(?:сайт\w*|портал\w*|магазин\w*|проект\w*|главн\w+(?: страниц\w+)?|site|website|shop|store)"
+_SITE = (
+    r"(?:сайт\w*|портал\w*|магазин\w*|проект\w*|главн\w+(?: страниц\w+)?"
+    r"|site|website|shop|store)"
+)
 
 CRITICAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p)
@@ -24,7 +27,8 @@ CRITICAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         # 5xx / white screen everywhere.
         r"\b50[0234]\b[^.!?]{0,60}(?:на\s+)?(?:всех|всем|везде|каждой|любой|люб\w+\s+страниц|"
         r"весь\s+сайт|every|all\s+pages|everywhere|whole\s+site|entire\s+site)",
-        r"(?:на\s+)?(?:всех\s+страницах|везде|every\s+page|all\s+pages|everywhere)"
+        r"(?:на\s+)?(?:(?:все|всех|любые|любой|каждой)\s+страниц\w*|везде|every\s+page|"
+        r"all\s+pages|everywhere)"
         r"[^.!?]{0,60}\b(?:50[0234]|белый\s+экран|white\s+screen|fatal\s+error)",
         r"(?:белый|пустой)\s+экран[^.!?]{0,40}(?:на\s+всех|везде|весь\s+сайт|вместо\s+сайта|"
         r"на\s+главной|на\s+сайте)",
@@ -56,6 +60,8 @@ LOOKALIKE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p)
     for p in (
         r"\bот\s+взлом",
+        r"(?:чтобы|что\s*бы)\s+(?:\w+\s+)?не\s+(?:взлом|упал|лег)",
+        r"(?:прошл\w+|предыдущ\w+)\s+взлом",
         r"(?:как|чтобы|можно\s+ли)\s+(?:\w+\s+){0,3}(?:показ|выв|настро|сдела)\w*\s+(?:\w+\s+){0,3}"
         r"(?:страниц\w*\s+)?(?:ошибк|404|500|заглушк)",
         r"\bесли\s+(?:вдруг\s+)?(?:сайт|база)",
