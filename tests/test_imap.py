@@ -77,6 +77,7 @@ async def watching(mail_servers, state: Path, rec: Recorder, **kw) -> AsyncItera
         ssl_context=mail_servers.client_ssl_context() if tls else None,
         backoff_initial=0.1,
         backoff_max=1.0,
+        timeout=kw.pop("timeout", 5.0),
         **kw,
     )
     task = asyncio.create_task(watcher.run())

@@ -353,7 +353,7 @@ class ImapWatcher:
             pass
         finally:
             self.idling.clear()
-        if lost:
+        if lost and (client.protocol.state == "LOGOUT" or not self._stop.is_set()):
             raise ConnectionResetError("IMAP connection lost during IDLE")
         client.idle_done()
         await asyncio.wait_for(idle_task, self.timeout)
