@@ -27,7 +27,8 @@ CRITICAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         # 5xx / white screen everywhere.
         r"\b50[0234]\b[^.!?]{0,60}(?:на\s+)?(?:всех|всем|везде|каждой|любой|люб\w+\s+страниц|"
         r"весь\s+сайт|every|all\s+pages|everywhere|whole\s+site|entire\s+site)",
-        r"(?:на\s+)?(?:(?:все|всех|любые|любой|каждой)\s+страниц\w*|везде|every\s+page|"
+        r"(?:на\s+)?(?:(?:все|всех|любые|любой|каждой)\s+страниц\w*|везде|весь\s+сайт|"
+        r"весь\s+магазин|whole\s+site|entire\s+site|every\s+page|"
         r"all\s+pages|everywhere)"
         r"[^.!?]{0,60}\b(?:50[0234]|белый\s+экран|white\s+screen|fatal\s+error)",
         r"(?:белый|пустой)\s+экран[^.!?]{0,40}(?:на\s+всех|везде|весь\s+сайт|вместо\s+сайта|"
