@@ -296,8 +296,10 @@ class Classifier:
             raise
         except Exception as exc:  # skops raises many types for a corrupt archive
             raise ModelMismatchError(f"cannot load {artifact}: {exc}") from exc
-        if not isinstance(state, dict):
-            raise ModelMismatchError(f"model {artifact} does not hold a state dictionary")
+        if not isinstance(state, dict) or not all(
+            isinstance(v, str | list | np.ndarray) for v in state.values()
+        ):
+            raise ModelMismatchError(f"model {artifact} does not hold a plain state dictionary")
         return cls(state, metadata, load_scope(data_dir))
 
     @classmethod

@@ -1,0 +1,333 @@
+"""Classifier: scope data, predictions, robustness, persistence and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+
+from classifier import (
+    CATEGORIES,
+    Classifier,
+    ModelError,
+    ModelMismatchError,
+    ModelNotFoundError,
+    Prediction,
+    ScopeItem,
+    load_jsonl,
+    load_scope,
+    load_training,
+)
+from classifier.features import Featurizer, vectorizers
+from classifier.model import ARTIFACT_FILE, METADATA_FILE
+from classifier.rules import critical_rule
+from classifier.text import normalize
+
+REPO = Path(__file__).resolve().parents[1]
+DEV_SET = REPO / "data" / "dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("model")
+    Classifier.train(model_dir=path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def clf(model_dir: Path) -> Classifier:
+    return Classifier.load(model_dir)
+
+
+# ----- data ---------------------------------------------------------------------------------
+
+
+def test_scope_covers_section_3_and_boundaries() -> None:
+    scope = load_scope()
+    assert {"1.4", "1.5", "3.1.1.1", "3.1.2.4", "3.5.2.8", "3.6.1.4"} <= scope.keys()
+    assert sum(c.startswith("3.") for c in scope) == 40
+    assert {item.category for item in scope.values()} == set(CATEGORIES)
+    for item in scope.values():
+        assert isinstance(item, ScopeItem)
+        assert item.wording and item.explain_ru and item.explain_en
+    assert not scope["1.5"].in_scope
+    assert scope["3.4.1.1"].in_scope
+
+
+def test_training_phrases_cover_every_clause() -> None:
+    examples = load_training()
+    per_clause = Counter(ex.clause for ex in examples)
+    assert len(examples) >= 1500
+    assert set(per_clause) == set(load_scope())
+    assert min(per_clause.values()) >= 25
+    assert sum(ex.critical for ex in examples) >= 50
+
+
+def test_dev_set_is_labelled_and_not_in_training() -> None:
+    dev = load_jsonl(DEV_SET)
+    assert len(dev) >= 150
+    assert {ex.category for ex in dev} == set(CATEGORIES)
+    training = {normalize(ex.text) for ex in load_training()}
+    assert not [ex.text for ex in dev if normalize(ex.text) in training]
+
+
+# ----- predictions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Подскажите, как поставить демоверсию Битрикса на хостинг через bitrixsetup.php?",
+         "install"),
+        ("какую версию php и mysql выбрать для сервера под битрикс", "install"),
+        ("как включить композитный сайт и управляемый кеш", "performance"),
+        ("монитор производительности показывает низкую оценку конфигурации", "performance"),
+        ("система обновлений пишет что лицензионный ключ неверен", "update"),
+        ("после обновления модуля main в админке Fatal error", "update"),
+        ("в компоненте корзины неправильно считается скидка, похоже на баг", "error"),
+        ("MySQL Query Error: Table 'b_user' is marked as crashed", "error"),
+        ("как натянуть html верстку на шаблон сайта битрикс", "development"),
+        ("напишите нам модуль интеграции с amoCRM", "development"),
+        ("сколько сайтов можно сделать на одной лицензии", "theory"),
+        ("как включить двухэтапную авторизацию для администраторов", "theory"),
+    ],
+)
+def test_unambiguous_requests_get_their_category(
+    clf: Classifier, text: str, category: str
+) -> None:
+    prediction = clf.predict(text)
+    assert prediction.category == category
+    assert not prediction.unsure
+    assert load_scope()[prediction.clause].category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "clause"),
+    [
+        ("установите пожалуйста битрикс на наш сервер, доступы пришлем", "3.1.2.1"),
+        ("перенесите наш сайт на новый хостинг за нас", "3.1.2.2"),
+        ("обновите за нас все модули на сайте", "3.3.2.3"),
+        ("напишите обработчик оплаты для нашего банка", "3.5.2.8"),
+        ("проведите нагрузочное тестирование нашего магазина", "3.2.2.2"),
+        ("продлите нам хостинг и домен", "1.5"),
+    ],
+)
+def test_out_of_scope_requests_cite_their_clause(
+    clf: Classifier, text: str, clause: str
+) -> None:
+    prediction = clf.predict(text)
+    assert prediction.clause == clause
+    assert not prediction.in_scope
+
+
+@pytest.mark.parametrize(
+    ("text", "critical"),
+    [
+        ("сайт лежит, 500 на всех страницах", True),
+        ("our site was hacked, it redirects to a casino", True),
+        ("покупатели не могут оформить заказ, ошибка при оформлении", True),
+        ("нет соединения с базой данных, сайт не открывается", True),
+        ("как сделать свою страницу ошибки 404", False),
+        ("как защитить сайт от взлома", False),
+        ("на странице контактов опечатка в телефоне", False),
+        ("сколько стоит продление лицензии", False),
+    ],
+)
+def test_critical_requests(clf: Classifier, text: str, critical: bool) -> None:
+    assert clf.predict(text).critical is critical
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\t ", "?!?!...", "ываыва фывфыв йцукен", "asdkjh qwpoeiu zxmcnb", "12345 678",
+     "😀😀😀", "x" * 1_000_000, "a b " * 200_000],
+)
+def test_empty_garbage_and_huge_input_is_unsure(clf: Classifier, text: str) -> None:
+    prediction = clf.predict(text)
+    assert prediction.unsure
+    assert prediction.category in CATEGORIES
+    assert 0.0 <= prediction.confidence <= 1.0
+
+
+def test_huge_real_request_is_truncated_not_rejected(clf: Classifier) -> None:
+    log = "Fatal error: Uncaught Error in /bitrix/modules/main/lib/loader.php:12\n" * 50_000
+    prediction = clf.predict("сайт лежит, 500 на всех страницах. Лог:\n" + log)
+    assert prediction.critical
+    assert prediction.category == "error"
+
+
+def test_prediction_contract(clf: Classifier) -> None:
+    prediction = clf.predict("сайт не открывается 500 ошибка")
+    assert isinstance(prediction, Prediction)
+    assert set(prediction.to_json()) == {
+        "category", "in_scope", "clause", "critical", "confidence", "unsure"
+    }
+    assert prediction.alternatives[0][0] == prediction.category
+    probs = clf.category_probabilities("сайт не открывается 500 ошибка")
+    assert set(probs) == set(CATEGORIES)
+    assert sum(probs.values()) == pytest.approx(1.0)
+    assert max(probs, key=probs.__getitem__) == prediction.category
+
+
+def test_dev_set_targets(clf: Classifier) -> None:
+    from classifier.metrics import evaluate  # noqa: PLC0415 - only this test needs it
+
+    report = evaluate(clf, load_jsonl(DEV_SET))
+    assert report.macro_f1 >= 0.9
+    assert report.scope_accuracy >= 0.9
+    assert report.critical_recall == 1.0
+    assert report.critical_precision >= 0.8
+
+
+def test_featurizer_matches_scikit_learn() -> None:
+    texts = [normalize(t) for t in ["сайт лежит 500", "как настроить кеш", "сайт и кеш"]]
+    word, char = vectorizers()
+    char.set_params(min_df=1)
+    expected = sparse.hstack([word.fit_transform(texts), char.fit_transform(texts)]).toarray()
+    featurizer = Featurizer.from_vectorizers(word, char)
+    for row, text in zip(expected, texts, strict=True):
+        idx, val = featurizer.sparse(text)
+        got = np.zeros(featurizer.n_features)
+        got[idx] = val
+        np.testing.assert_allclose(got, row, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "critical"),
+    [
+        ("весь сайт 500 с утра", True),
+        ("site is down", True),
+        ("на всех страницах белый экран", True),
+        ("нас взломали", True),
+        ("mysql упал, сайт не работает", True),
+        ("как сделать чтобы при ошибке 500 показывалась заглушка", False),
+        ("что делать если вдруг сайт упадет", False),
+        ("ошибка 500 на одной странице", False),
+    ],
+)
+def test_critical_rules(text: str, critical: bool) -> None:
+    assert critical_rule(normalize(text)) is critical
+
+
+# ----- persistence --------------------------------------------------------------------------
+
+
+def test_round_trip_through_save_and_load(clf: Classifier, tmp_path: Path) -> None:
+    clf.save(tmp_path)
+    loaded = Classifier.load(tmp_path, check_data=True)
+    for text in ["сайт лежит", "как настроить композитный кеш", "продлите хостинг", ""]:
+        assert loaded.predict(text) == clf.predict(text)
+    assert loaded.metadata == clf.metadata
+
+
+def test_missing_model_raises_not_found(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="python -m classifier train"):
+        Classifier.load(tmp_path / "nowhere")
+    assert issubclass(ModelNotFoundError, ModelError)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("sklearn_version", "0.0.1"), ("format_version", 999), ("data_sha256", "stale")],
+)
+def test_mismatched_metadata_raises(
+    model_dir: Path, tmp_path: Path, key: str, value: object
+) -> None:
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    meta = json.loads((tmp_path / METADATA_FILE).read_text())
+    meta[key] = value
+    (tmp_path / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelMismatchError, match=key):
+        Classifier.load(tmp_path, check_data=True)
+
+
+def test_unreadable_metadata_raises(model_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    (tmp_path / METADATA_FILE).write_text("{not json")
+    with pytest.raises(ModelMismatchError):
+        Classifier.load(tmp_path)
+
+
+def test_artifact_with_foreign_types_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    sio.dump({"weights": LogisticRegression()}, tmp_path / ARTIFACT_FILE)
+    with pytest.raises(ModelMismatchError, match="plain state"):
+        Classifier.load(tmp_path)
+
+
+def test_load_or_train_rebuilds_a_stale_model(model_dir: Path, tmp_path: Path) -> None:
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    meta = json.loads((tmp_path / METADATA_FILE).read_text())
+    good_hash, meta["data_sha256"] = meta["data_sha256"], "stale"
+    (tmp_path / METADATA_FILE).write_text(json.dumps(meta))
+    model = Classifier.load_or_train(tmp_path)
+    assert model.metadata["data_sha256"] == good_hash
+    assert json.loads((tmp_path / METADATA_FILE).read_text())["data_sha256"] == good_hash
+
+
+def test_default_model_dir_follows_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from classifier import default_model_dir  # noqa: PLC0415
+
+    monkeypatch.setenv("FRONTDESK_MODEL_DIR", str(tmp_path))
+    assert default_model_dir() == tmp_path
+    monkeypatch.delenv("FRONTDESK_MODEL_DIR")
+    assert default_model_dir() == REPO / "classifier" / "model"
+
+
+# ----- command line -------------------------------------------------------------------------
+
+
+def _run(args: list[str], model_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FRONTDESK_MODEL_DIR": str(model_dir), "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "classifier", *args],
+        input=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
+        check=False,
+    )
+
+
+def test_cli_predict(model_dir: Path) -> None:
+    lines = [
+        json.dumps({"text": "сайт не открывается 500 ошибка"}, ensure_ascii=False),
+        json.dumps({"text": ""}),
+        "not json",
+        json.dumps({"text": "как настроить композитный кеш"}, ensure_ascii=False),
+    ]
+    result = _run(["predict"], model_dir, "\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 4
+    assert out[0]["category"] == "error" and out[0]["critical"] is True
+    assert {"category", "in_scope", "clause", "critical", "confidence", "unsure"} <= set(out[0])
+    assert out[1]["unsure"] is True
+    assert "error" in out[2] and out[2]["unsure"] is True
+    assert out[3]["category"] == "performance"
+
+
+def test_cli_eval_prints_figures_and_plots(model_dir: Path, tmp_path: Path) -> None:
+    plot = tmp_path / "confusion.png"
+    result = _run(["eval", "--data", str(DEV_SET), "--plot", str(plot)], model_dir)
+    assert result.returncode == 0, result.stderr
+    for label in ("accuracy", "macro-F1", "scope accuracy", "critical recall",
+                  "critical precision", "development"):
+        assert label in result.stdout
+    pytest.importorskip("matplotlib")
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_reports_missing_data_file(model_dir: Path, tmp_path: Path) -> None:
+    result = _run(["eval", "--data", str(tmp_path / "missing.jsonl")], model_dir)
+    assert result.returncode == 2
+    assert "missing.jsonl" in result.stderr
