@@ -18,17 +18,33 @@ from classifier.model import Classifier, default_model_dir
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m classifier", description=__doc__)
-    parser.add_argument("--model-dir", type=Path, default=None,
-                        help="model directory (default: $FRONTDESK_MODEL_DIR or classifier/model)")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="data directory with scope.json and training/ (default: data/)")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="model directory (default: $FRONTDESK_MODEL_DIR or classifier/model)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="data directory with scope.json and training/ (default: data/)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("train", help="train on data/training and save the model")
     ev = sub.add_parser("eval", help="score the model on a labelled JSON-lines file")
-    ev.add_argument("--data", type=Path, required=True, help="JSON lines with text, category, "
-                    "in_scope, critical")
-    ev.add_argument("--plot", type=Path, default=None,
-                    help="confusion matrix PNG (default: <model dir>/confusion.png)")
+    ev.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="JSON lines with text, category, in_scope, critical",
+    )
+    ev.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        help="confusion matrix PNG (default: <model dir>/confusion.png)",
+    )
     sub.add_parser("predict", help='JSON lines {"text": ...} on stdin, predictions on stdout')
     return parser
 
@@ -78,8 +94,9 @@ def _predict(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
-         stdout: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     out = stdout or sys.stdout

@@ -1,8 +1,8 @@
 """Exceptions of the classifier package.
 
-    ModelError (RuntimeError)
-    ├── ModelNotFoundError (FileNotFoundError too): no artifact or metadata in the model dir
-    └── ModelMismatchError: the artifact was built by another scikit-learn, format or data
+ModelError (RuntimeError)
+├── ModelNotFoundError (FileNotFoundError too): no artifact or metadata in the model dir
+└── ModelMismatchError: the artifact was built by another scikit-learn, format or data
 """
 
 from __future__ import annotations

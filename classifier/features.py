@@ -28,7 +28,7 @@ def word_ngrams(text: str) -> list[str]:
 def char_ngrams(text: str) -> list[str]:
     """Character n-grams inside space-padded words (like scikit-learn's `char_wb`)."""
     low, high = CHAR_RANGE
-    grams = []
+    grams: list[str] = []
     for word in text.split():
         padded = f" {word} "
         size = len(padded)

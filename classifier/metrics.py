@@ -68,9 +68,7 @@ def evaluate(model: Classifier, examples: Sequence[Example]) -> Report:
         critical_precision=_ratio(tp, sum(p.critical for p in preds)),
         unsure_rate=_ratio(sum(p.unsure for p in preds), len(examples)),
         per_class=str(
-            classification_report(
-                y_true, y_pred, labels=list(labels), digits=3, zero_division=0.0
-            )
+            classification_report(y_true, y_pred, labels=list(labels), digits=3, zero_division=0.0)
         ),
         labels=labels,
         confusion=confusion_matrix(y_true, y_pred, labels=list(labels)),
@@ -94,8 +92,9 @@ def plot_confusion(report: Report, path: Path) -> Path | None:
     ax.set_ylabel("true")
     limit = report.confusion.max() / 2 if report.confusion.size else 0
     for (i, j), value in np.ndenumerate(report.confusion):
-        ax.text(j, i, str(value), ha="center", va="center",
-                color="white" if value > limit else "black")
+        ax.text(
+            j, i, str(value), ha="center", va="center", color="white" if value > limit else "black"
+        )
     ax.set_title(f"category confusion (n={report.n}, macro-F1 {report.macro_f1:.3f})")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

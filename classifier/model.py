@@ -62,8 +62,16 @@ _STOPWORDS = frozenset(
 # Only plain containers and numpy arrays may be inside the artifact.
 _TRUSTED_PREFIXES = ("numpy.", "builtins.")
 _STATE_KEYS = frozenset(
-    {"word_terms", "char_terms", "word_idf", "char_idf", "weights", "bias", "categories",
-     "clauses"}
+    {
+        "word_terms",
+        "char_terms",
+        "word_idf",
+        "char_idf",
+        "weights",
+        "bias",
+        "categories",
+        "clauses",
+    }
 )
 
 
@@ -153,9 +161,10 @@ class Classifier:
         self._clause_mask = {
             c: np.array([self.scope[k].category == c for k in self.clauses]) for c in CATEGORIES
         }
-        self._known_words = frozenset(
-            w for w in word_terms if " " not in w and len(w) >= 3 and not w.isdigit()
-        ) - _STOPWORDS
+        self._known_words = (
+            frozenset(w for w in word_terms if " " not in w and len(w) >= 3 and not w.isdigit())
+            - _STOPWORDS
+        )
         self._known_stems = frozenset(w[:5] for w in self._known_words if len(w) >= 5)
 
     # ----- training -------------------------------------------------------------------------
@@ -318,14 +327,12 @@ class Classifier:
 
     def _scores(self, normalized: str) -> NDArray[np.float64]:
         idx, val = self._features.sparse(normalized)
-        return val @ self._weights[idx] + self._bias  # type: ignore[no-any-return]
+        return val @ self._weights[idx] + self._bias
 
     def _has_signal(self, normalized: str) -> bool:
         if letter_count(normalized) < _MIN_LETTERS:
             return False
-        return any(
-            w in self._known_words or w[:5] in self._known_stems for w in words(normalized)
-        )
+        return any(w in self._known_words or w[:5] in self._known_stems for w in words(normalized))
 
     def category_probabilities(self, text: str) -> dict[str, float]:
         """Calibrated probability of every category (uniform when the text says nothing)."""

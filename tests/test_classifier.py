@@ -87,8 +87,10 @@ def test_dev_set_is_labelled_and_not_in_training() -> None:
 @pytest.mark.parametrize(
     ("text", "category"),
     [
-        ("Подскажите, как поставить демоверсию Битрикса на хостинг через bitrixsetup.php?",
-         "install"),
+        (
+            "Подскажите, как поставить демоверсию Битрикса на хостинг через bitrixsetup.php?",
+            "install",
+        ),
         ("какую версию php и mysql выбрать для сервера под битрикс", "install"),
         ("как включить композитный сайт и управляемый кеш", "performance"),
         ("монитор производительности показывает низкую оценку конфигурации", "performance"),
@@ -122,9 +124,7 @@ def test_unambiguous_requests_get_their_category(
         ("продлите нам хостинг и домен", "1.5"),
     ],
 )
-def test_out_of_scope_requests_cite_their_clause(
-    clf: Classifier, text: str, clause: str
-) -> None:
+def test_out_of_scope_requests_cite_their_clause(clf: Classifier, text: str, clause: str) -> None:
     prediction = clf.predict(text)
     assert prediction.clause == clause
     assert not prediction.in_scope
@@ -149,8 +149,17 @@ def test_critical_requests(clf: Classifier, text: str, critical: bool) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   \n\t ", "?!?!...", "ываыва фывфыв йцукен", "asdkjh qwpoeiu zxmcnb", "12345 678",
-     "😀😀😀", "x" * 1_000_000, "a b " * 200_000],
+    [
+        "",
+        "   \n\t ",
+        "?!?!...",
+        "ываыва фывфыв йцукен",
+        "asdkjh qwpoeiu zxmcnb",
+        "12345 678",
+        "😀😀😀",
+        "x" * 1_000_000,
+        "a b " * 200_000,
+    ],
 )
 def test_empty_garbage_and_huge_input_is_unsure(clf: Classifier, text: str) -> None:
     prediction = clf.predict(text)
@@ -170,7 +179,12 @@ def test_prediction_contract(clf: Classifier) -> None:
     prediction = clf.predict("сайт не открывается 500 ошибка")
     assert isinstance(prediction, Prediction)
     assert set(prediction.to_json()) == {
-        "category", "in_scope", "clause", "critical", "confidence", "unsure"
+        "category",
+        "in_scope",
+        "clause",
+        "critical",
+        "confidence",
+        "unsure",
     }
     assert prediction.alternatives[0][0] == prediction.category
     probs = clf.category_probabilities("сайт не открывается 500 ошибка")
@@ -293,7 +307,12 @@ def _run(args: list[str], model_dir: Path, stdin: str = "") -> subprocess.Comple
     env = {**os.environ, "FRONTDESK_MODEL_DIR": str(model_dir), "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-m", "classifier", *args],
-        input=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
         check=False,
     )
 
@@ -320,8 +339,14 @@ def test_cli_eval_prints_figures_and_plots(model_dir: Path, tmp_path: Path) -> N
     plot = tmp_path / "confusion.png"
     result = _run(["eval", "--data", str(DEV_SET), "--plot", str(plot)], model_dir)
     assert result.returncode == 0, result.stderr
-    for label in ("accuracy", "macro-F1", "scope accuracy", "critical recall",
-                  "critical precision", "development"):
+    for label in (
+        "accuracy",
+        "macro-F1",
+        "scope accuracy",
+        "critical recall",
+        "critical precision",
+        "development",
+    ):
         assert label in result.stdout
     pytest.importorskip("matplotlib")
     assert plot.read_bytes().startswith(b"\x89PNG")

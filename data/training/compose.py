@@ -80,8 +80,13 @@ def _lines(rng: random.Random) -> list[tuple[str, bool, str]]:
     out += [("3.4.1.1", True, f"сайт взломали, {h}") for h in HACKED]
     out += [("3.4.1.1", True, f"похоже нас взломали: {h}") for h in HACKED]
     fill = {
-        "page": PAGES, "mail": MAILS, "code": CODES, "target": TARGETS, "threat": THREATS,
-        "site_ru": SITES_RU, "when": WHEN,
+        "page": PAGES,
+        "mail": MAILS,
+        "code": CODES,
+        "target": TARGETS,
+        "threat": THREATS,
+        "site_ru": SITES_RU,
+        "when": WHEN,
     }
     for clause, template in LOOKALIKES:
         seen: set[str] = set()
