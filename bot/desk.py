@@ -7,7 +7,6 @@ through the callback it subscribed with.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -24,6 +23,7 @@ from bot.intake.events import (
     Reply,
 )
 from bot.intake.machine import Conversation, IntakeContext
+from bot.tickets.conversations import Conversations, SqliteConversations
 from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
 from bot.tickets.store import OutboxRow, Store
 
@@ -59,8 +59,10 @@ class Desk:
         support_address: str,
         wake_outbox: Callable[[], None] = lambda: None,
         clock: Clock = utc_now,
+        conversations: Conversations | None = None,
     ) -> None:
         self.store = store
+        self.conversations = conversations or SqliteConversations(store)
         self._context = context
         self._render_ticket = render_ticket
         self._render_followup = render_followup
@@ -69,7 +71,6 @@ class Desk:
         self._clock = clock
         self._subscribers: dict[str, Notify] = {}
         self._agent_subscribers: list[AgentNotify] = []
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._followups: dict[str, int] = {}
         self.counters: dict[str, int] = {"tickets": 0, "followups": 0, "out_of_scope": 0}
 
@@ -86,27 +87,21 @@ class Desk:
         return await self.store.tickets_of(channel, user_id)
 
     async def conversation(self, channel: str, user_id: str) -> Conversation | None:
-        data = await self.store.load_conversation(channel, user_id)
+        data = await self.conversations.load(channel, user_id)
         return Conversation.from_dict(data) if data else None
 
     async def handle(
         self, channel: str, user_id: str, event: Event, *, lang_hint: str | None = None
     ) -> list[Reply]:
         """One event from one customer; events of the same customer are handled in order."""
-        key = (channel, user_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                return await self._handle(channel, user_id, event, lang_hint)
-        finally:
-            if not lock.locked():
-                self._locks.pop(key, None)
+        async with self.conversations.lock(channel, user_id):
+            return await self._handle(channel, user_id, event, lang_hint)
 
     async def _handle(
         self, channel: str, user_id: str, event: Event, lang_hint: str | None
     ) -> list[Reply]:
         now = self._clock()
-        data = await self.store.load_conversation(channel, user_id)
+        data = await self.conversations.load(channel, user_id)
         state = (
             Conversation.from_dict(data)
             if data
@@ -120,7 +115,7 @@ class Desk:
         for effect in step.effects:
             state, more = await self._apply(channel, user_id, state, effect, now)
             replies.extend(more)
-        await self.store.save_conversation(channel, user_id, state.to_dict(), now)
+        await self.conversations.save(channel, user_id, state.to_dict(), now)
         return replies
 
     async def _apply(

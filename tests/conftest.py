@@ -13,7 +13,7 @@ from bot.intake.machine import IntakeContext
 from bot.policy.schedule import Schedule
 from classifier import Classifier
 
-pytest_plugins = ["tests.servers.mail", "tests.servers.botapi"]
+pytest_plugins = ["tests.servers.mail", "tests.servers.botapi", "tests.servers.redis"]
 
 
 @pytest.fixture(scope="session")

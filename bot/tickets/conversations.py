@@ -1,0 +1,97 @@
+"""Where conversation state lives: SQLite by default, Redis for several replicas.
+
+Both keep the same JSON document per (channel, user). With Redis, a per-user lock in Redis keeps
+one customer's events in order even when replicas share the updates (webhook behind a balancer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+
+from bot.tickets.store import Store
+
+
+class Conversations(Protocol):
+    async def load(self, channel: str, user_id: str) -> dict[str, Any] | None: ...
+
+    async def save(
+        self, channel: str, user_id: str, state: dict[str, Any], now: datetime
+    ) -> None: ...
+
+    async def delete(self, channel: str, user_id: str) -> None: ...
+
+    def lock(self, channel: str, user_id: str) -> Any:
+        """An async context manager that serialises one customer's events."""
+
+
+class SqliteConversations:
+    """Conversations in the desk's SQLite file; locks are per process (one replica)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def load(self, channel: str, user_id: str) -> dict[str, Any] | None:
+        return await self._store.load_conversation(channel, user_id)
+
+    async def save(self, channel: str, user_id: str, state: dict[str, Any], now: datetime) -> None:
+        await self._store.save_conversation(channel, user_id, state, now)
+
+    async def delete(self, channel: str, user_id: str) -> None:
+        await self._store.delete_conversation(channel, user_id)
+
+    @asynccontextmanager
+    async def lock(self, channel: str, user_id: str) -> AsyncIterator[None]:
+        key = (channel, user_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+
+class RedisConversations:
+    """Conversations in Redis (`FRONTDESK_REDIS_URL`), shared by every replica."""
+
+    PREFIX = "frontdesk:conv:"
+    TTL_SECONDS = 30 * 24 * 3600  # an abandoned draft is forgotten after a month
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisConversations:
+        return cls(Redis.from_url(url, decode_responses=True))
+
+    def _key(self, channel: str, user_id: str) -> str:
+        return f"{self.PREFIX}{channel}:{user_id}"
+
+    async def load(self, channel: str, user_id: str) -> dict[str, Any] | None:
+        raw = await self._redis.get(self._key(channel, user_id))
+        return json.loads(raw) if raw else None
+
+    async def save(self, channel: str, user_id: str, state: dict[str, Any], now: datetime) -> None:
+        await self._redis.set(
+            self._key(channel, user_id), json.dumps(state, ensure_ascii=False),
+            ex=self.TTL_SECONDS,
+        )  # fmt: skip
+
+    async def delete(self, channel: str, user_id: str) -> None:
+        await self._redis.delete(self._key(channel, user_id))
+
+    def lock(self, channel: str, user_id: str) -> Any:
+        return self._redis.lock(
+            f"frontdesk:lock:{channel}:{user_id}", timeout=30, blocking_timeout=30
+        )
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,96 @@
+"""The SQLite store: ticket ids, one-transaction filing, conversations, migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.tickets.model import Classification, Ticket, TicketStatus
+from bot.tickets.store import Store
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def make_ticket(description: str = "Не работает корзина на сайте") -> Ticket:
+    return Ticket(
+        channel="test", customer_id="u1", lang="ru", description=description,
+        site_url="http://example.ru/", contact_email="ivan@example.ru",
+        classification=Classification("error", True, "3.4.1.1", False, 0.9), created_at=NOW,
+    )  # fmt: skip
+
+
+def render(ticket: Ticket) -> EmailMessage:
+    message = EmailMessage()
+    message["Message-ID"] = f"<{ticket.id}.ticket@test>"
+    message["Subject"] = f"[{ticket.id}] test"
+    message.set_content(ticket.description)
+    return message
+
+
+async def test_ticket_ids_are_sequential_and_never_reused(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    first = await store.create_ticket(make_ticket(), render, NOW)
+    second = await store.create_ticket(make_ticket(), render, NOW)
+    assert (first.id, second.id) == ("WAS-000001", "WAS-000002")
+    # Even when the newest row disappears, its number is not handed out again
+    await store._db.execute("DELETE FROM tickets WHERE id = 'WAS-000002'")
+    third = await store.create_ticket(make_ticket(), render, NOW)
+    assert third.id == "WAS-000003"
+    await store.close()
+
+
+async def test_ticket_and_its_email_are_one_transaction(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+
+    def broken(ticket: Ticket) -> EmailMessage:
+        raise RuntimeError("render failed")
+
+    with pytest.raises(RuntimeError):
+        await store.create_ticket(make_ticket(), broken, NOW)
+    assert await store.count_tickets() == 0
+    assert await store.due_messages(NOW) == []
+    ticket = await store.create_ticket(make_ticket(), render, NOW)
+    (row,) = await store.due_messages(NOW)
+    assert (row.ticket_id, row.kind) == (ticket.id, "ticket")
+    assert row.message_id == f"<{ticket.id}.ticket@test>"
+    await store.close()
+
+
+async def test_ticket_survives_a_restart_with_its_outbox_row(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    ticket = await store.create_ticket(make_ticket("Сайт лежит, 500 на всех страницах"), render, NOW)
+    await store.close()
+    store = await Store.open(tmp_path / "db.sqlite3")
+    again = await store.get_ticket(ticket.id)
+    assert again is not None and again.description == "Сайт лежит, 500 на всех страницах"
+    assert again.classification.clause == "3.4.1.1"
+    assert again.status is TicketStatus.QUEUED
+    (row,) = await store.due_messages(NOW)
+    await store.mark_sending(row.id, NOW)
+    await store.mark_sent(row.id, NOW)
+    filed = await store.get_ticket(ticket.id)
+    assert filed is not None and filed.status is TicketStatus.FILED
+    assert await store.due_messages(NOW) == []
+    await store.close()
+
+
+async def test_migrations_run_once(tmp_path: Path) -> None:
+    for _ in range(3):
+        store = await Store.open(tmp_path / "db.sqlite3")
+        async with store._db.execute("SELECT COUNT(*) FROM schema_version") as cur:
+            row = await cur.fetchone()
+        assert row is not None and row[0] == store.schema_version
+        await store.close()
+
+
+async def test_conversation_round_trip(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await store.save_conversation("telegram", "42", {"step": "ask", "fields": {"a": "б"}}, NOW)
+    await store.close()
+    store = await Store.open(tmp_path / "db.sqlite3")
+    assert await store.load_conversation("telegram", "42") == {"step": "ask", "fields": {"a": "б"}}
+    assert await store.load_conversation("telegram", "43") is None
+    await store.close()
