@@ -1,0 +1,554 @@
+"""The guided e-mail channel: the front-desk mailbox → the desk → replies and tickets.
+
+Every message the IMAP watcher hands over (`handle_raw`) goes one of these ways:
+
+1. Robots never get an answer (RFC 3834): auto-replies, bounces, lists, mailer-daemon/no-reply
+   senders, and our own messages (From = the front-desk address, or a Message-ID of our domain).
+2. A message in the thread of an existing ticket — found by In-Reply-To/References (the ticket's
+   and follow-ups' Message-IDs, or one of our replies) or by the `[WAS-…]` subject tag — counts
+   only when its sender belongs there:
+   - an agent (the support address's domain, configurable): relayed to the customer's channel
+     (Telegram through the desk; by e-mail only when the customer is not in To/Cc already). A
+     closure (a line `Статус: закрыто`, or `[Закрыто]` in the subject) tells the customer and
+     reminds them of 4.3;
+   - the ticket's customer: a follow-up forwarded to support in the same thread (unless support
+     is already a recipient); a reply to a closed ticket reopens it (5.1).
+   Anyone else is treated as a new request and never touches that ticket (zammad#5064).
+3. Otherwise a new request (or the continuation of the sender's draft): the desk's intake core
+   extracts and validates the 4.2 fields (the conversation is the desk's, channel "email", user
+   id = the From address, which is also the contact e-mail). Complete → the desk files the ticket
+   through the outbox and the customer gets a confirmation with the ticket id and what to expect.
+   Incomplete → one guided reply (`Re: <subject>`, threaded) saying what was understood and
+   listing exactly the missing or invalid fields as a fill-in form with labels the parser reads.
+
+Our replies carry `Auto-Submitted: auto-replied`; at most `guided_per_hour` of them go to one
+sender per hour.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from bot.channels.email import texts as mail_texts
+from bot.channels.email.state import EmailState
+from bot.config import Settings
+from bot.desk import Desk, utc_now
+from bot.intake import texts
+from bot.intake.attachments import check_attachment, store_attachment
+from bot.intake.events import AttachmentEvent, ChoiceEvent, CommandEvent, Reply, TextEvent
+from bot.intake.extract import extract_fields
+from bot.intake.fields import FIELD_ORDER, Field, Invalid, validate
+from bot.intake.machine import CATEGORIES, Conversation
+from bot.mail.imap import ImapWatcher
+from bot.mail.inbound import (
+    InboundMessage,
+    auto_reply_reason,
+    normalize_subject,
+    parse_message,
+    ticket_ids,
+)
+from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
+from bot.tickets.render import render_customer_reply
+
+__all__ = ["EmailChannel", "EmailChannelConfig", "Outcome"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "email"
+_CLOSURE_LINE = r"^\s*(статус|status)\s*:\s*(закрыто|закрыт|closed)\s*\.?\s*$"
+_CLOSURE_SUBJECT = r"\[\s*(закрыто|closed)\s*\]"
+_TICKET_MSGID_RE = re.compile(r"^<(WAS-\d{6})\.(?:ticket|followup-\d+)@([^>]+)>$")
+_TAG_RE = re.compile(r"\[?\bWAS-\d{6}\b\]?")
+_YES = {"да", "yes", "y", "д", "не работает", "down"}
+_NO = {"нет", "no", "n", "н", "работает", "works"}
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower().strip(">")
+
+
+@dataclass(frozen=True)
+class EmailChannelConfig:
+    """Conventions of the channel (see AGENTS.md); `from_settings` gives the defaults."""
+
+    front_address: str
+    support_address: str
+    agent_domains: frozenset[str]
+    own_domains: frozenset[str]
+    closure_line: re.Pattern[str] = re.compile(_CLOSURE_LINE, re.IGNORECASE | re.MULTILINE)
+    closure_subject: re.Pattern[str] = re.compile(_CLOSURE_SUBJECT, re.IGNORECASE)
+    guided_per_hour: int = 5
+    extra_own_addresses: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> EmailChannelConfig:
+        front = settings.from_address.lower()
+        values: dict[str, Any] = {
+            "front_address": front,
+            "support_address": settings.support_address.lower(),
+            "agent_domains": frozenset({_domain(settings.support_address)}),
+            "own_domains": frozenset({_domain(front)}),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset({self.front_address, *self.extra_own_addresses})
+
+    def is_agent(self, address: str) -> bool:
+        address = address.lower()
+        return address == self.support_address or _domain(address) in self.agent_domains
+
+    def is_closure(self, msg: InboundMessage) -> bool:
+        return bool(self.closure_subject.search(msg.subject) or self.closure_line.search(msg.text))
+
+
+@dataclass
+class Outcome:
+    """What `handle_raw` did with one message (for logs and tests)."""
+
+    kind: str  # ignored | guided | filed | rate_limited | relayed | closed | followup | reopened
+    reason: str = ""
+    ticket_id: str | None = None
+    sent: list[str] = field(default_factory=list)  # Message-IDs of the replies queued
+
+
+class EmailChannel:
+    """See the module docstring. `start()` before use; `watcher()` builds the IMAP watcher."""
+
+    def __init__(
+        self,
+        desk: Desk,
+        settings: Settings,
+        *,
+        config: EmailChannelConfig | None = None,
+        wake_outbox: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.desk = desk
+        self.settings = settings
+        self.config = config or EmailChannelConfig.from_settings(settings)
+        self._wake_outbox = wake_outbox
+        self._clock = clock
+        self._state: EmailState | None = None
+        self.outcomes: dict[str, int] = {}
+
+    async def start(self) -> None:
+        self._state = await EmailState.open(self.settings.data_dir / "email-channel.sqlite3")
+        self.desk.subscribe(CHANNEL, self._notify)
+
+    async def close(self) -> None:
+        if self._state is not None:
+            await self._state.close()
+            self._state = None
+
+    def watcher(self, **kwargs: Any) -> ImapWatcher:
+        """The IMAP watcher of the front-desk mailbox (FRONTDESK_IMAP_*) feeding this channel."""
+        return ImapWatcher.from_settings(self.settings, self.handle_raw, **kwargs)
+
+    async def run(self, **watcher_options: Any) -> None:
+        """Start, watch the mailbox until cancelled, close."""
+        await self.start()
+        watcher = self.watcher(**watcher_options)
+        try:
+            await watcher.run()
+        finally:
+            watcher.stop()
+            await self.close()
+
+    @property
+    def state(self) -> EmailState:
+        if self._state is None:
+            raise RuntimeError("EmailChannel.start() was not called")
+        return self._state
+
+    # --- entry point --------------------------------------------------------------------------
+
+    async def handle_raw(self, raw: bytes) -> None:
+        """The watcher's handler: never raises for what a message contains."""
+        msg = parse_message(raw)
+        try:
+            outcome = await self.handle(msg)
+        except Exception:
+            log.exception("e-mail from %s (%s) failed", msg.from_addr, msg.message_id)
+            raise  # the watcher retries a few times (transient errors), then skips it
+        self.outcomes[outcome.kind] = self.outcomes.get(outcome.kind, 0) + 1
+        log.info(
+            "e-mail %s from %s: %s %s %s",
+            msg.message_id, msg.from_addr, outcome.kind, outcome.ticket_id or "", outcome.reason,
+        )  # fmt: skip
+
+    async def handle(self, msg: InboundMessage) -> Outcome:
+        cfg = self.config
+        reason = auto_reply_reason(msg, cfg.own_addresses, cfg.own_domains)
+        if reason:
+            return Outcome("ignored", reason)
+        ticket = await self._thread_ticket(msg)
+        if ticket is not None:
+            if cfg.is_agent(msg.from_addr):
+                return await self._from_agent(ticket, msg)
+            if self._is_customer(ticket, msg.from_addr):
+                return await self._from_customer(ticket, msg)
+            log.warning(
+                "e-mail from %s refers to %s but is neither its customer nor an agent: "
+                "treated as a new request",
+                msg.from_addr, ticket.id,
+            )  # fmt: skip
+        elif cfg.is_agent(msg.from_addr):
+            return Outcome("ignored", "agent message outside any ticket thread")
+        return await self._request(msg)
+
+    # --- threads ------------------------------------------------------------------------------
+
+    async def _thread_ticket(self, msg: InboundMessage) -> Ticket | None:
+        candidates: list[str] = []
+        for mid in msg.thread_ids:
+            m = _TICKET_MSGID_RE.match(mid)
+            if m and m.group(2).lower() in self.config.own_domains:
+                candidates.append(m.group(1))
+        ours = await self.state.ticket_of(msg.thread_ids)
+        if ours:
+            candidates.append(ours)
+        candidates += ticket_ids(msg.subject)
+        for tid in dict.fromkeys(candidates):
+            ticket = await self.desk.store.get_ticket(tid)
+            if ticket is not None:
+                return ticket
+        return None
+
+    @staticmethod
+    def _is_customer(ticket: Ticket, address: str) -> bool:
+        address = address.lower()
+        if ticket.contact_email and ticket.contact_email.lower() == address:
+            return True
+        return ticket.channel == CHANNEL and ticket.customer_id.lower() == address
+
+    async def _from_agent(self, ticket: Ticket, msg: InboundMessage) -> Outcome:
+        closing = self.config.is_closure(msg)
+        await self.desk.store.set_ticket_status(
+            ticket.id, TicketStatus.CLOSED if closing else TicketStatus.ANSWERED
+        )
+        lang = ticket.lang
+        customer = ticket.contact_email.lower()
+        text = self.config.closure_line.sub("", msg.text).strip()
+        relay = mail_texts.t("agent_reply", lang, id=ticket.id, text=text or "—")
+        if msg.attachments:
+            names = ", ".join(a.name for a in msg.attachments)
+            relay += "\n\n" + mail_texts.t("attachments_note", lang, names=names)
+        closed = mail_texts.t("closed", lang, id=ticket.id)
+        outcome = Outcome("closed" if closing else "relayed", ticket_id=ticket.id)
+        if ticket.channel == CHANNEL:
+            copied = customer in msg.recipients
+            parts = ([] if copied else [relay]) + ([closed] if closing else [])
+            if parts and customer:
+                mid = await self._send(
+                    customer, msg, "\n\n".join(parts), lang, ticket.id, "relay", limited=False
+                )
+                outcome.sent.append(mid)
+            if not parts:
+                outcome.reason = "customer already in To/Cc"
+        else:
+            await self.desk.notify_customer(ticket, Reply(relay))
+            if closing:
+                await self.desk.notify_customer(ticket, Reply(closed))
+            outcome.reason = f"relayed to {ticket.channel}"
+        return outcome
+
+    async def _from_customer(self, ticket: Ticket, msg: InboundMessage) -> Outcome:
+        now = self._clock()
+        reopening = ticket.status == TicketStatus.CLOSED
+        refs, notes = await self._attachments(msg, ticket.lang, msg.from_addr)
+        text = msg.text.strip()
+        if reopening:
+            await self.desk.store.set_ticket_status(ticket.id, TicketStatus.FILED)
+            text = mail_texts.t("reopen_note", "ru") + ("\n\n" + text if text else "")
+        outcome = Outcome("reopened" if reopening else "followup", ticket_id=ticket.id)
+        support_has_it = self.config.support_address in msg.recipients
+        if (text or refs) and (reopening or not support_has_it):
+            await self.desk.add_followup(ticket.id, text, tuple(refs), now)
+        elif support_has_it:
+            outcome.reason = "support already in To/Cc"
+        if reopening:
+            body = mail_texts.t("reopened", ticket.lang, id=ticket.id)
+            if notes:
+                body += "\n\n" + "\n".join(notes)
+            mid = await self._send(msg.from_addr, msg, body, ticket.lang, ticket.id, "reopened")
+            if mid:
+                outcome.sent.append(mid)
+        return outcome
+
+    # --- new requests and drafts --------------------------------------------------------------
+
+    async def _request(self, msg: InboundMessage) -> Outcome:
+        desk, sender = self.desk, msg.from_addr
+        conv = await desk.conversation(CHANNEL, sender)
+        lang = conv.lang if conv else _guess_lang(msg)
+        if conv is not None and conv.step in ("filed", "idle"):
+            await desk.handle(CHANNEL, sender, CommandEvent("new"))
+        refs, notes = await self._attachments(msg, lang, sender)
+        for ref in refs:
+            await desk.handle(CHANNEL, sender, AttachmentEvent(ref), lang_hint=lang)
+        conv = await desk.conversation(CHANNEL, sender)
+        text = msg.text.strip()
+        if not text and not (conv and conv.fields):
+            text = normalize_subject(msg.subject)  # a subject-only message still says something
+        if conv is None or Field.CONTACT_EMAIL.value not in conv.fields:
+            # The From address is the contact e-mail; a labelled line of the customer's wins.
+            label = mail_texts.form_label(Field.CONTACT_EMAIL, lang)
+            text = f"{label}: {sender}\n{text}"
+        replies: list[Reply] = []
+        if text.strip():
+            replies = await desk.handle(CHANNEL, sender, TextEvent(text), lang_hint=lang)
+        replies += await self._answer_choices(sender, msg)
+        conv = await desk.conversation(CHANNEL, sender)
+        assert conv is not None
+        if conv.step == "confirm":
+            replies = await desk.handle(CHANNEL, sender, ChoiceEvent("send"))
+            conv = await desk.conversation(CHANNEL, sender)
+            assert conv is not None
+        if conv.step == "filed" and conv.ticket_id:
+            body = "\n\n".join(r.text for r in replies if r.text)
+            if notes:
+                body += "\n\n" + "\n".join(notes)
+            mid = await self._send(
+                sender, msg, body, conv.lang, conv.ticket_id, "confirmation", limited=False
+            )
+            return Outcome("filed", ticket_id=conv.ticket_id, sent=[mid] if mid else [])
+        body = self._guided_text(conv, msg, notes)
+        mid = await self._send(sender, msg, body, conv.lang, None, "guided")
+        if not mid:
+            return Outcome("rate_limited", f"over {self.config.guided_per_hour}/hour")
+        return Outcome("guided", sent=[mid])
+
+    async def _answer_choices(self, sender: str, msg: InboundMessage) -> list[Reply]:
+        """The form's category and "site down" lines answer the core's button questions."""
+        replies: list[Reply] = []
+        for _ in range(2):
+            conv = await self.desk.conversation(CHANNEL, sender)
+            if conv is None:
+                break
+            value: str | None = None
+            if conv.step == "category":
+                value = _category_answer(msg.text, conv.lang)
+            elif conv.step == "critical":
+                value = _critical_answer(msg.text, conv.lang)
+            if value is None:
+                break
+            replies += await self.desk.handle(CHANNEL, sender, ChoiceEvent(value))
+        return replies
+
+    async def _attachments(
+        self, msg: InboundMessage, lang: str, customer_key: str
+    ) -> tuple[list[AttachmentRef], list[str]]:
+        refs: list[AttachmentRef] = []
+        notes: list[str] = []
+        for att in msg.attachments:
+            refusal = check_attachment(att.name, att.content_type, att.size, lang)
+            if refusal:
+                notes.append(refusal)
+                continue
+            ref, note = await store_attachment(
+                self.settings.data_dir, f"{CHANNEL}:{customer_key}", att.name, att.data, lang
+            )
+            if note:
+                notes.append(note)
+            if ref is not None:
+                refs.append(ref)
+        return refs, notes
+
+    def _guided_text(self, conv: Conversation, msg: InboundMessage, notes: list[str]) -> str:
+        lang = conv.lang
+        lines = [mail_texts.t("greeting", lang), "", mail_texts.t("guided_intro", lang)]
+        understood = [
+            f"  {texts.field_label(f, lang)}: {_short(conv.displays.get(f) or conv.fields[f])}"
+            for f in FIELD_ORDER
+            if f in conv.fields
+        ]
+        if conv.attachments:
+            names = ", ".join(a["name"] for a in conv.attachments)
+            understood.append(f"  {'Файлы' if lang == 'ru' else 'Files'}: {names}")
+        if understood:
+            lines += ["", mail_texts.t("understood_head", lang), *understood]
+        invalid = _invalid_notes(msg.text, conv, self.settings.coupon_pattern)
+        form: list[str] = []
+        hints: list[str] = []
+        missing = [f for f in FIELD_ORDER if f not in conv.fields]
+        for f in missing:
+            form.append(f"{mail_texts.form_label(f, lang)}: ")
+            hints.append(f"- {texts.t(f'ask_{f.value}', lang)}")
+        if conv.step == "category":
+            form.append(f"{mail_texts.CATEGORY_LABEL[lang]}: ")
+            names = "; ".join(texts.category_name(c, lang) for c in CATEGORIES)
+            hints.append("- " + mail_texts.t("category_hint", lang, names=names))
+        elif conv.step == "critical":
+            form.append(f"{mail_texts.CRITICAL_LABEL[lang]}: ")
+            hints.append(f"- {texts.t('ask_critical', lang)}")
+        if invalid or notes:
+            lines += ["", mail_texts.t("notes_head", lang), *invalid, *notes]
+        lines += [
+            "",
+            mail_texts.t("form_head", lang),
+            "",
+            *form,
+            "",
+            mail_texts.t("hints_head", lang),
+        ]
+        lines += hints
+        lines += ["", mail_texts.t("signature", lang)]
+        return "\n".join(lines)
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        to: str,
+        msg: InboundMessage | None,
+        body: str,
+        lang: str,
+        ticket_id: str | None,
+        kind: str,
+        *,
+        limited: bool = True,
+        subject: str | None = None,
+    ) -> str:
+        """Queue an auto-reply to `to` in the thread of `msg`; "" when the hourly limit holds."""
+        now = self._clock()
+        if limited:
+            since = now - timedelta(hours=1)
+            if await self.state.auto_replies_since(to, since) >= self.config.guided_per_hour:
+                log.warning("auto-reply limit reached for %s; %s reply not sent", to, kind)
+                return ""
+        if subject is None:
+            original = msg.subject if msg else ""
+            base = normalize_subject(original)
+            if ticket_id is None:  # a new request never carries another ticket's tag
+                base = " ".join(_TAG_RE.sub(" ", base).split())
+            base = base or "Обращение в техническую поддержку"
+            if ticket_id and ticket_id not in base:
+                base = f"[{ticket_id}] {base}"
+            subject = f"Re: {base}"
+        references = list(msg.references) if msg else []
+        message = render_customer_reply(
+            to,
+            subject,
+            body,
+            self.settings,
+            in_reply_to=(msg.message_id or None) if msg else None,
+            references=references,
+            now=now,
+        )
+        _mark_auto_replied(message)
+        message_id = str(message["Message-ID"])
+        await self.desk.store.enqueue("reply", message, now, ticket_id)
+        await self.state.record_sent(message_id, ticket_id, kind, to, now)
+        await self.state.note_auto_reply(to, now)
+        self._wake_outbox()
+        return message_id
+
+    async def _notify(self, user_id: str, reply: Reply) -> None:
+        """Desk notices for e-mail customers (outbox failures, agent relays from elsewhere)."""
+        if _is_filed_notice(reply.text):
+            return  # the customer is Cc'd on the ticket itself and got our confirmation
+        ids = ticket_ids(reply.text)
+        subject = f"[{ids[0]}] Что за софт: обращение" if ids else "Что за софт: обращение"
+        await self._send(
+            user_id, None, reply.text, "ru", ids[0] if ids else None, "notice",
+            limited=False, subject=subject,
+        )  # fmt: skip
+
+
+# --- helpers ---
+
+
+def _mark_auto_replied(message: EmailMessage) -> None:
+    del message["Auto-Submitted"]
+    message["Auto-Submitted"] = "auto-replied"
+
+
+def _short(value: str, limit: int = 200) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _guess_lang(msg: InboundMessage) -> str:
+    sample = msg.text or msg.subject
+    cyr = sum(1 for ch in sample if "а" <= ch.lower() <= "я" or ch in "ёЁ")
+    lat = sum(1 for ch in sample if "a" <= ch.lower() <= "z")
+    return "en" if lat > 3 * max(cyr, 1) else "ru"
+
+
+def _invalid_notes(text: str, conv: Conversation, coupon_pattern: str) -> list[str]:
+    """Fields the customer gave but the validators refused (they stay missing in the form)."""
+    extracted = extract_fields(text, coupon_pattern)
+    notes: list[str] = []
+    for f, raw in extracted.values.items():
+        if f in conv.fields:
+            continue
+        verdict = validate(f, raw, coupon_pattern)
+        if isinstance(verdict, Invalid):
+            notes.append(
+                "- "
+                + texts.t(
+                    "invalid",
+                    conv.lang,
+                    label=texts.field_label(f, conv.lang),
+                    value=_short(raw, 60),
+                    reason=texts.reason(verdict.reason, conv.lang),
+                )
+            )
+    return notes
+
+
+def _form_value(text: str, labels: tuple[str, ...]) -> str | None:
+    pattern = r"^\s*(?:" + "|".join(re.escape(lbl) for lbl in labels) + r")\s*[:：]\s*(.+)$"
+    m = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
+    return m.group(1).strip() if m else None
+
+
+def _category_answer(text: str, lang: str) -> str | None:
+    value = _form_value(text, tuple(mail_texts.CATEGORY_LABEL.values()))
+    if not value:
+        return None
+    low = value.lower()
+    for cat in CATEGORIES:
+        names = {cat, *(texts.category_name(cat, lg).lower() for lg in texts.LANGS)}
+        short = {n.split(" (")[0] for n in names}
+        if low in names or low in short or any(low.startswith(s) for s in short if s):
+            return cat
+    return None
+
+
+def _critical_answer(text: str, lang: str) -> str | None:
+    value = _form_value(text, tuple(mail_texts.CRITICAL_LABEL.values()))
+    if not value:
+        return None
+    low = value.lower().strip(" .!")
+    if low in _YES:
+        return "yes"
+    if low in _NO:
+        return "no"
+    return None
+
+
+def _filed_patterns() -> list[re.Pattern[str]]:
+    pats = []
+    for lang in texts.LANGS:
+        sample = texts.t("filed", lang, id="\0", email="\1", subject="\2")
+        head = sample.split("\0")[0]
+        tail = sample.split("\0")[1].split("\1")[0]
+        pats.append(re.compile(re.escape(head) + r"WAS-\d{6}" + re.escape(tail)))
+    return pats
+
+
+_FILED = _filed_patterns()
+
+
+def _is_filed_notice(text: str) -> bool:
+    return any(p.match(text) for p in _FILED)

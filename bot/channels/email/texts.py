@@ -1,0 +1,119 @@
+"""What the e-mail channel writes to customers (ru, en); form labels the parser reads back."""
+
+from __future__ import annotations
+
+from bot.intake.fields import Field
+
+# Form labels: each must be recognised by bot.intake.extract (tests check the round trip).
+FORM_LABELS: dict[str, dict[Field, str]] = {
+    "ru": {
+        Field.DESCRIPTION: "Описание проблемы",
+        Field.STEPS: "Шаги воспроизведения",
+        Field.SITE_URL: "Адрес сайта",
+        Field.EDITION: "Редакция",
+        Field.VERSION: "Версия",
+        Field.COUPON: "Купон",
+        Field.CONTACT_EMAIL: "E-mail для ответа",
+    },
+    "en": {
+        Field.DESCRIPTION: "Description",
+        Field.STEPS: "Steps to reproduce",
+        Field.SITE_URL: "Site URL",
+        Field.EDITION: "Edition",
+        Field.VERSION: "Version",
+        Field.COUPON: "Coupon",
+        Field.CONTACT_EMAIL: "Contact e-mail",
+    },
+}
+CATEGORY_LABEL = {"ru": "Категория", "en": "Category"}
+CRITICAL_LABEL = {"ru": "Сайт сейчас не работает (да/нет)", "en": "Is the site down now (yes/no)"}
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "greeting": {"ru": "Здравствуйте!", "en": "Hello,"},
+    "guided_intro": {
+        "ru": (
+            "Спасибо за письмо. Чтобы передать обращение в техническую поддержку, по регламенту "
+            "(п. 4.2) нужно ещё немного сведений."
+        ),
+        "en": (
+            "Thank you for your message. To pass your request to technical support, the "
+            "regulation (clause 4.2) needs a little more information."
+        ),
+    },
+    "understood_head": {"ru": "Из вашего письма понятно:", "en": "From your message we have:"},
+    "form_head": {
+        "ru": (
+            "Пожалуйста, ответьте на это письмо, заполнив строки ниже (тему письма не меняйте). "
+            "Если чего-то не знаете, напишите «не знаю»."
+        ),
+        "en": (
+            "Please reply to this message filling in the lines below (keep the subject). "
+            "If you don't know something, write “don't know”."
+        ),
+    },
+    "hints_head": {"ru": "Подсказки:", "en": "Hints:"},
+    "category_hint": {
+        "ru": "Категория — одна из: {names}.",
+        "en": "Category — one of: {names}.",
+    },
+    "notes_head": {"ru": "Обратите внимание:", "en": "Please note:"},
+    "signature": {
+        "ru": "--\nСлужба технической поддержки «Что за софт» (автоматический ответ)",
+        "en": "--\n«Что за софт» technical support (automatic reply)",
+    },
+    "agent_reply": {
+        "ru": "Ответ поддержки по обращению {id}:\n\n{text}",
+        "en": "Support answered your request {id}:\n\n{text}",
+    },
+    "attachments_note": {
+        "ru": "(к ответу приложены файлы: {names} — они в письме поддержки)",
+        "en": "(files attached to the answer: {names} — see the support e-mail)",
+    },
+    "closed": {
+        "ru": (
+            "Обращение {id} закрыто службой поддержки.\n\n"
+            "Важно (п. 4.3 регламента): сразу после закрытия обращения смените пароли и данные "
+            "авторизации, переданные поддержке, и отключите временные учётные записи, созданные "
+            "для сотрудников «Что за софт» (сайт, FTP, SSH, панель хостинга). После закрытия "
+            "поддержка не отвечает за сохранность этих данных.\n\n"
+            "Если вопрос не решён, просто ответьте на это письмо — обращение будет открыто "
+            "повторно в той же переписке (п. 5.1)."
+        ),
+        "en": (
+            "Your request {id} has been closed by support.\n\n"
+            "Important (clause 4.3): right after closure change the passwords and credentials "
+            "you gave support and disable the temporary accounts created for «Что за софт» staff "
+            "(site, FTP, SSH, hosting panel). After closure support is not responsible for them."
+            "\n\nIf the problem is not solved, just reply to this message: the request will be "
+            "reopened in the same thread (clause 5.1)."
+        ),
+    },
+    "reopened": {
+        "ru": (
+            "Обращение {id} открыто повторно (п. 5.1): ваше письмо передано в поддержку в той "
+            "же переписке. Ответ придёт на этот адрес."
+        ),
+        "en": (
+            "Request {id} is reopened (clause 5.1): your message was passed to support in the "
+            "same thread. The answer will come to this address."
+        ),
+    },
+    "reopen_note": {
+        "ru": "Клиент открыл обращение повторно (п. 5.1 регламента).",
+        "en": "The customer reopened the request (clause 5.1).",
+    },
+    "empty_request": {
+        "ru": "В письме не нашлось текста обращения.",
+        "en": "We found no text in your message.",
+    },
+}
+
+
+def t(key: str, lang: str, **kwargs: object) -> str:
+    entry = _TEXTS[key]
+    text = entry.get(lang) or entry["ru"]
+    return text.format(**kwargs) if kwargs else text
+
+
+def form_label(field: Field, lang: str) -> str:
+    return FORM_LABELS.get(lang, FORM_LABELS["ru"])[field]

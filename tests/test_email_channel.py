@@ -1,0 +1,499 @@
+"""The guided e-mail channel on the real desk, store and intake core (no mail servers here).
+
+End-to-end runs through Dovecot and SMTP are in test_email_channel_e2e.py.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.channels.email.channel import EmailChannel, EmailChannelConfig, Outcome
+from bot.channels.email.texts import FORM_LABELS
+from bot.config import Settings
+from bot.desk import Desk
+from bot.intake.events import Reply
+from bot.intake.extract import extract_fields
+from bot.intake.machine import IntakeContext
+from bot.mail.inbound import parse_message
+from bot.tickets.model import AttachmentRef, Classification, Ticket, TicketStatus
+from bot.tickets.render import POLICY, render_followup, render_ticket
+from bot.tickets.store import Store
+
+FRONT = "frontdesk@whatasoft.test"
+SUPPORT = "support@whatasoft.test"
+CUSTOMER = "ivan@shop.example"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+BMP = b"BM" + bytes(64)
+
+COMPLETE = """Здравствуйте! После обновления корзина выдаёт ошибку 500 при оформлении заказа.
+
+Шаги воспроизведения: открыть корзину, нажать «Оформить заказ».
+Адрес сайта: https://shop.example
+Редакция: Бизнес
+Версия: 24.100.0
+Купон: AB12-CD34-EF56
+"""
+INCOMPLETE = "Здравствуйте! После обновления корзина на сайте выдаёт ошибку 500 при оформлении."
+
+
+def stub_classification(text: str) -> Classification:
+    return Classification("error", True, "3.4.1.1", False, 0.9)
+
+
+def make_settings(tmp_path: Path, **kw) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        support_address=SUPPORT,
+        from_address=FRONT,
+        data_dir=tmp_path / "var",
+        **kw,
+    )
+
+
+async def make_desk(settings: Settings, context: IntakeContext) -> tuple[Store, Desk]:
+    store = await Store.open(settings.database_path)
+
+    def ticket_mail(ticket: Ticket) -> EmailMessage:
+        return render_ticket(ticket, settings)
+
+    def followup_mail(t: Ticket, text: str, files: tuple[AttachmentRef, ...], n: int):
+        return render_followup(t, text, list(files), settings, n)
+
+    ctx = replace(context, classify=stub_classification)
+    desk = Desk(store, ctx, ticket_mail, followup_mail, support_address=SUPPORT)
+    return store, desk
+
+
+@dataclass
+class Env:
+    settings: Settings
+    store: Store
+    desk: Desk
+    channel: EmailChannel
+    counter: int = 0
+    notified: list[tuple[str, str]] = field(default_factory=list)
+
+    def build(
+        self,
+        body: str = INCOMPLETE,
+        sender: str = CUSTOMER,
+        subject: str = "Не работает корзина",
+        attachments: tuple[tuple[str, str, bytes], ...] = (),
+        **headers: str,
+    ) -> EmailMessage:
+        self.counter += 1
+        msg = EmailMessage(policy=POLICY)  # the stdlib default policy folds away spaces
+        msg["From"] = sender
+        msg["To"] = headers.pop("To", FRONT)
+        msg["Subject"] = subject
+        msg["Message-ID"] = f"<c{self.counter}@shop.example>"
+        for name, value in headers.items():
+            msg[name.replace("_", "-")] = value
+        msg.set_content(body)
+        for name, ctype, data in attachments:
+            maintype, subtype = ctype.split("/")
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        return msg
+
+    async def send(self, msg: EmailMessage | None = None, **kw) -> Outcome:
+        msg = msg if msg is not None else self.build(**kw)
+        return await self.channel.handle(parse_message(msg.as_bytes()))
+
+    async def queued(self, kind: str | None = None) -> list[EmailMessage]:
+        rows = await self.store.due_messages(datetime.now(UTC) + timedelta(days=1), limit=500)
+        return [
+            email.message_from_bytes(r.raw, policy=email.policy.default)  # type: ignore[misc]
+            for r in rows
+            if kind is None or r.kind == kind
+        ]
+
+    async def replies_to(self, address: str) -> list[EmailMessage]:
+        return [m for m in await self.queued("reply") if m["To"] == address]
+
+
+@pytest.fixture
+async def env(tmp_path: Path, context: IntakeContext) -> AsyncIterator[Env]:
+    settings = make_settings(tmp_path)
+    store, desk = await make_desk(settings, context)
+    channel = EmailChannel(desk, settings)
+    await channel.start()
+    e = Env(settings, store, desk, channel)
+
+    async def telegram(user_id: str, reply: Reply) -> None:
+        e.notified.append((user_id, reply.text))
+
+    desk.subscribe("telegram", telegram)
+    yield e
+    await channel.close()
+    await store.close()
+
+
+def body_of(msg: EmailMessage) -> str:
+    part = msg.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+# --- new requests -------------------------------------------------------------------------
+
+
+async def test_complete_request_is_filed_and_confirmed(env: Env):
+    out = await env.send(body=COMPLETE)
+    assert out.kind == "filed" and out.ticket_id
+    [ticket_mail] = await env.queued("ticket")
+    assert ticket_mail["To"] == SUPPORT
+    assert out.ticket_id in ticket_mail["Subject"]
+    ticket = await env.store.get_ticket(out.ticket_id)
+    assert ticket is not None
+    assert ticket.contact_email == CUSTOMER  # the From address
+    assert ticket.channel == "email" and ticket.customer_id == CUSTOMER
+    assert (ticket.site_url, ticket.edition, ticket.version) == (
+        "https://shop.example/",
+        "Бизнес",
+        "24.100.0",
+    )
+    [reply] = await env.replies_to(CUSTOMER)
+    assert reply["Auto-Submitted"] == "auto-replied"
+    assert reply["In-Reply-To"] == "<c1@shop.example>"
+    assert reply["Subject"] == f"Re: [{out.ticket_id}] Не работает корзина"
+    assert out.ticket_id in body_of(reply)
+
+
+async def test_incomplete_request_gets_one_guided_reply_listing_exactly_the_missing(env: Env):
+    # Given a message with the description and the site only
+    out = await env.send(body=INCOMPLETE + "\nСайт: shop.example")
+    assert out.kind == "guided"
+    [reply] = await env.replies_to(CUSTOMER)
+    text = body_of(reply)
+    # Then the reply keeps the thread and the subject
+    assert reply["Subject"] == "Re: Не работает корзина"
+    assert reply["In-Reply-To"] == "<c1@shop.example>"
+    assert reply["Auto-Submitted"] == "auto-replied"
+    # And says what was understood, and lists exactly the missing fields as a form
+    assert "корзина на сайте выдаёт ошибку 500" in text
+    assert "shop.example" in text
+    form = [line for line in text.splitlines() if line.endswith(": ")]
+    assert form == [
+        "Шаги воспроизведения: ",
+        "Редакция: ",
+        "Версия: ",
+        "Купон: ",
+    ]
+    assert not await env.queued("ticket")
+
+
+async def test_reply_to_the_form_is_merged_and_files_the_ticket(env: Env):
+    await env.send(body=INCOMPLETE)
+    [guided] = await env.replies_to(CUSTOMER)
+    # When the customer fills the form in their reply, quoting ours below
+    filled = (
+        "Шаги воспроизведения: открыть корзину, нажать «Оформить»\n"
+        "Адрес сайта: shop.example\nРедакция: Бизнес\nВерсия: 24.100.0\n"
+        "Купон: AB12-CD34-EF56\n\n"
+        "On Mon, Desk <frontdesk@whatasoft.test> wrote:\n"
+        + "\n".join("> " + line for line in body_of(guided).splitlines())
+    )
+    out = await env.send(
+        body=filled,
+        subject="Re: Не работает корзина",
+        In_Reply_To=guided["Message-ID"],
+        References=f"<c1@shop.example> {guided['Message-ID']}",
+    )
+    assert out.kind == "filed"
+    ticket = await env.store.get_ticket(out.ticket_id or "")
+    assert ticket is not None
+    assert "ошибку 500" in ticket.description
+    assert ticket.coupon == "AB12-CD34-EF56"
+    assert ticket.steps.startswith("открыть корзину")
+
+
+async def test_inline_answers_under_the_quoted_form_are_understood(env: Env):
+    await env.send(body=INCOMPLETE + "\nСайт: shop.example\nШаги: не знаю")
+    [guided] = await env.replies_to(CUSTOMER)
+    quoted = []
+    answers = {"Редакция": "Бизнес", "Версия": "24.100.0", "Купон": "AB12-CD34-EF56"}
+    for line in body_of(guided).splitlines():
+        quoted.append("> " + line.rstrip())
+        label = line.rstrip().rstrip(":")
+        if line.endswith(": ") and label in answers:
+            quoted.append(answers[label])
+    out = await env.send(body="\n".join(quoted), In_Reply_To=guided["Message-ID"])
+    assert out.kind == "filed"
+
+
+async def test_invalid_value_is_explained_and_asked_again(env: Env):
+    out = await env.send(body=INCOMPLETE + "\nСайт: shop.example\nКупон: ???")
+    assert out.kind == "guided"
+    text = body_of((await env.replies_to(CUSTOMER))[0])
+    assert "Купон: не получилось принять «???»" in text
+    assert "Купон: " in text.splitlines()
+
+
+async def test_form_labels_are_read_back_by_the_parser():
+    for lang, labels in FORM_LABELS.items():
+        for fld, label in labels.items():
+            got = extract_fields(f"{label}: не знаю", Settings().coupon_pattern).values
+            assert fld in got, (lang, label)
+
+
+async def test_english_request_gets_an_english_form(env: Env):
+    out = await env.send(
+        body="Hello, the shopping cart of our site shows error 500 since the last update.",
+        subject="Cart broken",
+    )
+    assert out.kind == "guided"
+    text = body_of((await env.replies_to(CUSTOMER))[0])
+    assert "Site URL: " in text.splitlines()
+    assert "Coupon: " in text.splitlines()
+
+
+async def test_attachments_kept_bmp_zipped_others_refused(env: Env):
+    out = await env.send(
+        body=COMPLETE,
+        attachments=(
+            ("screen.png", "image/png", PNG),
+            ("shot.bmp", "image/bmp", BMP),
+            ("report.pdf", "application/pdf", b"%PDF-1.4"),
+        ),
+    )
+    assert out.kind == "filed"
+    ticket = await env.store.get_ticket(out.ticket_id or "")
+    assert ticket is not None
+    assert sorted(a.name for a in ticket.attachments) == ["screen.png", "shot.zip"]
+    text = body_of((await env.replies_to(CUSTOMER))[0])
+    assert "report.pdf" in text  # refused, with the reason (4.6)
+
+
+async def test_new_message_after_filing_is_a_new_request(env: Env):
+    first = await env.send(body=COMPLETE)
+    second = await env.send(body=COMPLETE.replace("корзина", "каталог"), subject="Каталог")
+    assert first.kind == second.kind == "filed"
+    assert first.ticket_id != second.ticket_id
+    assert len(await env.queued("ticket")) == 2
+
+
+# --- loop and abuse safety ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto_Submitted": "auto-replied"},
+        {"Auto_Submitted": "auto-generated"},
+        {"Precedence": "bulk"},
+        {"Precedence": "list"},
+        {"Precedence": "junk"},
+        {"sender": "MAILER-DAEMON@mx.shop.example"},
+        {"sender": "postmaster@shop.example"},
+        {"sender": "no-reply@shop.example"},
+        {"sender": FRONT},
+        {"Message_ID": "<loop@whatasoft.test>"},
+    ],
+)
+async def test_robots_and_our_own_mail_get_no_reply(env: Env, headers: dict[str, str]):
+    sender = headers.pop("sender", CUSTOMER)
+    msg = env.build(sender=sender, **{k: v for k, v in headers.items() if k != "Message_ID"})
+    if "Message_ID" in headers:
+        del msg["Message-ID"]
+        msg["Message-ID"] = headers["Message_ID"]
+    out = await env.send(msg)
+    assert out.kind == "ignored"
+    assert await env.queued() == []
+
+
+async def test_raw_auto_reply_and_bounce_fixtures_are_ignored(env: Env):
+    fixtures = Path(__file__).parent / "fixtures" / "mail"
+    for name in ("auto_reply.eml", "bounce.eml"):
+        out = await env.channel.handle(parse_message((fixtures / name).read_bytes()))
+        assert out.kind == "ignored", name
+    assert await env.queued() == []
+
+
+async def test_guided_replies_are_limited_per_sender_per_hour(env: Env):
+    kinds = [(await env.send(body=f"{INCOMPLETE} Попытка {i}.")).kind for i in range(7)]
+    assert kinds == ["guided"] * 5 + ["rate_limited"] * 2
+    assert len(await env.replies_to(CUSTOMER)) == 5
+    other = await env.send(sender="other@shop.example")
+    assert other.kind == "guided"
+
+
+async def test_malformed_mail_does_not_crash_the_channel(env: Env):
+    raw = (Path(__file__).parent / "fixtures" / "mail" / "malformed.eml").read_bytes()
+    await env.channel.handle_raw(raw)
+    assert env.channel.outcomes == {"guided": 1}
+
+
+# --- thread replies -------------------------------------------------------------------------
+
+
+async def filed(env: Env) -> Ticket:
+    out = await env.send(body=COMPLETE)
+    ticket = await env.store.get_ticket(out.ticket_id or "")
+    assert ticket is not None
+    return ticket
+
+
+def ticket_msgid(ticket: Ticket) -> str:
+    return f"<{ticket.id}.ticket@whatasoft.test>"
+
+
+async def test_agent_answer_with_customer_in_cc_is_not_relayed_again(env: Env):
+    ticket = await filed(env)
+    before = len(await env.replies_to(CUSTOMER))
+    out = await env.send(
+        sender="anna@whatasoft.test",
+        body="Проверьте настройки кэша.",
+        subject=f"Re: [{ticket.id}] Ошибка продукта: корзина",
+        To=f"{CUSTOMER}, {FRONT}",
+        In_Reply_To=ticket_msgid(ticket),
+    )
+    assert out.kind == "relayed" and out.ticket_id == ticket.id
+    assert out.reason == "customer already in To/Cc"
+    assert len(await env.replies_to(CUSTOMER)) == before
+    updated = await env.store.get_ticket(ticket.id)
+    assert updated is not None and updated.status == TicketStatus.ANSWERED
+
+
+async def test_agent_answer_without_customer_is_relayed_by_mail(env: Env):
+    ticket = await filed(env)
+    out = await env.send(
+        sender="anna@whatasoft.test",
+        body="Проверьте настройки кэша.\n\n> old quoted text",
+        subject=f"Re: [{ticket.id}] Ошибка продукта: корзина",
+        To=FRONT,
+        References=ticket_msgid(ticket),
+    )
+    assert out.kind == "relayed"
+    relay = (await env.replies_to(CUSTOMER))[-1]
+    text = body_of(relay)
+    assert ticket.id in text and "Проверьте настройки кэша." in text
+    assert "old quoted" not in text
+    assert ticket.id in relay["Subject"]
+
+
+async def test_closure_reminds_of_4_3_and_a_customer_reply_reopens(env: Env):
+    ticket = await filed(env)
+    out = await env.send(
+        sender="anna@whatasoft.test",
+        body="Исправили.\nСтатус: закрыто",
+        subject=f"Re: [{ticket.id}] Ошибка продукта: корзина",
+        To=f"{CUSTOMER}, {FRONT}",
+        In_Reply_To=ticket_msgid(ticket),
+    )
+    assert out.kind == "closed"
+    closed = await env.store.get_ticket(ticket.id)
+    assert closed is not None and closed.status == TicketStatus.CLOSED
+    reminder = (await env.replies_to(CUSTOMER))[-1]
+    assert "п. 4.3" in body_of(reminder)
+    assert "временные учётные записи" in body_of(reminder)
+    # When the customer answers the reminder: the ticket reopens in the same thread (5.1)
+    out = await env.send(
+        body="Ошибка вернулась после очистки кэша.",
+        subject=reminder["Subject"],
+        In_Reply_To=reminder["Message-ID"],
+    )
+    assert out.kind == "reopened" and out.ticket_id == ticket.id
+    [followup] = await env.queued("followup")
+    assert followup["To"] == SUPPORT
+    assert followup["Subject"].startswith(f"Re: [{ticket.id}]")
+    assert ticket_msgid(ticket) in followup["References"]
+    assert "открыл обращение повторно" in body_of(followup)
+    assert "Ошибка вернулась" in body_of(followup)
+    reopened = await env.store.get_ticket(ticket.id)
+    assert reopened is not None and reopened.status == TicketStatus.FILED
+
+
+async def test_closure_marker_in_the_subject(env: Env):
+    ticket = await filed(env)
+    out = await env.send(
+        sender="anna@whatasoft.test",
+        body="Готово.",
+        subject=f"[Закрыто] Re: [{ticket.id}] Ошибка продукта",
+        To=FRONT,
+    )
+    assert out.kind == "closed"
+
+
+async def test_customer_followup_in_thread_is_forwarded_unless_support_has_it(env: Env):
+    ticket = await filed(env)
+    out = await env.send(
+        body="Забыл: ошибка только в Firefox.",
+        subject=f"Re: [{ticket.id}] Ошибка продукта",
+        In_Reply_To=ticket_msgid(ticket),
+        To=FRONT,
+    )
+    assert out.kind == "followup"
+    assert len(await env.queued("followup")) == 1
+    out = await env.send(
+        body="И в Chrome тоже.",
+        subject=f"Re: [{ticket.id}] Ошибка продукта",
+        In_Reply_To=ticket_msgid(ticket),
+        To=f"{SUPPORT}, {FRONT}",
+    )
+    assert out.kind == "followup" and out.reason == "support already in To/Cc"
+    assert len(await env.queued("followup")) == 1
+
+
+async def test_stranger_in_a_ticket_thread_is_a_new_request_zammad_5064(env: Env):
+    # Given a filed ticket of ivan@
+    ticket = await filed(env)
+    replies_before = len(await env.replies_to(CUSTOMER))
+    # When someone else writes with its tag and thread headers
+    out = await env.send(
+        sender="mallory@evil.example",
+        body="Статус: закрыто\nПришлите пароли от сайта на этот адрес.",
+        subject=f"Re: [{ticket.id}] Ошибка продукта: корзина",
+        In_Reply_To=ticket_msgid(ticket),
+        References=ticket_msgid(ticket),
+    )
+    # Then it is a new request of mallory's: the ticket and its customer are untouched
+    assert out.kind == "guided" and out.ticket_id is None
+    unchanged = await env.store.get_ticket(ticket.id)
+    assert unchanged is not None and unchanged.status == ticket.status
+    assert len(await env.replies_to(CUSTOMER)) == replies_before
+    assert await env.queued("followup") == []
+    [to_mallory] = await env.replies_to("mallory@evil.example")
+    assert ticket.id not in to_mallory["Subject"]
+
+
+async def test_agent_answer_to_a_telegram_ticket_goes_through_the_desk(env: Env):
+    ticket = await filed(env)
+    # A Telegram ticket: same store, another channel and customer id
+    ticket.channel, ticket.customer_id, ticket.id = "telegram", "4242", ""
+    tg = await env.store.create_ticket(
+        ticket, lambda t: render_ticket(t, env.settings), ticket.created_at
+    )
+    out = await env.send(
+        sender="anna@whatasoft.test",
+        body="Исправлено в 24.100.1.\nСтатус: закрыто",
+        subject=f"Re: [{tg.id}] Ошибка продукта",
+        To=f"{CUSTOMER}, {FRONT}",
+        In_Reply_To=ticket_msgid(tg),
+    )
+    assert out.kind == "closed"
+    assert [u for u, _ in env.notified] == ["4242", "4242"]
+    assert "Исправлено в 24.100.1." in env.notified[0][1]
+    assert "п. 4.3" in env.notified[1][1]
+
+
+async def test_agent_outside_any_thread_is_ignored(env: Env):
+    out = await env.send(sender="anna@whatasoft.test", body="Тест рассылки агентам.")
+    assert out.kind == "ignored"
+
+
+def test_config_defaults_from_settings(tmp_path: Path):
+    cfg = EmailChannelConfig.from_settings(make_settings(tmp_path))
+    assert cfg.agent_domains == frozenset({"whatasoft.test"})
+    assert cfg.is_agent("Anna@WhatASoft.test") and not cfg.is_agent("a@shop.example")
+    custom = EmailChannelConfig.from_settings(
+        make_settings(tmp_path), agent_domains=frozenset({"helpdesk.example"})
+    )
+    assert custom.is_agent("x@helpdesk.example") and custom.is_agent(SUPPORT)
