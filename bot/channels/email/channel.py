@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -139,6 +140,7 @@ class EmailChannel:
         self._clock = clock
         self._state: EmailState | None = None
         self.outcomes: dict[str, int] = {}
+        self.recent: deque[tuple[str, Outcome]] = deque(maxlen=200)  # (Message-ID, outcome)
 
     async def start(self) -> None:
         self._state = await EmailState.open(self.settings.data_dir / "email-channel.sqlite3")
@@ -180,6 +182,7 @@ class EmailChannel:
             log.exception("e-mail from %s (%s) failed", msg.from_addr, msg.message_id)
             raise  # the watcher retries a few times (transient errors), then skips it
         self.outcomes[outcome.kind] = self.outcomes.get(outcome.kind, 0) + 1
+        self.recent.append((msg.message_id, outcome))
         log.info(
             "e-mail %s from %s: %s %s %s",
             msg.message_id, msg.from_addr, outcome.kind, outcome.ticket_id or "", outcome.reason,
@@ -453,9 +456,7 @@ class EmailChannel:
         return message_id
 
     async def _notify(self, user_id: str, reply: Reply) -> None:
-        """Desk notices for e-mail customers (outbox failures, agent relays from elsewhere)."""
-        if _is_filed_notice(reply.text):
-            return  # the customer is Cc'd on the ticket itself and got our confirmation
+        """Desk notices for e-mail customers ("filed" once support accepted it, failures)."""
         ids = ticket_ids(reply.text)
         subject = f"[{ids[0]}] Что за софт: обращение" if ids else "Что за софт: обращение"
         await self._send(
@@ -535,20 +536,3 @@ def _critical_answer(text: str, lang: str) -> str | None:
     if low in _NO:
         return "no"
     return None
-
-
-def _filed_patterns() -> list[re.Pattern[str]]:
-    pats = []
-    for lang in texts.LANGS:
-        sample = texts.t("filed", lang, id="\0", email="\1", subject="\2")
-        head = sample.split("\0")[0]
-        tail = sample.split("\0")[1].split("\1")[0]
-        pats.append(re.compile(re.escape(head) + r"WAS-\d{6}" + re.escape(tail)))
-    return pats
-
-
-_FILED = _filed_patterns()
-
-
-def _is_filed_notice(text: str) -> bool:
-    return any(p.match(text) for p in _FILED)

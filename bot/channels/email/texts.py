@@ -58,8 +58,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "notes_head": {"ru": "Обратите внимание:", "en": "Please note:"},
     "signature": {
-        "ru": "--\nСлужба технической поддержки «Что за софт» (автоматический ответ)",
-        "en": "--\n«Что за софт» technical support (automatic reply)",
+        "ru": "-- \nСлужба технической поддержки «Что за софт» (автоматический ответ)",
+        "en": "-- \n«Что за софт» technical support (automatic reply)",
     },
     "agent_reply": {
         "ru": "Ответ поддержки по обращению {id}:\n\n{text}",
