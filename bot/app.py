@@ -15,9 +15,14 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.desk import Clock, Desk, utc_now
-from bot.intake.machine import IntakeContext
+from bot.intake.machine import DocSuggestion, IntakeContext
+from bot.intake.questions import load_questions
 from bot.policy import expectations
+from bot.policy.kb import KnowledgeBase
+from bot.policy.multiproblem import split_problems
 from bot.policy.schedule import Schedule
+from bot.policy.similar import most_similar
+from bot.tickets.coupons import CouponLookup, renew_url
 from bot.tickets.model import AttachmentRef, Classification, Ticket
 from bot.tickets.store import Store
 from classifier import Classifier, load_scope
@@ -31,9 +36,24 @@ def load_classifier(model_dir: Path | None = None) -> Classifier:
 
 
 def intake_context(
-    settings: Settings, classifier: Classifier, schedule: Schedule, channel: str = ""
+    settings: Settings,
+    classifier: Classifier,
+    schedule: Schedule,
+    channel: str = "",
+    knowledge: KnowledgeBase | None = None,
 ) -> IntakeContext:
+    """Everything the intake core consults, loaded once (a broken data file fails at start-up)."""
     scope = load_scope()
+    kb = knowledge or KnowledgeBase.load()
+
+    def suggest(text: str, category: str, lang: str) -> list[DocSuggestion]:
+        return [
+            DocSuggestion(h.title(lang), h.url, h.answer(lang))
+            for h in kb.suggest(text, category=category)
+        ]
+
+    def problems(text: str) -> list[str]:
+        return split_problems(text, classifier.category_probabilities)
 
     @lru_cache(maxsize=2048)
     def classify(text: str) -> Classification:
@@ -69,6 +89,12 @@ def intake_context(
         working_hours=working_hours,
         scope_explanation=explanation,
         filing_notice=filing_notice,
+        questions=load_questions(),
+        suggest_docs=suggest,
+        split_problems=problems,
+        find_similar=lambda text, open_tickets: most_similar(text, open_tickets),
+        coupon_check=CouponLookup(settings.database_path, renew_url(settings)),
+        current_version=settings.current_version,
     )
 
 

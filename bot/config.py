@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # 4.8.2: versions older than this make the desk warn that support may ask to update first.
     current_version: str = "25.0.0"
     default_language: Literal["ru", "en"] = "ru"
+    # 4.8.5: where a customer renews support when the coupon's support period has ended.
+    renew_url: str = "https://готовый-сайт-для-бизнеса.рф/"
+    privacy_policy_url: str = "https://готовый-сайт-для-бизнеса.рф/"
 
     # 2.1: working hours; the calendar itself lives in bot/policy/schedule.py.
     timezone: str = "Europe/Moscow"

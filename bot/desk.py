@@ -17,6 +17,7 @@ from bot.intake import machine, texts
 from bot.intake.events import (
     AddFollowUp,
     CommandEvent,
+    Deflected,
     Effect,
     Event,
     FileTicket,
@@ -72,7 +73,9 @@ class Desk:
         self._subscribers: dict[str, Notify] = {}
         self._agent_subscribers: list[AgentNotify] = []
         self._followups: dict[str, int] = {}
-        self.counters: dict[str, int] = {"tickets": 0, "followups": 0, "out_of_scope": 0}
+        self.counters: dict[str, int] = {
+            "tickets": 0, "followups": 0, "out_of_scope": 0, "deflected": 0,
+        }  # fmt: skip
 
     def set_outbox_waker(self, wake: Callable[[], None]) -> None:
         self._wake_outbox = wake
@@ -109,17 +112,31 @@ class Desk:
         )
         if isinstance(event, CommandEvent) and event.name.lower().lstrip("/") == "status":
             return [await self._status(channel, user_id, state.lang)]
-        ctx = replace(self._context, channel=channel)
+        ctx = replace(
+            self._context, channel=channel, open_tickets=await self._open_tickets(channel, user_id)
+        )
         step = machine.handle(state, event, now, ctx)
         state, replies = step.state, list(step.replies)
         for effect in step.effects:
-            state, more = await self._apply(channel, user_id, state, effect, now)
+            state, more = await self._apply(channel, user_id, state, effect, now, ctx)
             replies.extend(more)
         await self.conversations.save(channel, user_id, state.to_dict(), now)
         return replies
 
+    async def _open_tickets(self, channel: str, user_id: str) -> tuple[tuple[str, str], ...]:
+        """2.5: the customer's tickets still in work, for the "already filed" check."""
+        open_states = (TicketStatus.QUEUED, TicketStatus.FILED, TicketStatus.ANSWERED)
+        tickets = await self.store.tickets_of(channel, user_id)
+        return tuple((t.id, t.description) for t in tickets if t.status in open_states)
+
     async def _apply(
-        self, channel: str, user_id: str, state: Conversation, effect: Effect, now: datetime
+        self,
+        channel: str,
+        user_id: str,
+        state: Conversation,
+        effect: Effect,
+        now: datetime,
+        ctx: IntakeContext,
     ) -> tuple[Conversation, list[Reply]]:
         if isinstance(effect, FileTicket):
             ticket = replace(effect.ticket, customer_id=user_id, channel=channel)
@@ -133,10 +150,18 @@ class Desk:
                 ticket.classification.in_scope, ticket.classification.critical,
             )
             self._wake_outbox()
-            step = machine.on_ticket_queued(state, ticket, now, replace(self._context, channel=channel))
-            return step.state, list(step.replies)
+            step = machine.on_ticket_queued(state, ticket, now, ctx)
+            state, replies = step.state, list(step.replies)
+            for more in step.effects:  # 2.6: the next problem may already be complete
+                state, extra = await self._apply(channel, user_id, state, more, now, ctx)
+                replies.extend(extra)
+            return state, replies
         if isinstance(effect, AddFollowUp):
             await self.add_followup(effect.ticket_id, effect.text, effect.attachments, now)
+            return state, []
+        if isinstance(effect, Deflected):
+            self.counters["deflected"] += 1
+            log.info("request solved by the documentation (1.3) channel=%s", channel)
             return state, []
         raise TypeError(f"unknown effect {effect!r}")
 

@@ -64,7 +64,7 @@ def test_persona_with_steps_in_the_same_message_reaches_the_summary_in_one_turn(
 ) -> None:
     message = EVERYTHING_EN + "\nSteps: 1. add any product to the cart 2. click Pay"
     step = run(context, [TextEvent(message)], machine.new_conversation("en"))
-    assert step.state.step in ("confirm", "category", "critical")
+    assert step.state.step not in ("ask", "idle")
     assert step.state.fields[Field.STEPS].startswith("1. add any product")
     assert step.state.fields[Field.CONTACT_EMAIL] == "john.smith+bx@example.com"
     assert step.state.fields[Field.EDITION] == "Малый бизнес"
@@ -101,7 +101,7 @@ def test_fields_are_asked_one_by_one_and_invalid_answers_re_asked_with_reason(
     step = machine.handle(step.state, TextEvent("ivan@"), NOW, context)
     assert step.state.asking == Field.CONTACT_EMAIL
     step = machine.handle(step.state, TextEvent("ivan@example.ru"), NOW, context)
-    assert step.state.step in ("confirm", "category", "critical")
+    assert step.state.step not in ("ask", "idle")
     # Nothing valid was lost on the way
     assert step.state.fields == {
         "description": "Не работает оформление заказа в корзине",
@@ -122,13 +122,23 @@ def test_a_later_message_fills_any_field_wherever_the_dialog_is(context: IntakeC
     assert step.state.asking == Field.STEPS
 
 
+GATE_ANSWERS = {
+    "critical": "yes", "question": "skip", "kb": "kb_no", "split": "split_no",
+    "similar": "similar_no",
+}  # fmt: skip
+
+
 def settle(step: Step, context: IntakeContext, category: str = "update") -> Step:
-    """Answer the category and criticality questions when the desk asks them."""
-    if step.state.step == "category":
-        step = machine.handle(step.state, ChoiceEvent(category), NOW, context)
-    if step.state.step == "critical":
-        step = machine.handle(step.state, ChoiceEvent("yes"), NOW, context)
-    return step
+    """Pass the gates between the fields and the summary (category, 2.2, 4.2.6, 1.3, 2.5)."""
+    for _ in range(20):
+        if step.state.step == "category":
+            step = machine.handle(step.state, ChoiceEvent(category), NOW, context)
+        elif step.state.step in GATE_ANSWERS:
+            answer = GATE_ANSWERS[step.state.step]
+            step = machine.handle(step.state, ChoiceEvent(answer), NOW, context)
+        else:
+            return step
+    raise AssertionError(f"stuck at {step.state.step}")
 
 
 def confirmed(context: IntakeContext) -> Step:
@@ -176,7 +186,7 @@ def test_edit_a_field_from_the_summary(context: IntakeContext) -> None:
     assert step.state.asking == Field.CONTACT_EMAIL
     step = machine.handle(step.state, TextEvent("not-an-email"), NOW, context)
     assert step.state.asking == Field.CONTACT_EMAIL
-    step = machine.handle(step.state, TextEvent("new@example.ru"), NOW, context)
+    step = settle(machine.handle(step.state, TextEvent("new@example.ru"), NOW, context), context)
     assert step.state.step == "confirm"
     assert step.state.fields[Field.CONTACT_EMAIL] == "new@example.ru"
     assert "new@example.ru" in step.replies[-1].text
@@ -244,7 +254,7 @@ def test_2_2_critical_request_is_confirmed_by_a_question(context: IntakeContext)
         step = machine.handle(step.state, ChoiceEvent("error"), NOW, context)
     assert step.state.step == "critical"
     assert "2.2" in step.replies[-1].text
-    step = machine.handle(step.state, ChoiceEvent("no"), NOW, context)
+    step = settle(machine.handle(step.state, ChoiceEvent("no"), NOW, context), context)
     assert step.state.step == "confirm"
     step = machine.handle(step.state, ChoiceEvent("send"), NOW, context)
     assert step.effects[0].ticket.classification.critical is False  # type: ignore[union-attr]

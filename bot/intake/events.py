@@ -63,4 +63,9 @@ class AddFollowUp:
     attachments: tuple[AttachmentRef, ...] = ()
 
 
-Effect = FileTicket | AddFollowUp
+@dataclass(frozen=True)
+class Deflected:
+    """Effect: the documentation solved it (1.3); no ticket. Counted."""
+
+
+Effect = FileTicket | AddFollowUp | Deflected

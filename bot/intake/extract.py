@@ -98,7 +98,8 @@ _EDITION_IN_TEXT_RE = re.compile(
     re.IGNORECASE,
 )
 _COUPON_LABEL_RE = re.compile(
-    r"(?:купон\w*|coupon)\s*(?:№|#|n|номер)?\s*[:—–-]?\s*([A-Za-z0-9-]{5,80})", re.I
+    r"(?:купон\w*|coupon)\s*(?:[№#]|(?:no\.?|номер)\b)?\s*[:—–-]?\s*([A-Za-z0-9-]{5,80})",
+    re.IGNORECASE,
 )
 _VERSION_LABEL_RE = re.compile(
     r"(?:верси[яиюей]|version)\s*(?:продукта|битрикс\w*)?\s*[:—–-]?\s*v?"

@@ -2,14 +2,20 @@
 
 No I/O and no channel types here: channels translate their updates into events and render the
 replies; the desk (bot/desk.py) persists the state and carries out the effects.
+
+The dialog: the 4.2 fields are collected from whatever the customer writes (asking only for
+what is missing); then a few gates, each passed at most once per request — several problems
+(2.6), the category when the classifier is unsure, critical or not (2.2), the category's own
+questions (4.2.6), documentation first (1.3), an open ticket about the same problem (2.5) — and
+the summary to confirm.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from bot.intake import texts
 from bot.intake.events import (
@@ -17,12 +23,12 @@ from bot.intake.events import (
     AttachmentEvent,
     ChoiceEvent,
     CommandEvent,
+    Deflected,
     Effect,
     Event,
     FileTicket,
     Option,
     Reply,
-    TextEvent,
 )
 from bot.intake.extract import extract_fields
 from bot.intake.fields import (
@@ -33,16 +39,46 @@ from bot.intake.fields import (
     UNKNOWN,
     Field,
     Invalid,
-    Valid,
     clean_text,
     validate,
+    version_tuple,
 )
-from bot.tickets.model import AttachmentRef, Classification, Ticket
+from bot.intake.questions import SKIPPED, Question, is_skip, pending_questions
+from bot.policy.profanity import contains_profanity, profanity_notice
+from bot.policy.secrets import redact, secrets_notice
+from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket
 
 MAX_ATTACHMENTS = 10
 CATEGORIES = ("install", "performance", "update", "error", "development", "theory")
 # Fields a returning customer usually keeps; offered again on /new (not the problem itself).
 REMEMBERED = (Field.SITE_URL, Field.EDITION, Field.VERSION, Field.COUPON, Field.CONTACT_EMAIL)
+_YES = {"да", "ага", "угу", "yes", "y", "yep", "ok", "ок", "конечно", "да, помогло"}
+_NO = {"нет", "no", "n", "nope", "не", "не помогло"}
+
+
+class CouponVerdict(Protocol):
+    """What the coupon registry says (bot.tickets.coupons.CouponCheck)."""
+
+    status: str
+    notes: tuple[str, ...]
+    edition: str | None
+
+    def customer_text(self, lang: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class DocSuggestion:
+    title: str
+    url: str
+    answer: str = ""
+
+
+def _no_docs(text: str, category: str, lang: str) -> list[DocSuggestion]:
+    return []
+
+
+def _one_problem(text: str) -> list[str]:
+    return [text]
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,17 @@ class IntakeContext:
     scope_explanation: Callable[[str, str], str] = lambda clause, lang: ""
     # 2.2, 2.4, 2.5: what the customer is told at filing (now, lang, critical) -> text
     filing_notice: Callable[[datetime, str, bool], str] = lambda now, lang, critical: ""
+    questions: Mapping[str, Sequence[Question]] = field(default_factory=dict)  # 4.2.6
+    suggest_docs: Callable[[str, str, str], list[DocSuggestion]] = _no_docs  # 1.3
+    split_problems: Callable[[str], list[str]] = _one_problem  # 2.6
+    # 2.5: (text, open tickets as (id, description)) -> id of the same problem's ticket
+    find_similar: Callable[[str, Sequence[tuple[str, str]]], str | None] = lambda t, o: None
+    open_tickets: tuple[tuple[str, str], ...] = ()  # the customer's, filled in by the desk
+    # 4.2.5, 4.8.5, 4.8.8: (coupon, stated edition, today) -> registry verdict, None without one
+    coupon_check: Callable[[str, str | None, date], CouponVerdict | None] = (
+        lambda coupon, edition, today: None
+    )
+    current_version: str = ""  # 4.8.2
 
 
 @dataclass
@@ -64,8 +111,9 @@ class Conversation:
     """Per (channel, user) state; JSON-serialisable via to_dict/from_dict."""
 
     lang: str = "ru"
-    step: str = "idle"  # idle | ask | category | critical | confirm | edit | filed
-    asking: str | None = None
+    # idle | ask | split | category | critical | question | kb | similar | confirm | edit | filed
+    step: str = "idle"
+    asking: str | None = None  # the field, or the question id in step "question"
     fields: dict[str, str] = field(default_factory=dict)
     displays: dict[str, str] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
@@ -74,6 +122,14 @@ class Conversation:
     return_to_confirm: bool = False
     ticket_id: str | None = None  # the last filed ticket: further messages are its follow-ups
     remembered: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)  # 4.2.6 answers by question id
+    notes: list[str] = field(default_factory=list)  # for the agent (coupon, version, docs)
+    gates: list[str] = field(default_factory=list)  # gates already passed for this request
+    docs: list[dict[str, str]] = field(default_factory=list)  # 1.3 suggestions shown
+    similar_to: str | None = None  # 2.5
+    queued_problems: list[str] = field(default_factory=list)  # 2.6: the next requests to file
+    pending_description: str | None = None  # 4.8.11: held back until rephrased or confirmed
+    coupon_retries: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,12 +172,21 @@ def on_ticket_queued(
     s = Conversation.from_dict(state.to_dict())
     s.remembered = {f: s.fields[f] for f in REMEMBERED if f in s.fields}
     s.remembered.update({f"display:{f}": s.displays[f] for f in REMEMBERED if f in s.displays})
-    s.fields, s.displays, s.attachments = {}, {}, []
-    s.step, s.asking, s.category, s.ticket_id = "filed", None, None, ticket.id
-    s.critical = None
+    queued = list(s.queued_problems)
+    _reset_draft(s)
+    s.step, s.asking, s.ticket_id = "filed", None, ticket.id
     notice = ctx.filing_notice(now, s.lang, ticket.classification.critical)
     text = texts.t("queued", s.lang, id=ticket.id) + (f"\n\n{notice}" if notice else "")
-    return Step(s, (Reply(text),))
+    replies = [Reply(text)]
+    if queued:  # 2.6: the next problem of the same message, with the same details
+        _reset_draft(s)
+        _prefill(s)
+        s.queued_problems = queued[1:]
+        head = [texts.t("split_next", s.lang, text=_cut(queued[0], 200))]
+        s.gates.append("split")
+        more = _text(s, queued[0], now, ctx, head=head)
+        return Step(more.state, (*replies, *more.replies), more.effects)
+    return Step(s, tuple(replies))
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -131,7 +196,7 @@ def _command(s: Conversation, cmd: CommandEvent, now: datetime, ctx: IntakeConte
     name = cmd.name.lower().lstrip("/")
     if name == "start":
         greeting = Reply(texts.t("greeting", s.lang) + "\n\n" + ctx.status_text(now, s.lang))
-        if s.step in ("ask", "confirm", "edit", "category", "critical"):
+        if s.step not in ("idle", "filed"):
             return Step(s, (greeting, *_prompt(s, ctx)))
         _reset_draft(s)
         return Step(s, (greeting, *_prompt(s, ctx)))
@@ -160,6 +225,9 @@ def _command(s: Conversation, cmd: CommandEvent, now: datetime, ctx: IntakeConte
 def _reset_draft(s: Conversation) -> None:
     s.fields, s.displays, s.attachments = {}, {}, []
     s.category, s.return_to_confirm, s.ticket_id, s.critical = None, False, None, None
+    s.details, s.notes, s.gates, s.docs = {}, [], [], []
+    s.similar_to, s.queued_problems, s.pending_description = None, [], None
+    s.coupon_retries = 0
     s.step, s.asking = "ask", Field.DESCRIPTION.value
 
 
@@ -179,23 +247,62 @@ def _prefill(s: Conversation) -> str:
 
 
 def _choice(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Step:
-    if s.step == "confirm":
+    step = s.step
+    if step == "confirm":
         if value == "send":
             return _file(s, now, ctx)
         if value == "edit":
             return _edit_menu(s)
         if value == "cancel":
             return _command(s, CommandEvent("cancel"), now, ctx)
-    if s.step == "edit" and value in {f.value for f in FIELD_ORDER}:
+    if step == "edit" and value in {f.value for f in FIELD_ORDER}:
         s.step, s.asking, s.return_to_confirm = "ask", value, True
         return Step(s, _prompt(s, ctx))
-    if s.step == "category" and value in CATEGORIES:
+    if step == "category" and value in CATEGORIES:
         s.category = value
         return _advance(s, now, ctx, [])
-    if s.step == "critical" and value in ("yes", "no"):
+    if step == "critical" and value in ("yes", "no"):
         s.critical = value == "yes"
         return _advance(s, now, ctx, [])
-    if s.step == "ask" and s.asking == Field.EDITION.value:
+    if step == "split" and value in ("split_yes", "split_no"):
+        s.gates.append("split")
+        if value == "split_yes":
+            problems = ctx.split_problems(s.fields[Field.DESCRIPTION])
+            s.fields[Field.DESCRIPTION] = problems[0]
+            s.queued_problems = problems[1:]
+        return _advance(s, now, ctx, [])
+    if step == "question" and value == "skip" and s.asking:
+        s.details[s.asking] = SKIPPED
+        return _advance(s, now, ctx, [])
+    if step == "kb" and value in ("kb_yes", "kb_no"):
+        s.gates.append("kb")
+        if value == "kb_yes":  # 1.3: solved by the documentation, no ticket
+            _reset_draft(s)
+            s.step, s.asking = "idle", None
+            return Step(s, (Reply(texts.t("kb_helped", s.lang)),), (Deflected(),))
+        s.notes.append(
+            "Клиенту предложена документация (п. 1.3), не помогла: похоже на описанное в "
+            "документации, но требует пояснения."
+        )
+        return _advance(s, now, ctx, [])
+    if step == "similar" and value in ("similar_yes", "similar_no") and s.similar_to:
+        s.gates.append("similar")
+        if value == "similar_yes":  # 2.5: a follow-up to the open ticket, not a new one
+            target, text = s.similar_to, s.fields[Field.DESCRIPTION]
+            files = tuple(s.attachment_refs())
+            _reset_draft(s)
+            s.step, s.asking, s.ticket_id = "filed", None, target
+            reply = Reply(texts.t("followup_added", s.lang, id=target))
+            return Step(s, (reply,), (AddFollowUp(target, text, files),))
+        s.similar_to = None
+        return _advance(s, now, ctx, [])
+    if step == "ask" and s.asking == Field.DESCRIPTION.value and value == "keep":
+        if s.pending_description:  # 4.8.11: the customer confirms the wording
+            s.fields[Field.DESCRIPTION] = s.pending_description
+            s.pending_description = None
+            s.gates.append("profanity")
+        return _advance(s, now, ctx, [])
+    if step == "ask" and s.asking == Field.EDITION.value:
         return _text(s, UNKNOWN if value == "unknown" else value, now, ctx)
     # A stale button (an old message): show where we are instead of guessing.
     return Step(s, _prompt(s, ctx))
@@ -205,6 +312,23 @@ def _edit_menu(s: Conversation) -> Step:
     s.step = "edit"
     options = tuple(Option(f.value, texts.field_label(f, s.lang)) for f in FIELD_ORDER)
     return Step(s, (Reply(texts.t("choose_field", s.lang), options),))
+
+
+def _typed_choice(s: Conversation, text: str, ctx: IntakeContext) -> str | None:
+    """Free text always works too: an option's label, its number, or a plain yes/no."""
+    if s.step not in ("split", "category", "critical", "kb", "similar", "confirm", "edit"):
+        return None
+    options = _prompt(s, ctx)[-1].options
+    key = " ".join(text.casefold().split()).strip(" .!")
+    for n, option in enumerate(options, start=1):
+        if key in (option.label.casefold(), option.value.casefold(), str(n)):
+            return option.value
+    if len(options) >= 2 and s.step in ("split", "critical", "kb", "similar"):
+        if key in _YES:
+            return options[0].value
+        if key in _NO:
+            return options[1].value
+    return None
 
 
 # --- attachments and text ---------------------------------------------------------------------
@@ -222,27 +346,36 @@ def _attachment(s: Conversation, ref: AttachmentRef, now: datetime, ctx: IntakeC
     return Step(s, (added, *_prompt(s, ctx)))
 
 
-def _text(s: Conversation, raw: str, now: datetime, ctx: IntakeContext) -> Step:
+def _text(
+    s: Conversation, raw: str, now: datetime, ctx: IntakeContext, head: list[str] | None = None
+) -> Step:
+    head = list(head or [])
     text = clean_text(raw)
     if not text:
         return Step(s, (Reply(texts.t("empty_message", s.lang)), *_prompt(s, ctx)))
+    # 4.2.7: passwords and keys never reach the state, the ticket or the log.
+    text, hidden = redact(text)
+    if hidden:
+        head.append(secrets_notice(s.lang))
     if s.step == "filed" and s.ticket_id:
-        reply = Reply(texts.t("followup_added", s.lang, id=s.ticket_id))
+        reply = Reply("\n\n".join([*head, texts.t("followup_added", s.lang, id=s.ticket_id)]))
         return Step(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
+    choice = _typed_choice(s, text, ctx)
+    if choice is not None:
+        return _choice(s, choice, now, ctx)
+    if s.step == "question" and s.asking:
+        s.details[s.asking] = SKIPPED if is_skip(text) else _cut(text, 1000)
+        return _advance(s, now, ctx, head)
     if s.step in ("idle", "filed"):
         s.step, s.asking = "ask", Field.DESCRIPTION.value
-    notes: list[str] = []
     if len(text) > MAX_DESCRIPTION:
-        notes.append(texts.t("too_long", s.lang, limit=MAX_DESCRIPTION))
+        head.append(texts.t("too_long", s.lang, limit=MAX_DESCRIPTION))
 
     extracted = extract_fields(text[: MAX_DESCRIPTION * 2], ctx.coupon_pattern)
     values: dict[Field, str] = dict(extracted.values)
-    asking = Field(s.asking) if s.asking else None
+    asking = Field(s.asking) if s.step == "ask" and s.asking else None
     if asking is not None and asking not in values:
-        if asking is Field.DESCRIPTION:
-            if extracted.has_prose or not values:
-                values[asking] = extracted.prose or text
-        elif asking is Field.STEPS:
+        if asking in (Field.DESCRIPTION, Field.STEPS):
             if extracted.has_prose or not values:
                 values[asking] = extracted.prose or text
         elif not values:
@@ -259,54 +392,106 @@ def _text(s: Conversation, raw: str, now: datetime, ctx: IntakeContext) -> Step:
         if f not in values:
             continue
         verdict = validate(f, values[f], ctx.coupon_pattern)
-        if isinstance(verdict, Valid):
-            s.fields[f] = verdict.value
-            answered = answered or f is asking
-            if verdict.display and verdict.display != verdict.value:
-                s.displays[f] = verdict.display
-            else:
-                s.displays.pop(f, None)
-            if f is not asking or len(values) > 1:
-                understood.append(f"{texts.field_label(f, s.lang)} — {_shown(s, f)}")
-        elif isinstance(verdict, Invalid):
-            shown = " ".join(values[f].split())
-            shown = shown if len(shown) <= 60 else shown[:59] + "…"
-            notes.append(
+        if isinstance(verdict, Invalid):
+            head.append(
                 texts.t(
-                    "invalid",
-                    s.lang,
-                    label=texts.field_label(f, s.lang),
-                    value=shown,
+                    "invalid", s.lang, label=texts.field_label(f, s.lang),
+                    value=_cut(" ".join(values[f].split()), 60),
                     reason=texts.reason(verdict.reason, s.lang),
                 )
-            )
-    head: list[str] = []
+            )  # fmt: skip
+            continue
+        if f is Field.DESCRIPTION and _held_back(s, verdict.value, head):
+            continue
+        if f is Field.COUPON and not _coupon_accepted(s, verdict.value, now, ctx, head):
+            continue
+        s.fields[f] = verdict.value
+        answered = answered or f is asking
+        if verdict.display and verdict.display != verdict.value:
+            s.displays[f] = verdict.display
+        else:
+            s.displays.pop(f, None)
+        if f is Field.VERSION:
+            _check_version(s, verdict.value, ctx, head)
+        if f is not asking or len(values) > 1:
+            understood.append(f"{texts.field_label(f, s.lang)} — {_shown(s, f)}")
     if understood and (len(understood) > 1 or asking is None or len(values) > 1):
-        head.append(texts.t("understood", s.lang, items="; ".join(understood)))
-    head.extend(notes)
+        head.insert(0, texts.t("understood", s.lang, items="; ".join(understood)))
     return _advance(s, now, ctx, head, answered)
 
 
+def _held_back(s: Conversation, description: str, head: list[str]) -> bool:
+    """4.8.11: a description with insults waits until rephrased or confirmed."""
+    if "profanity" in s.gates or not contains_profanity(description):
+        s.pending_description = None
+        return False
+    s.pending_description = description
+    head.append(profanity_notice(s.lang) + "\n" + texts.t("profanity_keep", s.lang))
+    return True
+
+
+def _coupon_accepted(
+    s: Conversation, coupon: str, now: datetime, ctx: IntakeContext, head: list[str]
+) -> bool:
+    """4.2.5 with the registry: unknown → asked once more, then accepted with a note for agents;
+    expired → the 4.8.5 explanation, accepted; edition and product pre-filled from the record."""
+    stated = s.fields.get(Field.EDITION)
+    known = stated if stated and stated != UNKNOWN else None
+    verdict = ctx.coupon_check(coupon, known, now.date())
+    s.notes = [n for n in s.notes if not n.startswith("Купон")]
+    if verdict is None:
+        return True
+    said = verdict.customer_text(s.lang)
+    if verdict.status == "unknown" and s.coupon_retries == 0:
+        s.coupon_retries += 1
+        if said:
+            head.append(said)
+        return False
+    if said:
+        head.append(said)
+    s.notes.extend(f"Купон: {note}" for note in verdict.notes)
+    if verdict.edition and Field.EDITION not in s.fields:
+        s.fields[Field.EDITION] = verdict.edition
+    return True
+
+
+def _check_version(s: Conversation, version: str, ctx: IntakeContext, head: list[str]) -> None:
+    """4.8.2: an outdated version may have to be updated before support can help."""
+    s.notes = [n for n in s.notes if not n.startswith("Версия")]
+    stated, current = version_tuple(version), version_tuple(ctx.current_version)
+    if version == UNKNOWN or stated is None or current is None or stated >= current:
+        return
+    head.append(texts.t("version_old", s.lang, version=version, current=ctx.current_version))
+    s.notes.append(f"Версия {version} старше актуальной {ctx.current_version} (п. 4.8.2).")
+
+
+def _cut(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def _shown(s: Conversation, f: Field) -> str:
-    value = s.displays.get(f) or s.fields.get(f, "")
-    value = " ".join(value.split())
-    return value if len(value) <= 60 else value[:59] + "…"
+    return _cut(" ".join((s.displays.get(f) or s.fields.get(f, "")).split()), 60)
 
 
 def _missing(s: Conversation) -> Field | None:
     return next((f for f in FIELD_ORDER if f not in s.fields), None)
 
 
+# --- gates and the summary --------------------------------------------------------------------
+
+
 def _advance(
     s: Conversation, now: datetime, ctx: IntakeContext, head: list[str], answered: bool = True
 ) -> Step:
-    """Ask for the next missing field, or go to the category choice or the summary.
+    """Ask for the next missing field, pass the next gate, or show the summary.
 
     `answered` is False when the message did not settle the field being asked; during an edit from
     the summary that field is asked again even though its old value is still kept.
     """
-    if s.return_to_confirm and s.asking and not answered:
-        s.step = "ask"
+    if s.step == "ask" and s.return_to_confirm and s.asking and not answered:
+        return Step(s, _prompt(s, ctx, head))
+    if s.pending_description is not None and Field.DESCRIPTION not in s.fields:
+        s.step, s.asking = "ask", Field.DESCRIPTION.value
         return Step(s, _prompt(s, ctx, head))
     s.return_to_confirm = False
     missing = _missing(s)
@@ -314,15 +499,53 @@ def _advance(
         s.step, s.asking = "ask", missing.value
         return Step(s, _prompt(s, ctx, head))
     s.asking = None
-    classification = _classify(s, ctx)
-    if classification.unsure and s.category is None:
+    description = s.fields[Field.DESCRIPTION]
+    if "split" not in s.gates and len(ctx.split_problems(description)) > 1:
+        s.step = "split"
+        return Step(s, _prompt(s, ctx, head))
+    c = _classify(s, ctx)
+    if c.unsure and s.category is None:
         s.step = "category"
         return Step(s, _prompt(s, ctx, head))
-    if classification.critical and s.critical is None:
+    if c.critical and s.critical is None:
         s.step = "critical"  # 2.2: confirm before the ticket jumps the queue
         return Step(s, _prompt(s, ctx, head))
+    question = _next_question(s, c.category, ctx)
+    if question is not None:
+        s.step, s.asking = "question", question.id
+        return Step(s, _prompt(s, ctx, head))
+    if "kb" not in s.gates and not c.critical:
+        hits = ctx.suggest_docs(_request_text(s), c.category, s.lang)
+        if hits:
+            s.docs = [asdict(h) for h in hits]
+            s.step = "kb"
+            return Step(s, _prompt(s, ctx, head))
+        s.gates.append("kb")
+    if "similar" not in s.gates:
+        similar = ctx.find_similar(description, ctx.open_tickets)
+        if similar:
+            s.similar_to, s.step = similar, "similar"
+            return Step(s, _prompt(s, ctx, head))
+        s.gates.append("similar")
     s.step = "confirm"
     return Step(s, _prompt(s, ctx, head))
+
+
+def _next_question(s: Conversation, category: str, ctx: IntakeContext) -> Question | None:
+    """4.2.6: the category's next optional question not yet answered anywhere."""
+    said = [s.fields.get(Field.DESCRIPTION, ""), s.fields.get(Field.STEPS, "")]
+    pending = pending_questions(
+        category, said, s.details, ctx.questions, has_screenshot=bool(s.attachments)
+    )
+    return pending[0] if pending else None
+
+
+def _question_by_id(question_id: str | None, ctx: IntakeContext) -> Question | None:
+    return next((q for qs in ctx.questions.values() for q in qs if q.id == question_id), None)
+
+
+def _question(s: Conversation, ctx: IntakeContext) -> Question | None:
+    return _question_by_id(s.asking, ctx)
 
 
 def _prompt(
@@ -330,42 +553,69 @@ def _prompt(
 ) -> tuple[Reply, ...]:
     """The question for the current step, with whatever was said before it."""
     lead = "\n".join(head or [])
+    question, options = _question_of_step(s, ctx)
+    if not question:
+        return (Reply(lead),) if lead else ()
+    return (Reply(f"{lead}\n\n{question}".strip(), options),)
+
+
+def _question_of_step(s: Conversation, ctx: IntakeContext) -> tuple[str, tuple[Option, ...]]:
+    lang = s.lang
+    label = texts.choice_label
     if s.step == "ask" and s.asking:
         f = Field(s.asking)
-        question = texts.t(f"ask_{f.value}", s.lang)
         options: tuple[Option, ...] = ()
         if f is Field.EDITION:
-            options = (
-                *(Option(e, e) for e in EDITIONS),
-                Option("unknown", texts.choice_label("unknown", s.lang)),
-            )
-        return (Reply(f"{lead}\n\n{question}".strip(), options),)
+            unknown = Option("unknown", label("unknown", lang))
+            options = (*(Option(e, e) for e in EDITIONS), unknown)
+        if f is Field.DESCRIPTION and s.pending_description:
+            options = (Option("keep", label("keep", lang)),)
+        return texts.t(f"ask_{f.value}", lang), options
+    if s.step == "split":
+        problems = ctx.split_problems(s.fields[Field.DESCRIPTION])
+        text = texts.t("split_offer", lang, n=len(problems), first=_cut(problems[0], 200))
+        return text, (Option("split_yes", label("split_yes", lang)),
+                      Option("split_no", label("split_no", lang)))  # fmt: skip
     if s.step == "category":
-        options = tuple(Option(c, texts.category_name(c, s.lang)) for c in CATEGORIES)
-        return (Reply(f"{lead}\n\n{texts.t('choose_category', s.lang)}".strip(), options),)
+        options = tuple(Option(c, texts.category_name(c, lang)) for c in CATEGORIES)
+        return texts.t("choose_category", lang), options
     if s.step == "critical":
-        options = (
-            Option("yes", texts.choice_label("yes", s.lang)),
-            Option("no", texts.choice_label("no", s.lang)),
+        return texts.t("ask_critical", lang), (Option("yes", label("yes", lang)),
+                                               Option("no", label("no", lang)))  # fmt: skip
+    if s.step == "question":
+        q = _question(s, ctx)
+        text = f"{q.text(lang)}\n{texts.t('question_skip_hint', lang)}" if q else ""
+        return text, (Option("skip", label("skip", lang)),)
+    if s.step == "kb":
+        items = "\n".join(f"• {d['title']} — {d['url']}" for d in s.docs)
+        return texts.t("kb_offer", lang, items=items), (
+            Option("kb_yes", label("kb_yes", lang)), Option("kb_no", label("kb_no", lang)),
+        )  # fmt: skip
+    if s.step == "similar" and s.similar_to:
+        summary = dict(ctx.open_tickets).get(s.similar_to, "")
+        text = texts.t("similar_offer", lang, id=s.similar_to, summary=_cut(summary, 120))
+        return text, (
+            Option("similar_yes", label("similar_yes", lang).format(id=s.similar_to)),
+            Option("similar_no", label("similar_no", lang)),
         )
-        return (Reply(f"{lead}\n\n{texts.t('ask_critical', s.lang)}".strip(), options),)
     if s.step == "confirm":
-        return (Reply(f"{lead}\n\n{_summary(s, ctx)}".strip(), _confirm_options(s.lang)),)
+        return _summary(s, ctx), tuple(
+            Option(k, label(k, lang)) for k in ("send", "edit", "cancel")
+        )
     if s.step == "edit":
-        return _edit_menu(s).replies
-    return (Reply(lead),) if lead else ()
+        options = tuple(Option(f.value, texts.field_label(f, lang)) for f in FIELD_ORDER)
+        return texts.t("choose_field", lang), options
+    return "", ()
 
 
-def _confirm_options(lang: str) -> tuple[Option, ...]:
-    return tuple(Option(k, texts.choice_label(k, lang)) for k in ("send", "edit", "cancel"))
+def _request_text(s: Conversation) -> str:
+    text = s.fields.get(Field.DESCRIPTION, "")
+    steps = s.fields.get(Field.STEPS, "")
+    return f"{text}\n{steps}" if steps and steps != UNKNOWN else text
 
 
 def _classify(s: Conversation, ctx: IntakeContext) -> Classification:
-    text = s.fields.get(Field.DESCRIPTION, "")
-    steps = s.fields.get(Field.STEPS, "")
-    if steps and steps != UNKNOWN:
-        text = f"{text}\n{steps}"
-    result = ctx.classify(text)
+    result = ctx.classify(_request_text(s))
     if s.critical is not None:
         result = replace(result, critical=s.critical)
     if s.category and s.category != result.category:
@@ -380,17 +630,16 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
     lang = s.lang
     lines = [texts.t("summary_head", lang)]
     lines += [f"• {texts.field_label(f, lang)}: {_summary_value(s, f)}" for f in FIELD_ORDER]
+    for question_id, answer in s.details.items():
+        if answer != SKIPPED:
+            q = _question_by_id(question_id, ctx)
+            lines.append(f"• {q.label(lang) if q else question_id}: {_cut(answer, 200)}")
     c = _classify(s, ctx)
     scope = "" if c.in_scope else texts.t("summary_out_of_scope", lang)
     lines.append(
-        texts.t(
-            "summary_category",
-            lang,
-            category=texts.category_name(c.category, lang),
-            clause=c.clause,
-            scope=scope,
-        )
-    )
+        texts.t("summary_category", lang, category=texts.category_name(c.category, lang),
+                clause=c.clause, scope=scope)
+    )  # fmt: skip
     if c.critical:
         lines.append(texts.t("summary_critical", lang))
     if s.attachments:
@@ -405,9 +654,7 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
 
 def _summary_value(s: Conversation, f: Field) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
-    if f in (Field.DESCRIPTION, Field.STEPS) and len(value) > 500:
-        value = value[:499] + "…"
-    return value
+    return _cut(value, 500) if f in (Field.DESCRIPTION, Field.STEPS) else value
 
 
 def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Step:
@@ -415,7 +662,7 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Step:
         return _advance(s, now, ctx, [])
     c = _classify(s, ctx)
     is_open, next_opening = ctx.working_hours(now)
-    notes = []
+    notes = list(s.notes)
     if s.category:
         notes.append("Категория выбрана клиентом (классификатор не был уверен).")
     if not c.in_scope:
@@ -437,6 +684,8 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Step:
         attachments=s.attachment_refs(),
         working_hours_open=is_open,
         next_opening=next_opening,
+        details={k: v for k, v in s.details.items() if v != SKIPPED},
+        suggested_docs=[DocLink(d["title"], d["url"]) for d in s.docs],
         notes=notes,
     )
     return Step(s, (), (FileTicket(ticket),))

@@ -307,3 +307,82 @@ def category_name(category: str, lang: Lang) -> str:
 
 def choice_label(key: str, lang: Lang) -> str:
     return CHOICE_LABELS[key].get(lang) or CHOICE_LABELS[key]["ru"]
+
+
+_TEXTS.update(
+    {
+        "split_offer": {
+            "ru": (
+                "Похоже, в сообщении несколько проблем ({n}). По регламенту в одном обращении "
+                "решается одна проблема (п. 2.6). Оформить их отдельными обращениями? Сначала — "
+                "первая: «{first}», остальные — следом, без повторного ввода данных."
+            ),
+            "en": (
+                "It looks like the message describes several problems ({n}). Under the "
+                "regulation one request covers one problem (clause 2.6). File them as separate "
+                "requests? The first one now: “{first}”, the others right after, with the same "
+                "details."
+            ),
+        },
+        "split_next": {
+            "ru": "Следующая проблема из вашего сообщения: «{text}». Оформляем её.",
+            "en": "The next problem from your message: “{text}”. Filing it now.",
+        },
+        "kb_offer": {
+            "ru": (
+                "Перед подачей обращения регламент просит заглянуть в документацию (п. 1.3). "
+                "Возможно, это поможет:\n{items}\nПомогло?"
+            ),
+            "en": (
+                "Before filing, the regulation asks to check the documentation (clause 1.3). "
+                "This may help:\n{items}\nDid it help?"
+            ),
+        },
+        "kb_helped": {
+            "ru": "Рад, что получилось! Обращение не отправляю. Если проблема вернётся — "
+            "просто напишите.",
+            "en": "Glad it worked! I am not filing the request. If the problem comes back, just "
+            "write.",
+        },
+        "similar_offer": {
+            "ru": (
+                "Похоже, это та же проблема, что и в вашем открытом обращении {id}: «{summary}». "
+                "Новое обращение не ускорит решение (п. 2.5). Добавить это сообщение к {id}?"
+            ),
+            "en": (
+                "This looks like the same problem as your open request {id}: “{summary}”. A new "
+                "request will not speed things up (clause 2.5). Add this message to {id}?"
+            ),
+        },
+        "question_skip_hint": {
+            "ru": "Необязательно: можно нажать «Пропустить».",
+            "en": "Optional: you may press “Skip”.",
+        },
+        "version_old": {
+            "ru": (
+                "Версия {version} старше актуальной ({current}): поддержка может попросить "
+                "сначала установить обновления (п. 4.8.2)."
+            ),
+            "en": (
+                "Version {version} is older than the current one ({current}): support may ask "
+                "you to install updates first (clause 4.8.2)."
+            ),
+        },
+        "profanity_keep": {
+            "ru": "Можно переформулировать описание или отправить как есть.",
+            "en": "You may rephrase the description or send it as it is.",
+        },
+    }
+)
+CHOICE_LABELS.update(
+    {
+        "split_yes": {"ru": "Да, отдельными", "en": "Yes, separately"},
+        "split_no": {"ru": "Нет, это одна проблема", "en": "No, it is one problem"},
+        "kb_yes": {"ru": "Помогло", "en": "It helped"},
+        "kb_no": {"ru": "Не помогло, отправить обращение", "en": "No, file the request"},
+        "similar_yes": {"ru": "Добавить к {id}", "en": "Add to {id}"},
+        "similar_no": {"ru": "Нет, это новая проблема", "en": "No, a new problem"},
+        "skip": {"ru": "Пропустить", "en": "Skip"},
+        "keep": {"ru": "Отправить как есть", "en": "Send as it is"},
+    }
+)
