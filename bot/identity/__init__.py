@@ -1,0 +1,5 @@
+"""Who the customer is (issue 9): verified contact addresses, personal-data consent, forgetting.
+
+Each module keeps its own tables in the desk's SQLite file (``CREATE TABLE IF NOT EXISTS`` on open)
+and takes either the Store's connection (``store._db``) or a database path.
+"""

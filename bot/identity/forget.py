@@ -1,0 +1,240 @@
+"""Forgetting a customer (/forget, «Удалить мои данные») and the retention of drafts (152-FZ).
+
+:func:`forget_customer` deletes what the desk keeps about one (channel, user): the conversation
+draft, verified addresses and pending codes, the consent record and stored screenshots
+(``data_dir/attachments/<sha256("channel:user")[:16]>/``). Filed tickets stay: they are official
+records of the support service, and the report says how many.
+
+:func:`purge_expired` deletes conversation drafts and attachment files older than the retention,
+and the outbox copies of verification-code e-mails once their codes have expired. Files still
+referenced by a remaining draft or by a ticket that has not been sent yet are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.identity.consent import withdraw_consent
+from bot.identity.verification import CODE_TTL, VERIFICATION_KIND, forget_verification
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    conversation: bool  # a draft was deleted
+    verified_addresses: int
+    consent: bool  # a consent record was deleted
+    attachment_files: int
+    tickets_kept: int
+
+    @property
+    def deleted_anything(self) -> bool:
+        return bool(
+            self.conversation or self.verified_addresses or self.consent or self.attachment_files
+        )
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    conversations: int
+    attachment_files: int
+    verification_mails: int
+
+
+def customer_key(channel: str, user_id: str) -> str:
+    return f"{channel}:{user_id}"
+
+
+def attachments_dir(data_dir: Path, channel: str, user_id: str) -> Path:
+    """Where :func:`bot.intake.attachments.store_attachment` keeps this customer's files."""
+    digest = hashlib.sha256(customer_key(channel, user_id).encode()).hexdigest()[:16]
+    return data_dir / "attachments" / digest
+
+
+async def _table_exists(db: aiosqlite.Connection, name: str) -> bool:
+    async with db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+def _remove_tree(directory: Path) -> int:
+    if not directory.is_dir():
+        return 0
+    count = sum(1 for p in directory.rglob("*") if p.is_file())
+    shutil.rmtree(directory)
+    return count
+
+
+async def forget_customer(
+    db: aiosqlite.Connection, data_dir: Path, channel: str, user_id: str
+) -> ForgetReport:
+    """Delete one customer's data except filed tickets; see the module docstring.
+
+    `db` is the Store's connection (``store._db``). With Redis conversations, the caller also
+    deletes the conversation there (``desk.conversations.delete``).
+    """
+    key = customer_key(channel, user_id)
+    conversation = False
+    if await _table_exists(db, "conversations"):
+        cur = await db.execute(
+            "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+        conversation = cur.rowcount > 0
+    verified = await forget_verification(db, key)
+    consent = await withdraw_consent(db, key)
+    files = await asyncio.to_thread(_remove_tree, attachments_dir(data_dir, channel, user_id))
+    tickets = 0
+    if await _table_exists(db, "tickets"):
+        async with db.execute(
+            "SELECT COUNT(*) FROM tickets WHERE channel = ? AND customer_id = ?",
+            (channel, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        tickets = int(row[0]) if row else 0
+    report = ForgetReport(conversation, verified, consent, files, tickets)
+    log.info(
+        "forgot a %s customer: draft=%s addresses=%d consent=%s files=%d tickets kept=%d",
+        channel, conversation, verified, consent, files, tickets,
+    )  # fmt: skip
+    return report
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+async def _paths_in_use(db: aiosqlite.Connection) -> set[str]:
+    """Files a remaining draft or an unsent ticket still points to (as stored)."""
+    used: set[str] = set()
+    queries = []
+    if await _table_exists(db, "conversations"):
+        queries.append("SELECT state FROM conversations")
+    if await _table_exists(db, "tickets"):
+        queries.append("SELECT data FROM tickets WHERE status = 'queued'")
+    for query in queries:
+        async with db.execute(query) as cur:
+            rows = await cur.fetchall()
+        for (raw,) in rows:
+            try:
+                data = json.loads(raw)
+            except (TypeError, ValueError):
+                continue
+            used.update(s for s in _strings(data) if "attachments" in s)
+    return used
+
+
+def _purge_files(root: Path, cutoff: float, referenced: set[str]) -> int:
+    if not root.is_dir():
+        return 0
+    keep = {Path(s).resolve() for s in referenced}
+    removed = 0
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff and path.resolve() not in keep:
+                path.unlink()
+                removed += 1
+        except OSError as exc:
+            log.warning("cannot purge %s: %s", path.name, exc)
+    for directory in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):
+            directory.rmdir()  # only empty ones
+    return removed
+
+
+async def purge_expired(
+    db: aiosqlite.Connection, data_dir: Path, now: datetime, retention: timedelta
+) -> PurgeReport:
+    """Delete drafts and files older than `retention`, and expired code e-mails in the outbox.
+
+    Run it daily (and at start-up) with ``retention=timedelta(days=30)``, as the policy says.
+    """
+    if now.tzinfo is None:
+        raise ValueError("an aware datetime is required")
+    cutoff = now - retention
+    conversations = 0
+    if await _table_exists(db, "conversations"):
+        async with db.execute("SELECT channel, user_id, updated_at FROM conversations") as cur:
+            rows = await cur.fetchall()
+        old = [(c, u) for c, u, at in rows if _older(str(at), cutoff)]
+        for channel, user_id in old:
+            await db.execute(
+                "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
+            )
+        conversations = len(old)
+    keep = await _paths_in_use(db)
+    files = await asyncio.to_thread(
+        _purge_files, data_dir / "attachments", cutoff.timestamp(), keep
+    )
+    mails = 0
+    if await _table_exists(db, "outbox"):
+        # The raw message holds the code in clear; after CODE_TTL it is useless to everyone.
+        cur = await db.execute(
+            "DELETE FROM outbox WHERE kind = ? AND status != 'sending' AND created_at < ?",
+            (VERIFICATION_KIND, (now - CODE_TTL).isoformat()),
+        )
+        mails = max(cur.rowcount, 0)
+    report = PurgeReport(conversations, files, mails)
+    log.info("retention purge: %s", report)
+    return report
+
+
+def _older(timestamp: str, cutoff: datetime) -> bool:
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return False
+    if moment.tzinfo is None:  # written by something else: read it as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment < cutoff
+
+
+# --- texts -------------------------------------------------------------------------------------
+
+
+def forget_text(report: ForgetReport, lang: str) -> str:
+    if lang == "en":
+        head = (
+            "Done: I deleted your draft, verified addresses, consent record and screenshots."
+            if report.deleted_anything
+            else "I keep no other data about you: there was nothing to delete."
+        )
+        tail = (
+            f" {report.tickets_kept} filed request(s) stay with the support service: they are "
+            "official records. To ask about them, write to support@whatasoft.net."
+            if report.tickets_kept
+            else ""
+        )
+        return head + tail
+    head = (
+        "Готово: я удалил ваш черновик, подтверждённые адреса, согласие и скриншоты."
+        if report.deleted_anything
+        else "Других данных о вас у меня нет — удалять было нечего."
+    )
+    tail = (
+        f" Поданные обращения ({report.tickets_kept}) остаются в службе поддержки: это "
+        "официальные записи. По ним можно написать на support@whatasoft.net."
+        if report.tickets_kept
+        else ""
+    )
+    return head + tail

@@ -1,0 +1,285 @@
+"""Rate limits (issue 9): a persistent sliding-window limiter in the desk's SQLite file.
+
+Every allowed action is one row in ``limit_events`` (kind, key, time). An action is allowed while
+fewer than ``rule.limit`` rows of the same (kind, key) fall within the last ``rule.window``; the
+check and the insert are ONE SQL statement, so two coroutines on the same connection cannot both
+take the last slot. Denied attempts are not recorded (a customer who keeps trying is not pushed
+further back). Old rows are pruned every few hundred hits and by :meth:`Limits.prune`.
+
+    limits = await Limits.open(store._db)               # or Limits.open(Path("var/x.sqlite3"))
+    result = await limits.hit_all((TICKETS_HOUR, TICKETS_DAY), "telegram:42", now)
+    if not result.allowed:
+        reply(limit_text(result, lang, settings, now))  # «… продолжить после 14:35 МСК.»
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiosqlite
+
+from bot.identity.sqlite import DbOrPath, connect, ensure_schema, epoch, from_epoch
+
+log = logging.getLogger(__name__)
+
+TICKETS_HOUR = "tickets_hour"
+TICKETS_DAY = "tickets_day"
+CODES_HOUR = "codes_hour"
+GUIDED_REPLIES_HOUR = "guided_replies_hour"
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS limit_events (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS limit_events_key ON limit_events (kind, key, at);
+CREATE INDEX IF NOT EXISTS limit_events_at ON limit_events (at)
+"""
+
+_PRUNE_EVERY = 200
+
+
+@dataclass(frozen=True)
+class Rule:
+    limit: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class LimitResult:
+    allowed: bool
+    retry_at: datetime | None = None  # when denied: the moment one more action will be allowed
+    kind: str = ""
+    limit: int = 0
+    used: int = 0  # actions within the window, after this one when allowed
+
+
+# Setting name (read with getattr, so Settings need not declare it) -> kind and default.
+_SETTINGS: tuple[tuple[str, str, int, timedelta], ...] = (
+    ("limit_tickets_per_hour", TICKETS_HOUR, 5, HOUR),
+    ("limit_tickets_per_day", TICKETS_DAY, 20, DAY),
+    ("limit_codes_per_hour", CODES_HOUR, 5, HOUR),
+    ("limit_guided_replies_per_hour", GUIDED_REPLIES_HOUR, 10, HOUR),
+)
+
+DEFAULT_RULES: Mapping[str, Rule] = {kind: Rule(n, w) for _, kind, n, w in _SETTINGS}
+
+
+def rules_from_settings(settings: Any) -> dict[str, Rule]:
+    """The default rules with any ``limit_*`` setting the Settings object happens to carry."""
+    rules = dict(DEFAULT_RULES)
+    for name, kind, default, window in _SETTINGS:
+        value = getattr(settings, name, None)
+        rules[kind] = Rule(int(value) if value is not None else default, window)
+    return rules
+
+
+class Limits:
+    def __init__(
+        self, db: aiosqlite.Connection, rules: Mapping[str, Rule] | None = None, *, owned: bool
+    ) -> None:
+        self._db = db
+        self._owned = owned
+        self.rules: dict[str, Rule] = dict(DEFAULT_RULES if rules is None else rules)
+        self._hits = 0
+
+    @classmethod
+    async def open(cls, db: DbOrPath, rules: Mapping[str, Rule] | None = None) -> Limits:
+        """Limits on the Store's connection (``store._db``) or on a database file of their own."""
+        conn, owned = await connect(db)
+        await ensure_schema(conn, _SCHEMA)
+        return cls(conn, rules, owned=owned)
+
+    async def close(self) -> None:
+        if self._owned:
+            await self._db.close()
+
+    def _rule(self, kind: str) -> Rule:
+        try:
+            return self.rules[kind]
+        except KeyError:
+            raise KeyError(f"no limit rule for kind {kind!r}") from None
+
+    async def peek(self, kind: str, key: str, now: datetime) -> LimitResult:
+        """Would :meth:`hit` allow it? Records nothing."""
+        rule = self._rule(kind)
+        used = await self._count(kind, key, now, rule)
+        if used < rule.limit:
+            return LimitResult(True, None, kind, rule.limit, used)
+        retry_at = await self._retry_at(kind, key, now, rule)
+        return LimitResult(False, retry_at, kind, rule.limit, used)
+
+    async def hit(self, kind: str, key: str, now: datetime) -> LimitResult:
+        """Record one action if the limit allows it; otherwise say when it will."""
+        rule = self._rule(kind)
+        at = epoch(now)
+        since = at - rule.window.total_seconds()
+        if rule.limit <= 0:
+            return LimitResult(False, None, kind, rule.limit, 0)
+        cur = await self._db.execute(
+            "INSERT INTO limit_events (kind, key, at) SELECT ?, ?, ? WHERE "
+            "(SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?) < ?",
+            (kind, key, at, kind, key, since, rule.limit),
+        )
+        self._hits += 1
+        if self._hits % _PRUNE_EVERY == 0:
+            await self.prune(now)
+        if cur.rowcount == 1:
+            used = await self._count(kind, key, now, rule)
+            return LimitResult(True, None, kind, rule.limit, used)
+        log.info("limit %s reached for %s", kind, _mask_key(key))
+        return LimitResult(
+            False, await self._retry_at(kind, key, now, rule), kind, rule.limit, rule.limit
+        )
+
+    async def hit_all(self, kinds: Iterable[str], key: str, now: datetime) -> LimitResult:
+        """Several windows for one action (tickets: per hour AND per day): all or nothing.
+
+        When one is exhausted, nothing is recorded and the result is the one that frees last.
+        """
+        kinds = tuple(kinds)
+        denied = [r for r in [await self.peek(k, key, now) for k in kinds] if not r.allowed]
+        if denied:
+            return max(denied, key=lambda r: r.retry_at or now)
+        results = [await self.hit(k, key, now) for k in kinds]
+        denied = [r for r in results if not r.allowed]
+        if denied:  # lost a race for the last slot: take back what was recorded
+            for result in results:
+                if result.allowed:
+                    await self._undo(result.kind, key, now)
+            return max(denied, key=lambda r: r.retry_at or now)
+        return results[0]
+
+    async def reset(self, kind: str, key: str) -> None:
+        await self._db.execute("DELETE FROM limit_events WHERE kind = ? AND key = ?", (kind, key))
+
+    async def prune(self, now: datetime) -> int:
+        """Delete events older than the longest window; returns how many."""
+        longest = max((r.window for r in self.rules.values()), default=DAY)
+        cur = await self._db.execute(
+            "DELETE FROM limit_events WHERE at <= ?", (epoch(now - longest),)
+        )
+        return max(cur.rowcount, 0)
+
+    async def _undo(self, kind: str, key: str, now: datetime) -> None:
+        await self._db.execute(
+            "DELETE FROM limit_events WHERE rowid = (SELECT rowid FROM limit_events "
+            "WHERE kind = ? AND key = ? AND at = ? ORDER BY rowid DESC LIMIT 1)",
+            (kind, key, epoch(now)),
+        )
+
+    async def _count(self, kind: str, key: str, now: datetime, rule: Rule) -> int:
+        since = epoch(now) - rule.window.total_seconds()
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?",
+            (kind, key, since),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _retry_at(self, kind: str, key: str, now: datetime, rule: Rule) -> datetime | None:
+        """The `limit`-th newest event in the window leaves it at event + window."""
+        if rule.limit <= 0:
+            return None
+        since = epoch(now) - rule.window.total_seconds()
+        async with self._db.execute(
+            "SELECT at FROM limit_events WHERE kind = ? AND key = ? AND at > ? "
+            "ORDER BY at DESC LIMIT 1 OFFSET ?",
+            (kind, key, since, rule.limit - 1),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return now
+        return from_epoch(float(row[0])) + rule.window
+
+
+def _mask_key(key: str) -> str:
+    """Logs carry no full addresses or ids."""
+    channel, _, ident = key.rpartition(":")
+    return f"{channel + ':' if channel else ''}{ident[:2]}***"
+
+
+# --- customer texts ----------------------------------------------------------------------------
+
+_WHAT = {
+    TICKETS_HOUR: {
+        "ru": "За последний час вы уже подали {limit} обращений — это предел.",
+        "en": "You have already filed {limit} requests in the last hour, which is the limit.",
+    },
+    TICKETS_DAY: {
+        "ru": "За последние сутки вы уже подали {limit} обращений — это предел.",
+        "en": "You have already filed {limit} requests in the last 24 hours, which is the limit.",
+    },
+    CODES_HOUR: {
+        "ru": "За последний час уже отправлено {limit} кодов подтверждения — это предел.",
+        "en": "{limit} verification codes have already been sent in the last hour, "
+        "which is the limit.",
+    },
+    GUIDED_REPLIES_HOUR: {
+        "ru": "За последний час я уже ответил на {limit} писем с этого адреса — это предел.",
+        "en": "I have already answered {limit} messages from this address in the last hour, "
+        "which is the limit.",
+    },
+}
+_GENERIC = {
+    "ru": "Слишком много запросов подряд.",
+    "en": "Too many requests in a row.",
+}
+_WHEN = {
+    "ru": "Можно будет продолжить после {when}.",
+    "en": "You can continue after {when}.",
+}
+_LATER = {"ru": "Попробуйте немного позже.", "en": "Please try again a little later."}
+_DIRECT = {
+    "ru": "Если дело срочное, напишите напрямую на {support}.",
+    "en": "If it is urgent, write directly to {support}.",
+}
+
+
+def _zone(settings: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(getattr(settings, "timezone", "Europe/Moscow")))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/Moscow")
+
+
+def format_local_time(moment: datetime, lang: str, settings: Any, now: datetime) -> str:
+    """«14:35 МСК», or «26.11 в 09:10 МСК» when it is not today (local)."""
+    zone = _zone(settings)
+    if moment.second or moment.microsecond:  # "after 14:35" must not be a few seconds early
+        moment = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    local = moment.astimezone(zone)
+    if zone.key == "Europe/Moscow":
+        label = "МСК" if lang == "ru" else "Moscow time"
+    else:
+        label = local.strftime("%Z") or zone.key
+    clock = local.strftime("%H:%M")
+    if local.date() == now.astimezone(zone).date():
+        return f"{clock} {label}"
+    day = local.strftime("%d.%m") if lang == "ru" else local.strftime("%d %b")
+    return f"{day} в {clock} {label}" if lang == "ru" else f"{day}, {clock} {label}"
+
+
+def limit_text(result: LimitResult, lang: str, settings: Any, now: datetime) -> str:
+    """Which limit was hit and when the customer can continue, plainly."""
+    lang = lang if lang in _GENERIC else "ru"
+    what = _WHAT.get(result.kind, _GENERIC)[lang].format(limit=result.limit)
+    parts = [what]
+    if result.retry_at is not None:
+        when = format_local_time(result.retry_at, lang, settings, now)
+        parts.append(_WHEN[lang].format(when=when))
+    else:
+        parts.append(_LATER[lang])
+    if result.kind in (TICKETS_HOUR, TICKETS_DAY):
+        support = getattr(settings, "support_address", "support@whatasoft.net")
+        parts.append(_DIRECT[lang].format(support=support))
+    return " ".join(parts)
