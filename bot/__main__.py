@@ -50,7 +50,8 @@ async def serve(
         if settings.imap_enabled:
             channels.append(asyncio.create_task(app.run_email_channel(), name="email"))
         if console or not channels:
-            chat = ConsoleChannel(app.desk, settings.data_dir, stdin, stdout)
+            eml_dir = None if settings.smtp_enabled else settings.outbox_dir
+            chat = ConsoleChannel(app.desk, settings.data_dir, stdin, stdout, eml_dir=eml_dir)
             await chat.run()
             await app.drain_outbox(timeout=30)
             for task in channels:

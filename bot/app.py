@@ -6,8 +6,9 @@ runs in production.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -17,14 +18,17 @@ from bot.config import Settings
 from bot.desk import Clock, Desk, utc_now
 from bot.intake.machine import DocSuggestion, IntakeContext
 from bot.intake.questions import load_questions
+from bot.mail.outbox import Outbox
+from bot.mail.transport import transport_from_settings
 from bot.policy import expectations
 from bot.policy.kb import KnowledgeBase
 from bot.policy.multiproblem import split_problems
 from bot.policy.schedule import Schedule
 from bot.policy.similar import most_similar
+from bot.tickets.conversations import RedisConversations
 from bot.tickets.coupons import CouponLookup, renew_url
 from bot.tickets.model import AttachmentRef, Classification, Ticket
-from bot.tickets.store import Store
+from bot.tickets.store import OutboxRow, Store
 from classifier import Classifier, load_scope
 
 log = logging.getLogger(__name__)
@@ -103,12 +107,67 @@ class App:
     settings: Settings
     store: Store
     desk: Desk
+    outbox: Outbox
     schedule: Schedule
     classifier: Classifier
-    closers: list[Callable[[], object]] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    async def drain_outbox(self, timeout: float) -> bool:
+        """Wait until nothing is queued or in flight (the console waits before it exits)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            counts = await self.store.outbox_counts()
+            if not counts.get("queued") and not counts.get("sending"):
+                return True
+            self.outbox.wake()
+            await asyncio.sleep(0.05)
+        return False
+
+    async def run_email_channel(self) -> None:
+        from bot.channels.email.channel import run_email_channel
+
+        await run_email_channel(self.settings, self.desk, self.store)
 
     async def close(self) -> None:
+        await self.outbox.stop()
+        for close in reversed(self.closers):
+            await close()
         await self.store.close()
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    classifier: Classifier | None = None,
+    clock: Clock = utc_now,
+    outbox_options: dict[str, float] | None = None,
+) -> App:
+    """Everything but the channels, wired and started (the outbox task runs)."""
+    classifier = classifier or load_classifier()
+    schedule = Schedule.from_settings(settings)
+    store, desk = await build_desk(settings, classifier, schedule, clock=clock)
+    closers: list[Callable[[], Awaitable[object]]] = []
+    if settings.redis_url:
+        conversations = RedisConversations.from_url(settings.redis_url)
+        desk.conversations = conversations
+        closers.append(conversations.close)
+
+    async def alert(row: OutboxRow, error: str) -> None:
+        log.error("delivery failed for good: %s ticket=%s: %s", row.kind, row.ticket_id, error)
+        await desk.on_failed(row, error)
+
+    outbox = Outbox(
+        store,
+        transport_from_settings(settings),
+        notify=desk.on_delivered,
+        alert=alert,
+        clock=clock,
+        **(outbox_options or {}),  # type: ignore[arg-type]
+    )
+    desk.set_outbox_waker(outbox.wake)
+    outbox.start()
+    return App(settings, store, desk, outbox, schedule, classifier, closers)
 
 
 async def build_desk(
@@ -135,5 +194,6 @@ async def build_desk(
         followup_mail,
         support_address=settings.support_address,
         clock=clock,
+        delivers_to_files=not settings.smtp_enabled,
     )
     return store, desk

@@ -61,7 +61,9 @@ class Desk:
         wake_outbox: Callable[[], None] = lambda: None,
         clock: Clock = utc_now,
         conversations: Conversations | None = None,
+        delivers_to_files: bool = False,
     ) -> None:
+        self._delivers_to_files = delivers_to_files  # no SMTP: "filed" would not be true
         self.store = store
         self.conversations = conversations or SqliteConversations(store)
         self._context = context
@@ -205,8 +207,12 @@ class Desk:
         if ticket is None:
             return
         subject = f"[{ticket.id}]"
-        text = texts.t(
-            "filed", ticket.lang, id=ticket.id, email=ticket.contact_email, subject=subject
+        text = (
+            texts.t("filed_file", ticket.lang, id=ticket.id)
+            if self._delivers_to_files
+            else texts.t(
+                "filed", ticket.lang, id=ticket.id, email=ticket.contact_email, subject=subject
+            )
         )
         await self._notify(ticket, Reply(text))
         for notify in self._agent_subscribers:

@@ -22,15 +22,23 @@ from bot.intake.events import (
     Reply,
     TextEvent,
 )
+from bot.tickets.model import TICKET_ID_RE
 
 CHANNEL = "console"
 
 
 class ConsoleChannel:
     def __init__(
-        self, desk: Desk, data_dir: Path, stdin: TextIO, stdout: TextIO, user_id: str = "local"
+        self,
+        desk: Desk,
+        data_dir: Path,
+        stdin: TextIO,
+        stdout: TextIO,
+        user_id: str = "local",
+        eml_dir: Path | None = None,
     ) -> None:
         self._desk = desk
+        self._eml_dir = eml_dir  # without SMTP the ticket e-mail is a file: say where it is
         self._data_dir = data_dir
         self._in = stdin
         self._out = stdout
@@ -55,6 +63,11 @@ class ConsoleChannel:
     async def _notice(self, user_id: str, reply: Reply) -> None:
         self._print("")
         self.show(reply)
+        if self._eml_dir is not None:
+            for ticket_id in dict.fromkeys(TICKET_ID_RE.findall(reply.text)):
+                path = self._eml_dir / f"{ticket_id}.eml"
+                if path.exists():
+                    self._print(f"Письмо обращения / ticket e-mail: {path}\n")
 
     async def to_event(self, line: str) -> Event | Reply:
         """Turn one input line into an event (or a reply when a file cannot be taken)."""

@@ -167,6 +167,17 @@ _TEXTS: dict[str, dict[str, str]] = {
             "answer comes to {email}; keep the subject “{subject}” when replying (clause 4.4)."
         ),
     },
+    "filed_file": {
+        "ru": (
+            "Обращение {id} оформлено как письмо и сохранено в файл: отправка почтой на этом "
+            "сервере не настроена, поэтому официальным оно станет, когда оператор отправит его в "
+            "поддержку (п. 4.1)."
+        ),
+        "en": (
+            "Request {id} is written as an e-mail file: sending mail is not configured on this "
+            "server, so it becomes official once an operator sends it to support (clause 4.1)."
+        ),
+    },
     "failed": {
         "ru": (
             "Не удалось передать обращение {id} в поддержку: почтовый сервер отказал. Операторы "
