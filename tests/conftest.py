@@ -17,9 +17,14 @@ pytest_plugins = ["tests.servers.mail", "tests.servers.botapi", "tests.servers.r
 
 
 @pytest.fixture(scope="session")
-def trained_classifier(tmp_path_factory: pytest.TempPathFactory) -> Classifier:
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model")
+
+
+@pytest.fixture(scope="session")
+def trained_classifier(model_dir: Path) -> Classifier:
     """The real model, trained once per test session from data/ (a few seconds)."""
-    return load_classifier(tmp_path_factory.mktemp("model"))
+    return load_classifier(model_dir)
 
 
 @pytest.fixture(scope="session")
