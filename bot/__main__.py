@@ -1,8 +1,8 @@
 """Composition root: `frontdesk` / `python -m bot`.
 
-    frontdesk              every configured channel; the console chat when none is configured
-    frontdesk chat         the console chat (stdin/stdout)
-    frontdesk coupons import FILE.csv
+frontdesk              every configured channel; the console chat when none is configured
+frontdesk chat         the console chat (stdin/stdout)
+frontdesk coupons import FILE.csv
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ async def serve(
             eml_dir = None if settings.smtp_enabled else settings.outbox_dir
             chat = ConsoleChannel(app.desk, settings.data_dir, stdin, stdout, eml_dir=eml_dir)
             await chat.run()
-            await app.drain_outbox(timeout=30)
+            await app.drain_outbox(30)
             for task in channels:
                 task.cancel()
         await asyncio.gather(*channels, return_exceptions=console)
@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("chat", help="the console chat on stdin/stdout")
     coupons = sub.add_parser("coupons", help="the coupon registry (4.2.5)")
     coupons_sub = coupons.add_subparsers(dest="action", required=True)
-    imp = coupons_sub.add_parser("import", help="import a CSV: coupon,customer,product,edition,support_until")
+    imp = coupons_sub.add_parser(
+        "import", help="import a CSV: coupon,customer,product,edition,support_until"
+    )
     imp.add_argument("file")
     args = parser.parse_args(argv)
 

@@ -1,7 +1,7 @@
 """Composition root helpers: build the classifier, schedule, store, outbox and desk from settings.
 
-`bot/__main__.py` calls `build_app`; tests use the same functions so that what they exercise is what
-runs in production.
+`bot/__main__.py` calls `build_app`; tests use the same functions so that what they exercise is
+what runs in production.
 """
 
 from __future__ import annotations
@@ -112,10 +112,10 @@ class App:
     classifier: Classifier
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
-    async def drain_outbox(self, timeout: float) -> bool:
+    async def drain_outbox(self, seconds: float) -> bool:
         """Wait until nothing is queued or in flight (the console waits before it exits)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + seconds
         while loop.time() < deadline:
             counts = await self.store.outbox_counts()
             if not counts.get("queued") and not counts.get("sending"):

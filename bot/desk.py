@@ -1,8 +1,8 @@
 """The desk: runs the intake core for every channel, persists conversations, files tickets.
 
-Channels do I/O only: they turn updates into events, call `Desk.handle`, and show the replies. Notices
-that arrive later (the support mail server accepted a ticket; an agent answered) reach the channel
-through the callback it subscribed with.
+Channels do I/O only: they turn updates into events, call `Desk.handle`, and show the replies.
+Notices that arrive later (the support mail server accepted a ticket; an agent answered) reach the
+channel through the callback it subscribed with.
 """
 
 from __future__ import annotations
@@ -108,9 +108,7 @@ class Desk:
         now = self._clock()
         data = await self.conversations.load(channel, user_id)
         state = (
-            Conversation.from_dict(data)
-            if data
-            else machine.new_conversation(_lang(lang_hint))
+            Conversation.from_dict(data) if data else machine.new_conversation(_lang(lang_hint))
         )
         if isinstance(event, CommandEvent) and event.name.lower().lstrip("/") == "status":
             return [await self._status(channel, user_id, state.lang)]
@@ -148,8 +146,11 @@ class Desk:
                 self.counters["out_of_scope"] += 1
             log.info(
                 "ticket queued id=%s channel=%s category=%s in_scope=%s critical=%s",
-                ticket.id, channel, ticket.classification.category,
-                ticket.classification.in_scope, ticket.classification.critical,
+                ticket.id,
+                channel,
+                ticket.classification.category,
+                ticket.classification.in_scope,
+                ticket.classification.critical,
             )
             self._wake_outbox()
             step = machine.on_ticket_queued(state, ticket, now, ctx)

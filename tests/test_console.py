@@ -86,7 +86,7 @@ async def test_console_with_smtp_files_into_the_support_mailbox(
     try:
         stdin = io.StringIO("\n".join([EVERYTHING, *ANSWERS]) + "\n")
         await ConsoleChannel(app.desk, settings.data_dir, stdin, out).run()
-        assert await app.drain_outbox(timeout=30)
+        assert await app.drain_outbox(30)
     finally:
         await app.close()
     ticket = (await mail_servers.wait_for(1, "support"))[0]

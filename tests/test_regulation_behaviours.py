@@ -19,7 +19,9 @@ from bot.tickets.coupons import CouponLookup, CouponRegistry
 from bot.tickets.model import Ticket
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-DETAILS = " Сайт example.ru, редакция Бизнес, версия 25.1.0, купон SM6-NS-ABCD12345, ivan@example.ru"
+DETAILS = (
+    " Сайт example.ru, редакция Бизнес, версия 25.1.0, купон SM6-NS-ABCD12345, ivan@example.ru"
+)
 FIXTURES = Path(__file__).parent / "fixtures" / "coupons"
 
 

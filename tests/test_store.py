@@ -61,7 +61,8 @@ async def test_ticket_and_its_email_are_one_transaction(tmp_path: Path) -> None:
 
 async def test_ticket_survives_a_restart_with_its_outbox_row(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
-    ticket = await store.create_ticket(make_ticket("Сайт лежит, 500 на всех страницах"), render, NOW)
+    down = make_ticket("Сайт лежит, 500 на всех страницах")
+    ticket = await store.create_ticket(down, render, NOW)
     await store.close()
     store = await Store.open(tmp_path / "db.sqlite3")
     again = await store.get_ticket(ticket.id)

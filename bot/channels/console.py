@@ -89,10 +89,10 @@ class ConsoleChannel:
         parts = shlex.split(argument) if argument else []
         if not parts:
             return Reply("/attach ПУТЬ_К_ФАЙЛУ")
-        path = Path(parts[0]).expanduser()
-        if not path.is_file():
+        path = Path(parts[0])
+        if not await asyncio.to_thread(path.is_file):
             return Reply(f"Файл не найден: {path}")
-        size = path.stat().st_size
+        size = (await asyncio.to_thread(path.stat)).st_size
         refusal = check_attachment(path.name, None, size, self._lang)
         if refusal:
             return Reply(refusal)

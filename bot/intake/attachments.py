@@ -1,7 +1,7 @@
-"""Customer files (4.6): screenshots in JPG, GIF or PNG are kept; BMP is zipped; others are refused.
+"""Customer files (4.6): JPG, GIF and PNG screenshots are kept; BMP is zipped; others refused.
 
-Channels call `check_attachment` before downloading anything, then `store_attachment` with the bytes.
-The type is decided from the file's content (magic bytes), not only from its name.
+Channels call `check_attachment` before downloading anything, then `store_attachment` with the
+bytes. The type is decided from the file's content (magic bytes), not only from its name.
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ from pathlib import Path
 from bot.tickets.model import AttachmentRef
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the Bot API download limit; the same for e-mail
-ALLOWED_SUFFIXES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-                    ".png": "image/png"}
+ALLOWED_SUFFIXES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".png": "image/png",
+}
 _MAGIC = (
     (b"\xff\xd8\xff", ".jpg"),
     (b"GIF87a", ".gif"),
@@ -33,7 +37,8 @@ _REFUSED = {
         "пришлите снова. Текст ошибки или лог можно вставить прямо в сообщение."
     ),
     "en": (
-        "File “{name}” is not accepted: under the regulation (clause 4.6) screenshots are taken as "
+        "File “{name}” is not accepted: under the regulation (clause 4.6) screenshots "
+        "are taken as "
         "JPG, GIF or PNG; a BMP I will zip myself. Please save the image in one of these formats "
         "and send it again. An error text or a log can be pasted right into a message."
     ),

@@ -1,9 +1,9 @@
-"""Extraction of 4.2 fields from free text, so that nobody is asked twice for what they already wrote.
+"""Extraction of 4.2 fields from free text: nobody is asked twice for what they already wrote.
 
-Two kinds of evidence: labelled lines ("Сайт: example.ru", the e-mail form's labels) and values that are
-unambiguous on their own (a URL, an e-mail address, a `23.300.0` version, a labelled edition or
-coupon). Whatever is recognised is removed from the text; what remains, if it reads like prose, is the
-description.
+Two kinds of evidence: labelled lines ("Сайт: example.ru", the e-mail form's labels) and values
+that are unambiguous on their own (a URL, an e-mail address, a `23.300.0` version, a labelled
+edition or coupon). Whatever is recognised is removed from the text; what remains, if it reads
+like prose, is the description.
 """
 
 from __future__ import annotations
@@ -91,9 +91,11 @@ _FOREIGN_VERSION_RE = re.compile(
 )
 _EDITION_IN_TEXT_RE = re.compile(
     r"(?:редакци[яиюей]|лицензи[яиюей]|edition|управление сайтом)\s*[:—–-]?\s*«?\"?"
-    r"(корпоративный портал(?:\s*[—-]\s*энтерпрайз)?|малый бизнес|бизнес|стандарт|старт|энтерпрайз|"
+    r"(корпоративный портал(?:\s*[—-]\s*энтерпрайз)?|малый бизнес|бизнес|стандарт|"
+    r"старт|энтерпрайз|"
     r"small business|business|standard|start|enterprise)\b"
-    r"|\b(корпоративный портал(?:\s*[—-]\s*энтерпрайз)?|малый бизнес|бизнес|стандарт|старт|энтерпрайз)»?"
+    r"|\b(корпоративный портал(?:\s*[—-]\s*энтерпрайз)?|малый бизнес|бизнес|стандарт|"
+    r"старт|энтерпрайз)»?"
     r"\"?\s+редакци",
     re.IGNORECASE,
 )
@@ -138,7 +140,7 @@ class Extracted:
     @property
     def has_prose(self) -> bool:
         """Whether anything beyond field values was said (a description candidate)."""
-        words = [w for w in re.findall(r"[^\W\d_]{2,}", self.rest)]
+        words = re.findall(r"[^\W\d_]{2,}", self.rest)
         return len(words) >= 3 and sum(len(w) for w in words) >= 12
 
 

@@ -1,4 +1,5 @@
-"""Customer-facing texts, Russian first and English second. Clause numbers refer to the regulation."""
+"""Customer-facing texts, Russian first and English second. Clause numbers refer to "
+"the regulation."""
 
 from __future__ import annotations
 
@@ -11,17 +12,21 @@ _TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
         "ru": (
             "Здравствуйте! Я помощник службы технической поддержки «Что за софт».\n"
-            "Я помогу составить официальное обращение: соберу всё, что требует регламент (п. 4.2), "
-            "и отправлю его письмом на support@whatasoft.net. Переписка в мессенджере сама по себе "
+            "Я помогу составить официальное обращение: соберу всё, что требует "
+            "регламент (п. 4.2), "
+            "и отправлю его письмом на support@whatasoft.net. Переписка в мессенджере "
+            "сама по себе "
             "обращением не является (п. 4.5): официальным оно становится, когда письмо принято "
             "почтовым сервером поддержки, — я сообщу номер.\n"
-            "Можно написать всё одним сообщением: проблему, адрес сайта, редакцию и версию продукта, "
+            "Можно написать всё одним сообщением: проблему, адрес сайта, редакцию и "
+            "версию продукта, "
             "номер купона и e-mail для ответа."
         ),
         "en": (
             "Hello! I am the front desk of «Что за софт» technical support.\n"
             "I will help you put together an official request: I collect what the regulation "
-            "requires (clause 4.2) and e-mail it to support@whatasoft.net. A messenger chat alone is "
+            "requires (clause 4.2) and e-mail it to support@whatasoft.net. A "
+            "messenger chat alone is "
             "not a request (clause 4.5): it becomes official once the support mail server accepts "
             "the e-mail, and I will tell you its number.\n"
             "You may write everything in one message: the problem, the site address, the product "
@@ -30,7 +35,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "help": {
         "ru": (
-            "Команды: /new — новое обращение, /status — мои обращения, /cancel — отменить текущее, "
+            "Команды: /new — новое обращение, /status — мои обращения, /cancel — "
+            "отменить текущее, "
             "/lang — сменить язык (ru/en), /help — эта справка.\n"
             "Поддержка работает по будним дням с 7 до 16 часов МСК (п. 2.1). Ответ придёт на "
             "указанный e-mail (п. 4.1); в переписке сохраняйте тему письма (п. 4.4)."
@@ -43,7 +49,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "cancelled": {
-        "ru": "Черновик обращения удалён. Чтобы начать заново, напишите о проблеме или нажмите /new.",
+        "ru": "Черновик обращения удалён. Чтобы начать заново, напишите о проблеме "
+        "или нажмите /new.",
         "en": "The draft request is deleted. To start again, describe the problem or send /new.",
     },
     "nothing_to_cancel": {
@@ -149,7 +156,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     "queued": {
         "ru": (
             "Обращение принято и поставлено в очередь на отправку в поддержку под номером {id}. "
-            "Официальным оно станет, когда почтовый сервер поддержки примет письмо (п. 4.1, 4.5) — "
+            "Официальным оно станет, когда почтовый сервер поддержки примет письмо "
+            "(п. 4.1, 4.5) — "
             "я сообщу."
         ),
         "en": (
@@ -184,7 +192,8 @@ _TEXTS: dict[str, dict[str, str]] = {
             "уведомлены; обращение сохранено. Можно также написать напрямую на {support}."
         ),
         "en": (
-            "Request {id} could not be passed to support: the mail server refused it. Operators are "
+            "Request {id} could not be passed to support: the mail server refused it. "
+            "Operators are "
             "alerted and the request is kept. You may also write to {support} directly."
         ),
     },

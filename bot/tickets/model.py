@@ -93,7 +93,8 @@ class Ticket:
         return first if len(first) <= 80 else first[:79].rstrip() + "…"
 
     def to_json(self) -> dict[str, Any]:
-        """The `ticket.json` contract of ARCHITECTURE.md (plus `details`, `notes`, `suggested_docs`)."""
+        """The `ticket.json` contract of ARCHITECTURE.md, plus `details`, `notes` and
+        `suggested_docs`."""
         c = self.classification
         return {
             "id": self.id,

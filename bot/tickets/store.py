@@ -1,7 +1,7 @@
 """SQLite store (aiosqlite): tickets, conversations, and the outbox of e-mails to deliver.
 
-A ticket and its e-mail are written in one transaction before any network I/O (issue 4), so a ticket
-accepted from a customer survives a restart and an SMTP outage. Ticket numbers come from an
+A ticket and its e-mail are written in one transaction before any network I/O (issue 4), so a
+ticket accepted from a customer survives a restart and an SMTP outage. Ticket numbers come from an
 AUTOINCREMENT key: SQLite never hands out the same one twice, even after deletions.
 """
 
@@ -295,7 +295,8 @@ class Store:
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
         await self._db.execute(
-            "UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ? WHERE id = ?",
+            "UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ? "
+            "WHERE id = ?",
             (error[:500], _ts(next_attempt_at), row_id),
         )
 
