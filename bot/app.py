@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.config import Settings
-from bot.desk import Clock, Desk, utc_now
+from bot.desk import Clock, Desk, SiteProbe, utc_now
 from bot.intake.machine import DocSuggestion, IntakeContext
 from bot.intake.questions import load_questions
 from bot.mail.outbox import Outbox
@@ -25,6 +25,7 @@ from bot.policy.kb import KnowledgeBase
 from bot.policy.multiproblem import split_problems
 from bot.policy.schedule import Schedule
 from bot.policy.similar import most_similar
+from bot.policy.sitecheck import allowlist, check_site, site_down
 from bot.tickets.conversations import RedisConversations
 from bot.tickets.coupons import CouponLookup, renew_url
 from bot.tickets.model import AttachmentRef, Classification, Ticket
@@ -195,5 +196,16 @@ async def build_desk(
         support_address=settings.support_address,
         clock=clock,
         delivers_to_files=not settings.smtp_enabled,
+        site_probe=site_probe(settings) if settings.site_check else None,
     )
     return store, desk
+
+
+def site_probe(settings: Settings) -> SiteProbe:
+    allowed = allowlist(settings.site_check_allow.split(","))
+
+    async def probe(url: str) -> tuple[str, bool]:
+        status = await check_site(url, allowed=allowed)
+        return status.summary_ru, site_down(status)
+
+    return probe

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     renew_url: str = "https://готовый-сайт-для-бизнеса.рф/"
     privacy_policy_url: str = "https://готовый-сайт-для-бизнеса.рф/"
 
+    # Issue 10: check that the customer's site answers before filing (off by default). Only
+    # public addresses are contacted, plus the networks listed here (comma-separated CIDRs).
+    site_check: bool = False
+    site_check_allow: str = ""
+
     # 2.1: working hours; the calendar itself lives in bot/policy/schedule.py.
     timezone: str = "Europe/Moscow"
     work_start: str = "07:00"

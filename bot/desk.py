@@ -35,6 +35,8 @@ AgentNotify = Callable[[Ticket], Awaitable[None]]
 RenderTicket = Callable[[Ticket], EmailMessage]
 RenderFollowUp = Callable[[Ticket, str, tuple[AttachmentRef, ...], int], EmailMessage]
 Clock = Callable[[], datetime]
+# (site URL) -> a note for the agent ("сайт отвечает 500") and whether the site looks down (2.2)
+SiteProbe = Callable[[str], Awaitable[tuple[str, bool]]]
 
 STATUS_LABELS = {
     TicketStatus.QUEUED: {"ru": "в очереди на отправку", "en": "queued for sending"},
@@ -62,7 +64,9 @@ class Desk:
         clock: Clock = utc_now,
         conversations: Conversations | None = None,
         delivers_to_files: bool = False,
+        site_probe: SiteProbe | None = None,
     ) -> None:
+        self._site_probe = site_probe
         self._delivers_to_files = delivers_to_files  # no SMTP: "filed" would not be true
         self.store = store
         self.conversations = conversations or SqliteConversations(store)
@@ -123,6 +127,19 @@ class Desk:
         await self.conversations.save(channel, user_id, state.to_dict(), now)
         return replies
 
+    async def _probe_site(self, ticket: Ticket) -> Ticket:
+        """Issue 10: record what the site answers; a dead site is a hint for 2.2, not a verdict."""
+        assert self._site_probe is not None
+        try:
+            note, down = await self._site_probe(ticket.site_url)
+        except Exception:
+            log.exception("site check failed ticket draft site=%s", ticket.site_url)
+            return ticket
+        notes = [*ticket.notes, f"Проверка сайта при подаче: {note}"]
+        if down and not ticket.classification.critical:
+            notes.append("Сайт не отвечает нормально — возможно, обращение критично (п. 2.2).")
+        return replace(ticket, notes=notes)
+
     async def _open_tickets(self, channel: str, user_id: str) -> tuple[tuple[str, str], ...]:
         """2.5: the customer's tickets still in work, for the "already filed" check."""
         open_states = (TicketStatus.QUEUED, TicketStatus.FILED, TicketStatus.ANSWERED)
@@ -140,6 +157,8 @@ class Desk:
     ) -> tuple[Conversation, list[Reply]]:
         if isinstance(effect, FileTicket):
             ticket = replace(effect.ticket, customer_id=user_id, channel=channel)
+            if self._site_probe is not None:
+                ticket = await self._probe_site(ticket)
             ticket = await self.store.create_ticket(ticket, self._render_ticket, now)
             self.counters["tickets"] += 1
             if not ticket.classification.in_scope:

@@ -37,6 +37,7 @@ COUPON = Settings().coupon_pattern
         ("https://сайт.рф/каталог", "https://xn--80aswg.xn--p1ai/каталог", "https://сайт.рф/каталог"),
         ("xn--80aswg.xn--p1ai", "http://xn--80aswg.xn--p1ai/", "http://сайт.рф/"),
         ("«example.ru»", "http://example.ru/", ""),
+        ("http://192.168.1.10/portal/", "http://192.168.1.10/portal/", ""),
     ],
 )
 def test_valid_site_urls_are_normalised(raw: str, value: str, display: str) -> None:

@@ -6,6 +6,7 @@ reason (rendered in the customer's language by `texts.py`). Validators never rai
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -165,6 +166,14 @@ def _host_to_ascii(host: str) -> str | None:
     return ".".join(labels)
 
 
+def _ipv4(host: str) -> str | None:
+    """An intranet portal may live at a bare IPv4 address."""
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        return None
+
+
 def host_to_unicode(host: str) -> str:
     labels = []
     for label in host.split("."):
@@ -198,7 +207,7 @@ def validate_site_url(text: str) -> Verdict:
         return Invalid("url_invalid")
     if parts.scheme.lower() not in ("http", "https"):
         return Invalid("url_scheme")
-    host = _host_to_ascii(parts.hostname or "")
+    host = _host_to_ascii(parts.hostname or "") or _ipv4(parts.hostname or "")
     if host is None:
         return Invalid("url_invalid")
     netloc = host if port is None else f"{host}:{port}"

@@ -1,0 +1,151 @@
+"""The desk: conversations persisted (SQLite or Redis), tickets filed through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.intake.events import ChoiceEvent, CommandEvent, Reply, TextEvent
+from bot.tickets.conversations import RedisConversations
+from bot.tickets.model import TicketStatus
+from classifier import Classifier
+
+EVERYTHING = (
+    "Не работает оформление заказа в корзине: кнопка «Оформить» ничего не делает. Сайт "
+    "example.ru, редакция Бизнес, версия 25.1.0, купон SM6-NS-ABCD12345, ivan@example.ru\n"
+    "Шаги: 1. добавить товар 2. нажать Оформить"
+)
+
+
+@pytest.fixture
+async def app(settings: Settings, trained_classifier: Classifier) -> AsyncIterator[App]:
+    application = await build_app(settings, classifier=trained_classifier)
+    yield application
+    await application.close()
+
+
+async def file_request(app: App, user: str, text: str = EVERYTHING) -> list[Reply]:
+    """Send the request and answer every gate with its first option until it is filed."""
+    replies = await app.desk.handle("test", user, TextEvent(text))
+    for _ in range(15):
+        conversation = await app.desk.conversation("test", user)
+        assert conversation is not None
+        if conversation.step == "filed":
+            return replies
+        options = replies[-1].options
+        answer = "send" if conversation.step == "confirm" else options[0].value
+        if conversation.step == "kb":
+            answer = "kb_no"
+        replies = await app.desk.handle("test", user, ChoiceEvent(answer))
+    raise AssertionError("not filed")
+
+
+async def test_status_lists_the_customers_tickets_with_their_state(app: App) -> None:
+    await file_request(app, "u1")
+    assert await app.drain_outbox(10)
+    (reply,) = await app.desk.handle("test", "u1", CommandEvent("status"))
+    assert "WAS-000001" in reply.text
+    (ticket,) = await app.desk.tickets_of("test", "u1")
+    assert ticket.status is TicketStatus.FILED
+    # Another customer sees nothing of it
+    (other,) = await app.desk.handle("test", "u2", CommandEvent("status"))
+    assert "WAS-000001" not in other.text
+
+
+async def test_4_4_follow_up_goes_to_the_same_thread(app: App, settings: Settings) -> None:
+    await file_request(app, "u1")
+    (reply,) = await app.desk.handle("test", "u1", TextEvent("Забыл сказать: в админке то же"))
+    assert "WAS-000001" in reply.text
+    assert await app.drain_outbox(10)
+    files = sorted(settings.outbox_dir.glob("WAS-000001.followup-*.eml"))
+    assert len(files) == 1
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    original = email.message_from_bytes(
+        (settings.outbox_dir / "WAS-000001.eml").read_bytes(), policy=email.policy.default
+    )
+    assert message["Subject"] == f"Re: {original['Subject']}"
+    assert message["In-Reply-To"] == original["Message-ID"]
+
+
+async def test_customer_is_told_filed_only_after_delivery(app: App) -> None:
+    notices: list[tuple[str, str]] = []
+
+    async def notify(user: str, reply: Reply) -> None:
+        notices.append((user, reply.text))
+
+    app.desk.subscribe("test", notify)
+    replies = await file_request(app, "u7")
+    assert "в очередь" in replies[-1].text
+    assert await app.drain_outbox(10)
+    for _ in range(100):
+        if notices:
+            break
+        await asyncio.sleep(0.05)
+    assert notices and notices[0][0] == "u7" and "WAS-000001" in notices[0][1]
+
+
+async def test_replicas_share_the_conversation_through_redis(
+    settings: Settings, trained_classifier: Classifier, redis_url: str
+) -> None:
+    shared = settings.model_copy(update={"redis_url": redis_url})
+    first = await build_app(shared, classifier=trained_classifier)
+    second = await build_app(shared, classifier=trained_classifier)
+    try:
+        assert isinstance(first.desk.conversations, RedisConversations)
+        await first.desk.handle("test", "r1", TextEvent("Не работает оформление заказа в корзине"))
+        # The next message reaches the other replica: it continues the same dialog
+        await second.desk.handle("test", "r1", TextEvent("1. открыть корзину 2. оформить"))
+        conversation = await first.desk.conversation("test", "r1")
+        assert conversation is not None
+        assert conversation.asking == "site_url"
+        assert "корзин" in conversation.fields["description"]
+        # Events of one customer arriving at both replicas at once are handled one at a time
+        await asyncio.gather(
+            first.desk.handle("test", "r1", TextEvent("example.ru")),
+            second.desk.handle("test", "r1", TextEvent("ivan@example.ru")),
+        )
+        conversation = await second.desk.conversation("test", "r1")
+        assert conversation is not None
+        assert conversation.fields["site_url"] == "http://example.ru/"
+        assert conversation.fields["contact_email"] == "ivan@example.ru"
+    finally:
+        for application in (first, second):
+            await application.desk.conversations.delete("test", "r1")
+            await application.close()
+
+
+async def test_site_check_records_what_the_site_answers(
+    settings: Settings, trained_classifier: Classifier
+) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=500, text="Internal Server Error")
+
+    web_app = web.Application()
+    web_app.router.add_get("/{tail:.*}", broken)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    checked = settings.model_copy(update={"site_check": True, "site_check_allow": "127.0.0.1/32"})
+    app = await build_app(checked, classifier=trained_classifier)
+    try:
+        text = EVERYTHING.replace("Сайт example.ru", f"Сайт http://127.0.0.1:{port}/")
+        await file_request(app, "s1", text)
+        (ticket,) = await app.desk.tickets_of("test", "s1")
+        assert any("500" in note for note in ticket.notes)
+    finally:
+        await app.close()
+        await runner.cleanup()
+
+
+def test_outbox_dir_is_under_the_data_dir(settings: Settings) -> None:
+    assert settings.outbox_dir == Path(settings.data_dir) / "outbox"
