@@ -171,6 +171,7 @@ class Desk:
                 ticket.classification.in_scope,
                 ticket.classification.critical,
             )
+            log.info("counters %s", self.counters)
             self._wake_outbox()
             step = machine.on_ticket_queued(state, ticket, now, ctx)
             state, replies = step.state, list(step.replies)
@@ -184,6 +185,7 @@ class Desk:
         if isinstance(effect, Deflected):
             self.counters["deflected"] += 1
             log.info("request solved by the documentation (1.3) channel=%s", channel)
+            log.info("counters %s", self.counters)
             return state, []
         raise TypeError(f"unknown effect {effect!r}")
 

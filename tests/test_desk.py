@@ -149,3 +149,23 @@ async def test_site_check_records_what_the_site_answers(
 
 def test_outbox_dir_is_under_the_data_dir(settings: Settings) -> None:
     assert settings.outbox_dir == Path(settings.data_dir) / "outbox"
+
+
+async def test_counters_for_tickets_out_of_scope_and_deflections_are_logged(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="bot.desk")
+    await file_request(app, "c1")
+    assert app.desk.counters["tickets"] == 1
+    assert any("counters" in r.getMessage() and "deflected" in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+
+
+def test_coupons_import_command(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.__main__ import main
+
+    fixture = Path(__file__).parent / "fixtures" / "coupons" / "good.csv"
+    assert main(["coupons", "import", str(fixture)]) == 0
+    out = capsys.readouterr()
+    assert "ABCD-1234-EFGH" not in out.err  # the report counts rows, it does not echo them
+    assert any(ch.isdigit() for ch in out.out + out.err)
