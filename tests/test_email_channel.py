@@ -497,3 +497,70 @@ def test_config_defaults_from_settings(tmp_path: Path):
         make_settings(tmp_path), agent_domains=frozenset({"helpdesk.example"})
     )
     assert custom.is_agent("x@helpdesk.example") and custom.is_agent(SUPPORT)
+
+
+# --- the chat's button steps, settled by e-mail -------------------------------------------
+
+
+@pytest.fixture
+async def gated(tmp_path: Path, context: IntakeContext) -> AsyncIterator[Env]:
+    """A desk whose classifier is unsure of the category and thinks the site is down."""
+    settings = make_settings(tmp_path)
+    store, desk = await make_desk(settings, context)
+
+    def unsure_critical(text: str) -> Classification:
+        return Classification("error", True, "3.4.1.1", True, 0.3, unsure=True)
+
+    desk._context = replace(desk._context, classify=unsure_critical)
+    channel = EmailChannel(desk, settings)
+    await channel.start()
+    yield Env(settings, store, desk, channel)
+    await channel.close()
+    await store.close()
+
+
+async def test_category_and_site_down_are_asked_in_the_form_and_read_back(gated: Env):
+    # Given a complete request the classifier is unsure about (and thinks is critical)
+    out = await gated.send(body=COMPLETE)
+    assert out.kind == "guided"
+    text = body_of((await gated.replies_to(CUSTOMER))[0])
+    assert "Категория: " in text.splitlines()
+    assert "Ошибка продукта (3.4)" in text  # the choices are listed
+    # When the customer names the category: the critical question comes next
+    guided = (await gated.replies_to(CUSTOMER))[0]
+    out = await gated.send(body="Категория: Ошибка продукта", In_Reply_To=guided["Message-ID"])
+    assert out.kind == "guided"
+    text = body_of((await gated.replies_to(CUSTOMER))[-1])
+    assert "Сайт сейчас не работает (да/нет): " in text.splitlines()
+    # And answering it files the ticket as critical, category as chosen (2.2)
+    out = await gated.send(body="Сайт сейчас не работает (да/нет): да")
+    assert out.kind == "filed"
+    ticket = await gated.store.get_ticket(out.ticket_id or "")
+    assert ticket is not None
+    assert ticket.classification.category == "error" and ticket.classification.critical
+
+
+async def test_all_answers_in_one_message_need_no_round_trip(gated: Env):
+    out = await gated.send(
+        body=COMPLETE + "Категория: ошибка продукта\nСайт сейчас не работает (да/нет): нет\n"
+    )
+    assert out.kind == "filed"
+    ticket = await gated.store.get_ticket(out.ticket_id or "")
+    assert ticket is not None and not ticket.classification.critical
+
+
+async def test_a_4_2_6_answer_given_with_its_label_reaches_the_ticket(env: Env):
+    out = await env.send(body=COMPLETE + "Когда началось: вчера вечером\n")
+    assert out.kind == "filed"
+    ticket = await env.store.get_ticket(out.ticket_id or "")
+    assert ticket is not None
+    said = " ".join([ticket.description, *ticket.details.values()])
+    assert "вчера вечером" in said  # found by the question's patterns, or read by its label
+
+
+def test_question_lines_are_read_by_their_labels(env: Env):
+    text = "Когда началось: вчера\nBrowser / another browser: Firefox 120"
+    assert env.channel._question_answer("since", text) == "вчера"
+    assert env.channel._question_answer("browser", text) == "Firefox 120"
+    assert env.channel._question_answer("changes", text) is None
+    assert env.channel._question_answer("no-such-question", text) is None

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -46,6 +46,7 @@ from bot.intake.events import AttachmentEvent, ChoiceEvent, CommandEvent, Reply,
 from bot.intake.extract import extract_fields
 from bot.intake.fields import FIELD_ORDER, Field, Invalid, validate
 from bot.intake.machine import CATEGORIES, Conversation
+from bot.intake.questions import Question, load_questions
 from bot.mail.imap import ImapWatcher
 from bot.mail.inbound import (
     InboundMessage,
@@ -66,6 +67,8 @@ _CLOSURE_LINE = r"^\s*(статус|status)\s*:\s*(закрыто|закрыт|c
 _CLOSURE_SUBJECT = r"\[\s*(закрыто|closed)\s*\]"
 _TICKET_MSGID_RE = re.compile(r"^<(WAS-\d{6})\.(?:ticket|followup-\d+)@([^>]+)>$")
 _TAG_RE = re.compile(r"\[?\bWAS-\d{6}\b\]?")
+# Steps of the chat dialog that an e-mail settles without asking (see _pass_gates).
+_AUTO_CHOICES = {"split": "split_no", "kb": "kb_no", "similar": "similar_no", "confirm": "send"}
 _YES = {"да", "yes", "y", "д", "не работает", "down"}
 _NO = {"нет", "no", "n", "н", "работает", "works"}
 
@@ -141,6 +144,12 @@ class EmailChannel:
         self._state: EmailState | None = None
         self.outcomes: dict[str, int] = {}
         self.recent: deque[tuple[str, Outcome]] = deque(maxlen=200)  # (Message-ID, outcome)
+        self._docs: dict[str, list[dict[str, Any]]] = {}
+        try:
+            self._questions: Mapping[str, Sequence[Question]] = load_questions()
+        except (OSError, ValueError):
+            log.exception("4.2.6 questions not loaded: their form lines are not read")
+            self._questions = {}
 
     async def start(self) -> None:
         self._state = await EmailState.open(self.settings.data_dir / "email-channel.sqlite3")
@@ -309,17 +318,13 @@ class EmailChannel:
         replies: list[Reply] = []
         if text.strip():
             replies = await desk.handle(CHANNEL, sender, TextEvent(text), lang_hint=lang)
-        replies += await self._answer_choices(sender, msg)
+        replies = await self._pass_gates(sender, msg) or replies
         conv = await desk.conversation(CHANNEL, sender)
         assert conv is not None
-        if conv.step == "confirm":
-            replies = await desk.handle(CHANNEL, sender, ChoiceEvent("send"))
-            conv = await desk.conversation(CHANNEL, sender)
-            assert conv is not None
         if conv.step == "filed" and conv.ticket_id:
             body = "\n\n".join(r.text for r in replies if r.text)
-            if notes:
-                body += "\n\n" + "\n".join(notes)
+            docs = _docs_text(self._docs.pop(sender, []), conv.lang)
+            body += ("\n\n" + docs if docs else "") + ("\n\n" + "\n".join(notes) if notes else "")
             mid = await self._send(
                 sender, msg, body, conv.lang, conv.ticket_id, "confirmation", limited=False
             )
@@ -330,22 +335,44 @@ class EmailChannel:
             return Outcome("rate_limited", f"over {self.config.guided_per_hour}/hour")
         return Outcome("guided", sent=[mid])
 
-    async def _answer_choices(self, sender: str, msg: InboundMessage) -> list[Reply]:
-        """The form's category and "site down" lines answer the core's button questions."""
+    async def _pass_gates(self, sender: str, msg: InboundMessage) -> list[Reply]:
+        """Settle the core's button steps from what the e-mail says, one round trip at most.
+
+        Category and "site down" (2.2) come from their form lines (else the guided reply asks);
+        4.2.6 questions are answered from a line with their label, else skipped (optional);
+        one ticket per message (split: no), documentation (kb) and similar tickets (2.5) are
+        not held against a customer who wrote a complete e-mail; then the summary is sent.
+        """
         replies: list[Reply] = []
-        for _ in range(2):
+        for _ in range(30):
             conv = await self.desk.conversation(CHANNEL, sender)
             if conv is None:
                 break
-            value: str | None = None
+            event: TextEvent | ChoiceEvent | None = None
             if conv.step == "category":
-                value = _category_answer(msg.text, conv.lang)
+                value = _category_answer(msg.text)
+                event = ChoiceEvent(value) if value else None
             elif conv.step == "critical":
-                value = _critical_answer(msg.text, conv.lang)
-            if value is None:
+                value = _critical_answer(msg.text)
+                event = ChoiceEvent(value) if value else None
+            elif conv.step == "question" and conv.asking:
+                answer = self._question_answer(conv.asking, msg.text)
+                event = TextEvent(answer) if answer else ChoiceEvent("skip")
+            elif conv.step in _AUTO_CHOICES:
+                if conv.step == "kb":
+                    self._docs[sender] = list(conv.docs)
+                event = ChoiceEvent(_AUTO_CHOICES[conv.step])
+            if event is None:
                 break
-            replies += await self.desk.handle(CHANNEL, sender, ChoiceEvent(value))
+            replies = await self.desk.handle(CHANNEL, sender, event)
         return replies
+
+    def _question_answer(self, question_id: str, text: str) -> str | None:
+        q = next((q for qs in self._questions.values() for q in qs if q.id == question_id), None)
+        if q is None:
+            return None
+        labels = tuple(dict.fromkeys(x for x in (q.label("ru"), q.label("en")) if x))
+        return _form_value(text, labels) if labels else None
 
     async def _attachments(
         self, msg: InboundMessage, lang: str, customer_key: str
@@ -513,7 +540,7 @@ def _form_value(text: str, labels: tuple[str, ...]) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def _category_answer(text: str, lang: str) -> str | None:
+def _category_answer(text: str) -> str | None:
     value = _form_value(text, tuple(mail_texts.CATEGORY_LABEL.values()))
     if not value:
         return None
@@ -526,7 +553,7 @@ def _category_answer(text: str, lang: str) -> str | None:
     return None
 
 
-def _critical_answer(text: str, lang: str) -> str | None:
+def _critical_answer(text: str) -> str | None:
     value = _form_value(text, tuple(mail_texts.CRITICAL_LABEL.values()))
     if not value:
         return None
@@ -536,3 +563,16 @@ def _critical_answer(text: str, lang: str) -> str | None:
     if low in _NO:
         return "no"
     return None
+
+
+def _docs_text(docs: list[dict[str, Any]], lang: str) -> str:
+    """Documentation the desk found for the request (4.7), listed in the confirmation."""
+    lines = [
+        f"- {d.get('title', '')}: {d.get('url', '')}".strip(" -:")
+        for d in docs
+        if d.get("url") or d.get("title")
+    ]
+    if not lines:
+        return ""
+    head = "Возможно, пригодится документация:" if lang != "en" else "Documentation that may help:"
+    return "\n".join([head, *lines])
