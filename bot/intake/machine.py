@@ -59,9 +59,14 @@ _NO = {"нет", "no", "n", "nope", "не", "не помогло"}
 class CouponVerdict(Protocol):
     """What the coupon registry says (bot.tickets.coupons.CouponCheck)."""
 
-    status: str
-    notes: tuple[str, ...]
-    edition: str | None
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def notes(self) -> tuple[str, ...]: ...
+
+    @property
+    def edition(self) -> str | None: ...
 
     def customer_text(self, lang: str) -> str: ...
 
