@@ -188,3 +188,31 @@ async def test_dovecot_restart_while_watching_loses_no_request(live: Desk2):
     await live.settle(1.0)
     msgs = await live.servers.fetch_all("customer")
     assert sorted(str(m["Subject"]) for m in msgs) == ["Re: Второе", "Re: Первое"]
+
+
+async def test_production_wiring_build_app_and_run_email_channel(
+    mail_servers, mail_settings, trained_classifier
+):
+    # Given the app as `python -m bot` builds it (real classifier, outbox, desk)
+    from bot.app import build_app
+
+    app = await build_app(mail_settings, classifier=trained_classifier)
+    task = asyncio.create_task(app.run_email_channel())
+    try:
+        # When a customer writes an incomplete request
+        msg = EmailMessage(policy=POLICY)
+        msg["From"] = CUSTOMER
+        msg["To"] = mail_settings.from_address
+        msg["Subject"] = "Сайт"
+        msg["Message-ID"] = "<prod-1@shop.example>"
+        msg.set_content(INCOMPLETE)
+        mail_servers.deliver(msg)
+        # Then the guided reply arrives through the real outbox
+        [guided] = await mail_servers.wait_for(1, "customer", WAIT)
+        assert guided["Subject"] == "Re: Сайт"
+        assert "Адрес сайта: " in body_of(guided).splitlines()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await app.close()

@@ -57,8 +57,9 @@ from bot.mail.inbound import (
 )
 from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
 from bot.tickets.render import render_customer_reply
+from bot.tickets.store import Store
 
-__all__ = ["EmailChannel", "EmailChannelConfig", "Outcome"]
+__all__ = ["EmailChannel", "EmailChannelConfig", "Outcome", "run_email_channel"]
 
 log = logging.getLogger(__name__)
 
@@ -576,3 +577,22 @@ def _docs_text(docs: list[dict[str, Any]], lang: str) -> str:
         return ""
     head = "Возможно, пригодится документация:" if lang != "en" else "Documentation that may help:"
     return "\n".join([head, *lines])
+
+
+async def run_email_channel(
+    settings: Settings, desk: Desk, store: Store | None = None, **watcher_options: Any
+) -> None:
+    """The composition root's entry: watch FRONTDESK_IMAP_* and run the channel until cancelled.
+
+    Replies are queued in the desk's store; the outbox is woken through the desk's waker.
+    """
+    if store is not None and store is not desk.store:
+        raise ValueError("the e-mail channel queues replies in the desk's own store")
+
+    def wake() -> None:
+        waker = getattr(desk, "_wake_outbox", None)  # set by Desk.set_outbox_waker
+        if callable(waker):
+            waker()
+
+    channel = EmailChannel(desk, settings, wake_outbox=wake)
+    await channel.run(**watcher_options)
