@@ -102,10 +102,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Клиент открыл обращение повторно (п. 5.1 регламента).",
         "en": "The customer reopened the request (clause 5.1).",
     },
-    "empty_request": {
-        "ru": "В письме не нашлось текста обращения.",
-        "en": "We found no text in your message.",
-    },
 }
 
 
