@@ -53,7 +53,7 @@ def setup(
     )
     dp.update.outer_middleware(RateLimitMiddleware(burst=rate_burst, rate=rate_per_second))
     dp.update.outer_middleware(PerUserOrderMiddleware())
-    dp.include_routers(commands.router, attachments.router, intake.router, errors.router)
+    dp.include_routers(commands.build(), attachments.build(), intake.build(), errors.build())
 
     current: dict[str, Bot] = {}
 

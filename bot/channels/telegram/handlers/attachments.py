@@ -18,8 +18,11 @@ from bot.intake.events import AttachmentEvent, Reply, TextEvent
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+def build() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(on_file, F.photo | F.document)
+    return router
 
 
 def _lang(message: Message) -> str:
@@ -27,7 +30,6 @@ def _lang(message: Message) -> str:
     return "en" if code and code.startswith("en") else "ru"
 
 
-@router.message(F.photo | F.document)
 async def on_file(
     message: Message, desk: DeskPort, sender: ReplySender, bot: Bot, data_dir: Path
 ) -> None:

@@ -14,11 +14,13 @@ from bot.intake.events import CommandEvent
 
 COMMANDS = ("start", "new", "status", "cancel", "help", "lang", "edit")
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+def build() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(on_command, Command(*COMMANDS, ignore_case=True))
+    return router
 
 
-@router.message(Command(*COMMANDS, ignore_case=True))
 async def on_command(
     message: Message, command: CommandObject, desk: DeskPort, sender: ReplySender, bot: Bot
 ) -> None:

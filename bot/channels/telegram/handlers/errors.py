@@ -12,10 +12,12 @@ from bot.channels.telegram.texts import SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
+def build() -> Router:
+    router = Router(name=__name__)
+    router.errors.register(on_error)
+    return router
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, bot: Bot) -> None:
     update = event.update
     chat_id: int | None = None

@@ -18,11 +18,15 @@ from bot.intake.events import ChoiceEvent, Event, TextEvent
 
 log = logging.getLogger(__name__)
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+def build() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(on_text, F.text)
+    router.callback_query.register(on_button)
+    router.message.register(on_other)  # last: whatever the other handlers did not take
+    return router
 
 
-@router.message(F.text)
 async def on_text(message: Message, desk: DeskPort, sender: ReplySender, bot: Bot) -> None:
     assert message.from_user is not None and message.text is not None
     value = sender.typed_choice(message.from_user.id, message.text)
@@ -30,7 +34,6 @@ async def on_text(message: Message, desk: DeskPort, sender: ReplySender, bot: Bo
     await converse(desk, sender, bot, message.from_user, message.chat.id, event)
 
 
-@router.callback_query()
 async def on_button(
     query: CallbackQuery,
     desk: DeskPort,
@@ -75,7 +78,6 @@ def _label_of(message: object, data: str) -> str | None:
     return None
 
 
-@router.message()
 async def on_other(message: Message) -> None:
     """Stickers, voice, locations...: say what the desk can read."""
     lang = message.from_user.language_code if message.from_user else None
