@@ -86,6 +86,10 @@ class Desk:
     def set_outbox_waker(self, wake: Callable[[], None]) -> None:
         self._wake_outbox = wake
 
+    def wake_outbox(self) -> None:
+        """Something was queued outside the desk (a channel's own reply): deliver it now."""
+        self._wake_outbox()
+
     def subscribe(self, channel: str, notify: Notify) -> None:
         self._subscribers[channel] = notify
 

@@ -589,10 +589,5 @@ async def run_email_channel(
     if store is not None and store is not desk.store:
         raise ValueError("the e-mail channel queues replies in the desk's own store")
 
-    def wake() -> None:
-        waker = getattr(desk, "_wake_outbox", None)  # set by Desk.set_outbox_waker
-        if callable(waker):
-            waker()
-
-    channel = EmailChannel(desk, settings, wake_outbox=wake)
+    channel = EmailChannel(desk, settings, wake_outbox=desk.wake_outbox)
     await channel.run(**watcher_options)
