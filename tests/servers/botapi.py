@@ -599,6 +599,7 @@ class BotApiServer:
             self.requests.append((method, params))
             for hook in self.request_hooks:
                 hook(method, params)
+            self._sent_changed.fire()  # waiters on `calls()` see the request at once
             self.bot.token = token
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
