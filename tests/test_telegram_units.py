@@ -1,0 +1,88 @@
+"""Unit tests of the Telegram channel's pure parts: rendering, callback signing, flood limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.telegram.agents import announcement
+from bot.channels.telegram.callbacks import MAX_CALLBACK_BYTES, CallbackSigner, derive_key
+from bot.channels.telegram.middlewares import RateLimitMiddleware
+from bot.channels.telegram.render import escape, render, split_text
+from bot.intake.events import Option, Reply
+
+SIGNER = CallbackSigner(derive_key("1:token"))
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("short", 4096, ["short"]),
+        ("aaaa bbbb cccc", 9, ["aaaa", "bbbb cccc"]),
+        ("para one\n\npara two", 12, ["para one", "para two"]),
+        ("x" * 10, 4, ["xxxx", "xxxx", "xx"]),
+        ("<<<<", 8, ["<<", "<<"]),  # measured after escaping: "&lt;" is 4 characters
+    ],
+)
+def test_split_text(text: str, limit: int, expected: list[str]) -> None:
+    assert split_text(text, limit) == expected
+
+
+def test_long_reply_is_split_and_keyboard_goes_last() -> None:
+    text = ("Строка с <тегом> & амперсандом.\n" * 400).strip()
+    messages = render(Reply(text, (Option("send", "Отправить"),)), lambda v: "sig" + v)
+    assert len(messages) > 1
+    assert all(len(m.html) <= 4096 for m in messages)
+    assert "&lt;тегом&gt; &amp;" in messages[0].html
+    assert [m.markup is not None for m in messages] == [False] * (len(messages) - 1) + [True]
+
+
+def test_signed_callback_round_trip_and_forgery() -> None:
+    data = SIGNER.pack(1, "send")
+    assert SIGNER.unpack(1, data).value == "send"  # type: ignore[union-attr]
+    assert SIGNER.unpack(2, data) is None  # another user's button
+    assert SIGNER.unpack(1, data[:-1] + "x") is None
+    assert SIGNER.unpack(1, "=send") is None
+    assert CallbackSigner(derive_key("2:other")).unpack(1, data) is None  # another bot's key
+
+
+def test_long_values_fit_the_limit() -> None:
+    value = "Корпоративный портал — Энтерпрайз"
+    data = SIGNER.pack(7, value)
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES
+    assert SIGNER.unpack(7, data).value == value  # type: ignore[union-attr]
+    forgetful = CallbackSigner(derive_key("1:token"))  # after a restart: genuine, value unknown
+    verified = forgetful.unpack(7, data)
+    assert verified is not None and verified.value is None
+
+
+def test_rate_limit_warns_once_per_flood_and_refills() -> None:
+    now = [0.0]
+    limiter = RateLimitMiddleware(burst=3, rate=1.0, clock=lambda: now[0])
+    decisions = [limiter._allow(1) for _ in range(6)]
+    assert decisions == [(True, False)] * 3 + [(False, True), (False, False), (False, False)]
+    assert limiter._allow(2) == (True, False)  # others are not affected
+    now[0] = 10.0
+    assert limiter._allow(1) == (True, False)
+    assert [limiter._allow(1) for _ in range(2)] == [(True, False)] * 2
+    assert limiter._allow(1) == (False, True)  # a new flood, a new warning
+
+
+def test_agent_announcement_escapes_and_flags_critical() -> None:
+    from datetime import UTC, datetime
+
+    from bot.tickets.model import Classification, Ticket
+
+    ticket = Ticket(
+        channel="telegram",
+        customer_id="1",
+        lang="ru",
+        description="Сайт <лежит> & не открывается",
+        site_url="https://a.ru",
+        contact_email="a@a.ru",
+        classification=Classification("error", True, "3.4.1", True, 0.9),
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        id="WAS-000042",
+    )
+    text = announcement(ticket)
+    assert text.startswith("🔴 <b>КРИТИЧНО</b> <b>WAS-000042</b>")
+    assert escape("<лежит> &") in text and "Ошибка продукта" in text
