@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -403,3 +404,37 @@ async def test_stickers_and_other_messages_get_a_hint(desk_bot: Harness) -> None
     reply = await next_reply(botapi, ALICE)
     assert "не разбираю" in reply["text"]
     assert re.search(r"JPG", reply["text"])
+
+
+async def test_webhook_mode(botapi: BotApiServer, tmp_path: Path, classifier: Classifier) -> None:
+    from aiohttp import web
+
+    from bot.channels.telegram import build_bot, webhook_app
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        telegram_token=TOKEN,
+        telegram_api=botapi.base_url,
+        webhook_url=f"http://127.0.0.1:{port}/telegram/hook",
+    )
+    store, desk = await build_desk(settings, classifier, Schedule.from_settings(settings))
+    bot = build_bot(settings)
+    runner = web.AppRunner(webhook_app(settings, desk, bot))
+    try:
+        await runner.setup()  # startup registers the webhook with a secret token
+        await web.SockSite(runner, sock).start()
+        assert botapi.bot.webhook_url == settings.webhook_url
+        assert botapi.bot.webhook_secret and TOKEN not in botapi.bot.webhook_secret
+        # Given updates pushed by the server to the webhook, the customer is answered the same
+        botapi.user_command(ALICE, "/start")
+        greeting, question = await botapi.wait_bot_messages(ALICE, count=2)
+        assert "Здравствуйте" in greeting["text"] and "Опишите" in question["text"]
+        assert botapi.webhook_errors == []
+    finally:
+        await runner.cleanup()
+        await bot.session.close()
+        await store.close()
