@@ -18,6 +18,7 @@ from bot.intake.events import AttachmentEvent, Reply, TextEvent
 
 log = logging.getLogger(__name__)
 
+
 def build() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == ChatType.PRIVATE)

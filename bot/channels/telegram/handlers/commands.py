@@ -14,6 +14,7 @@ from bot.intake.events import CommandEvent
 
 COMMANDS = ("start", "new", "status", "cancel", "help", "lang", "edit")
 
+
 def build() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == ChatType.PRIVATE)

@@ -12,6 +12,7 @@ from bot.channels.telegram.texts import SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
 
+
 def build() -> Router:
     router = Router(name=__name__)
     router.errors.register(on_error)

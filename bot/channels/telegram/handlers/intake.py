@@ -18,6 +18,7 @@ from bot.intake.events import ChoiceEvent, Event, TextEvent
 
 log = logging.getLogger(__name__)
 
+
 def build() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -57,14 +58,14 @@ async def on_button(
         if label is None:
             return
         event = TextEvent(label)
-    # The keyboard has served: take it off so an old message cannot be pressed twice.
+    await converse(desk, sender, bot, user, message.chat.id, event)
+    # The keyboard has served (and only now: after a failure it stays, to be pressed again).
     try:
         await bot.edit_message_reply_markup(
             chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
         )
     except TelegramBadRequest as e:  # already edited, or too old to edit: harmless
         log.debug("telegram: keyboard not removed: %s", e.message)
-    await converse(desk, sender, bot, user, message.chat.id, event)
 
 
 def _label_of(message: object, data: str) -> str | None:
