@@ -7,8 +7,10 @@ AUTOINCREMENT key: SQLite never hands out the same one twice, even after deletio
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -102,8 +104,30 @@ def ticket_from_data(raw: str, status: str | None = None) -> Ticket:
 
 
 class Store:
+    """One aiosqlite connection shared by the desk, the outbox and the channels.
+
+    Every write goes through `_lock`: a transaction spans several awaits, and any statement that
+    another coroutine ran in between would otherwise join (or break) that transaction.
+    """
+
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _write(self, sql: str, params: tuple[object, ...]) -> None:
+        async with self._lock:
+            await self._db.execute(sql, params)
 
     @classmethod
     async def open(cls, path: Path) -> Store:
@@ -127,15 +151,10 @@ class Store:
         for version, script in enumerate(_MIGRATIONS, start=1):
             if version <= current:
                 continue
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
+            async with self._transaction() as db:
                 for statement in filter(str.strip, script.split(";")):
-                    await self._db.execute(statement)
-                await self._db.execute("INSERT INTO schema_version VALUES (?)", (version,))
-                await self._db.execute("COMMIT")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
+                    await db.execute(statement)
+                await db.execute("INSERT INTO schema_version VALUES (?)", (version,))
 
     @property
     def schema_version(self) -> int:
@@ -147,27 +166,25 @@ class Store:
         self, ticket: Ticket, render: Callable[[Ticket], EmailMessage], now: datetime
     ) -> Ticket:
         """Allocate the id, store the ticket and queue its e-mail, all in one transaction."""
-        await self._db.execute("BEGIN IMMEDIATE")
         try:
-            cur = await self._db.execute(
-                "INSERT INTO tickets (channel, customer_id, status, created_at, data) "
-                "VALUES (?, ?, ?, ?, '{}')",
-                (ticket.channel, ticket.customer_id, TicketStatus.QUEUED.value, _ts(now)),
-            )
-            number = cur.lastrowid
-            assert number is not None
-            ticket.id = format_ticket_id(number)
-            ticket.status = TicketStatus.QUEUED
-            message = render(ticket)
-            message_id = str(message["Message-ID"])
-            await self._db.execute(
-                "UPDATE tickets SET id = ?, message_id = ?, data = ? WHERE number = ?",
-                (ticket.id, message_id, ticket_to_data(ticket), number),
-            )
-            await self._insert_outbox("ticket", message, now, ticket.id)
-            await self._db.execute("COMMIT")
+            async with self._transaction() as db:
+                cur = await db.execute(
+                    "INSERT INTO tickets (channel, customer_id, status, created_at, data) "
+                    "VALUES (?, ?, ?, ?, '{}')",
+                    (ticket.channel, ticket.customer_id, TicketStatus.QUEUED.value, _ts(now)),
+                )
+                number = cur.lastrowid
+                assert number is not None
+                ticket.id = format_ticket_id(number)
+                ticket.status = TicketStatus.QUEUED
+                message = render(ticket)
+                message_id = str(message["Message-ID"])
+                await db.execute(
+                    "UPDATE tickets SET id = ?, message_id = ?, data = ? WHERE number = ?",
+                    (ticket.id, message_id, ticket_to_data(ticket), number),
+                )
+                await self._insert_outbox("ticket", message, now, ticket.id)
         except BaseException:
-            await self._db.execute("ROLLBACK")
             ticket.id = ""
             raise
         return ticket
@@ -196,9 +213,7 @@ class Store:
         return [ticket_from_data(r[0], r[1]) for r in rows]
 
     async def set_ticket_status(self, ticket_id: str, status: TicketStatus) -> None:
-        await self._db.execute(
-            "UPDATE tickets SET status = ? WHERE id = ?", (status.value, ticket_id)
-        )
+        await self._write("UPDATE tickets SET status = ? WHERE id = ?", (status.value, ticket_id))
 
     async def count_tickets(self) -> int:
         async with self._db.execute("SELECT COUNT(*) FROM tickets") as cur:
@@ -218,7 +233,7 @@ class Store:
     async def save_conversation(
         self, channel: str, user_id: str, state: dict[str, Any], now: datetime
     ) -> None:
-        await self._db.execute(
+        await self._write(
             "INSERT INTO conversations (channel, user_id, state, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (channel, user_id) DO UPDATE SET state = excluded.state, "
             "updated_at = excluded.updated_at",
@@ -226,7 +241,7 @@ class Store:
         )
 
     async def delete_conversation(self, channel: str, user_id: str) -> None:
-        await self._db.execute(
+        await self._write(
             "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
 
@@ -250,7 +265,8 @@ class Store:
         self, kind: str, message: EmailMessage, now: datetime, ticket_id: str | None = None
     ) -> int:
         """Queue a follow-up, a reply to a customer or a code for delivery."""
-        return await self._insert_outbox(kind, message, now, ticket_id)
+        async with self._lock:
+            return await self._insert_outbox(kind, message, now, ticket_id)
 
     async def due_messages(self, now: datetime, limit: int = 50) -> list[OutboxRow]:
         """Queued messages whose time has come, and those a crash left in 'sending'."""
@@ -271,51 +287,41 @@ class Store:
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     async def mark_sending(self, row_id: int, now: datetime) -> None:
-        await self._db.execute(
+        await self._write(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
             (row_id,),
         )
 
     async def mark_sent(self, row_id: int, now: datetime) -> None:
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            await self._db.execute(
+        async with self._transaction() as db:
+            await db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
                 (_ts(now), row_id),
             )
-            await self._db.execute(
+            await db.execute(
                 "UPDATE tickets SET status = ? WHERE status = ? AND id = "
                 "(SELECT ticket_id FROM outbox WHERE id = ? AND kind = 'ticket')",
                 (TicketStatus.FILED.value, TicketStatus.QUEUED.value, row_id),
             )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
-        await self._db.execute(
+        await self._write(
             "UPDATE outbox SET status = 'queued', last_error = ?, next_attempt_at = ? "
             "WHERE id = ?",
             (error[:500], _ts(next_attempt_at), row_id),
         )
 
     async def mark_failed(self, row_id: int, error: str) -> None:
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            await self._db.execute(
+        async with self._transaction() as db:
+            await db.execute(
                 "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
                 (error[:500], row_id),
             )
-            await self._db.execute(
+            await db.execute(
                 "UPDATE tickets SET status = ? WHERE id = "
                 "(SELECT ticket_id FROM outbox WHERE id = ? AND kind = 'ticket')",
                 (TicketStatus.FAILED.value, row_id),
             )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
 
     async def outbox_counts(self) -> dict[str, int]:
         async with self._db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status") as cur:
