@@ -170,7 +170,9 @@ async def test_paste_everything_then_confirm_files_a_ticket(desk_bot: Harness) -
     match = TICKET_ID_RE.search(queued["text"])
     assert match, queued["text"]
     assert (await botapi.wait_callback_answer(query))["show_alert"] is False
-    assert "reply_markup" not in botapi.messages[(ALICE, summary["message_id"])]
+    await botapi.wait_for(
+        lambda: "reply_markup" not in botapi.messages[(ALICE, summary["message_id"])]
+    )
     [ticket] = await desk_bot.desk.tickets_of("telegram", str(ALICE))
     assert ticket.id == match.group(0)
     assert ticket.contact_email == "ivan@example.ru" and ticket.site_url.startswith("http")
@@ -279,11 +281,6 @@ async def test_restart_mid_dialog_continues_at_the_same_step(desk_bot: Harness) 
     assert "Добавить товар" in conversation.fields["steps"]
 
 
-@pytest.mark.xfail(
-    reason="bot/tickets/store.py: two create_ticket() at once on the one aiosqlite connection "
-    "-> 'cannot start a transaction within a transaction' (needs a Store-wide lock)",
-    strict=False,
-)
 async def test_two_customers_at_once(desk_bot: Harness) -> None:
     botapi = desk_bot.botapi
     summaries = await asyncio.gather(
