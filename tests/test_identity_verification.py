@@ -198,6 +198,7 @@ def test_mask_address(address: str, masked: str):
             "limited", "ru", {"retry_at": NOW + timedelta(minutes=35), "now": NOW},
             "после 14:35 МСК",
         ),
+        ("limited", "en", {}, "You can ask for a new one in an hour."),
         ("wrong", "en", {"attempts_left": 3}, "Attempts left: 3."),
         ("expired", "ru", {}, "Запросите новый код."),
         ("too_many", "en", {}, "Too many wrong attempts"),

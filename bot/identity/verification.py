@@ -304,8 +304,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "{seconds} s.",
     },
     "limited": {
-        "ru": "Слишком много кодов за последний час. Можно будет запросить новый после {when}.",
-        "en": "Too many codes in the last hour. You can ask for a new one after {when}.",
+        "ru": "Слишком много кодов за последний час. Новый можно будет запросить {when}.",
+        "en": "Too many codes in the last hour. You can ask for a new one {when}.",
     },
     "already_verified": {
         "ru": "Адрес {masked} уже подтверждён.",
@@ -352,7 +352,8 @@ def verification_text(
     when = _LATER[lang]
     if retry_at is not None and now is not None:
         seconds = max(1, int((retry_at - now).total_seconds() + 0.999))
-        when = format_local_time(retry_at, lang, settings, now)
+        local = format_local_time(retry_at, lang, settings, now)
+        when = f"после {local}" if lang == "ru" else f"after {local}"
     return template.format(
         masked=mask_address(address) if address else ("адрес" if lang == "ru" else "the address"),
         seconds=seconds or int(RESEND_COOLDOWN.total_seconds()),
