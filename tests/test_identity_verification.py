@@ -35,7 +35,7 @@ async def store(tmp_path: Path):
 
 @pytest.fixture
 async def verifier(store: Store, tmp_path: Path) -> Verifier:
-    return await Verifier.open(store._db, tmp_path / "var")
+    return await Verifier.open(store, tmp_path / "var")
 
 
 async def test_code_round_trip_remembers_the_pair(verifier: Verifier):
@@ -121,12 +121,12 @@ async def test_five_codes_an_hour_per_user_and_per_address(verifier: Verifier):
 async def test_verified_pairs_and_codes_survive_a_restart_and_forget_drops_them(tmp_path: Path):
     path, data = tmp_path / "db.sqlite3", tmp_path / "var"
     store = await Store.open(path)
-    verifier = await Verifier.open(store._db, data)
+    verifier = await Verifier.open(store, data)
     started = await verifier.start(USER, ADDR, NOW)
     await store.close()
     # The secret persisted: a code sent before a restart still checks after it
     store = await Store.open(path)
-    verifier = await Verifier.open(store._db, data)
+    verifier = await Verifier.open(store, data)
     assert (await verifier.check(USER, ADDR, started.code or "", NOW)).status == "ok"
     assert await verifier.verified_addresses(USER) == ["ivan@mail.ru"]
     assert await verifier.forget(USER) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +30,7 @@ MSK = SimpleNamespace(timezone="Europe/Moscow", support_address="support@whataso
 @pytest.fixture
 async def limits(tmp_path: Path):
     store = await Store.open(tmp_path / "db.sqlite3")
-    yield await Limits.open(store._db)
+    yield await Limits.open(store)
     await store.close()
 
 
@@ -95,7 +96,7 @@ async def test_events_survive_a_restart(tmp_path: Path):
         await limits.hit(CODES_HOUR, "address:a@b.ru", NOW)
     await store.close()
     store = await Store.open(path)
-    limits = await Limits.open(store._db)
+    limits = await Limits.open(store)
     assert not (await limits.peek(CODES_HOUR, "address:a@b.ru", NOW)).allowed
     await store.close()
 
@@ -159,3 +160,26 @@ def test_local_time_in_another_zone():
     settings = SimpleNamespace(timezone="Asia/Yekaterinburg")
     when = datetime(2026, 11, 25, 11, 35, tzinfo=UTC)
     assert format_local_time(when, "ru", settings, NOW) == "16:35 +05"
+
+
+async def test_writes_wait_for_a_store_transaction_instead_of_joining_it(tmp_path: Path):
+    # Given limits sharing the Store (connection and write lock)
+    store = await Store.open(tmp_path / "db.sqlite3")
+    limits = await Limits.open(store)
+    inside = asyncio.Event()
+
+    async def hit_meanwhile() -> LimitResult:
+        await inside.wait()
+        return await limits.hit(TICKETS_HOUR, "k", NOW)
+
+    task = asyncio.create_task(hit_meanwhile())
+    # When a hit arrives while a Store transaction is open and that transaction rolls back
+    with pytest.raises(RuntimeError):
+        async with store._transaction():
+            inside.set()
+            await asyncio.sleep(0.05)  # without the shared lock the hit would run in here
+            raise RuntimeError("rolled back")
+    # Then the hit was not swallowed by the rollback
+    assert (await task).allowed
+    assert (await limits.peek(TICKETS_HOUR, "k", NOW)).used == 1
+    await store.close()

@@ -27,7 +27,7 @@ NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 @pytest.fixture
 async def consents(tmp_path: Path):
     store = await Store.open(tmp_path / "db.sqlite3")
-    yield await Consents.open(store._db)
+    yield await Consents.open(store)
     await store.close()
 
 

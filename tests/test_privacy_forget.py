@@ -66,10 +66,10 @@ async def test_forget_deletes_everything_but_filed_tickets(store: Store, tmp_pat
     data = tmp_path / "var"
     # Given a customer with a draft, a verified address, consent, screenshots and two tickets
     await store.save_conversation("telegram", "42", {"lang": "ru", "step": "site"}, NOW)
-    verifier = await Verifier.open(store._db, data)
+    verifier = await Verifier.open(store, data)
     started = await verifier.start("telegram:42", "ivan@mail.ru", NOW)
     await verifier.check("telegram:42", "ivan@mail.ru", started.code or "", NOW)
-    consents = await Consents.open(store._db)
+    consents = await Consents.open(store)
     await consents.record("telegram:42", NOW)
     ref, _ = await store_attachment(data, "telegram:42", "shot.png", PNG)
     assert ref is not None and is_file(ref.path)
@@ -82,7 +82,7 @@ async def test_forget_deletes_everything_but_filed_tickets(store: Store, tmp_pat
     assert other is not None
 
     # When the customer sends /forget
-    report = await forget_customer(store._db, data, "telegram", "42")
+    report = await forget_customer(store, data, "telegram", "42")
 
     # Then their data is gone and the tickets stay
     assert report == ForgetReport(
@@ -97,7 +97,7 @@ async def test_forget_deletes_everything_but_filed_tickets(store: Store, tmp_pat
     assert await consents.has_consent("telegram:43")
     assert is_file(other.path)
     # A second /forget finds nothing left
-    again = await forget_customer(store._db, data, "telegram", "42")
+    again = await forget_customer(store, data, "telegram", "42")
     assert not again.deleted_anything and again.tickets_kept == 2
 
 
@@ -158,7 +158,7 @@ async def test_purge_drops_old_drafts_and_files_but_keeps_what_is_in_use(
         age(Path(ref.path), 35)
 
     # When the purge runs
-    report = await purge_expired(store._db, data, NOW, retention)
+    report = await purge_expired(store, data, NOW, retention)
 
     # Then only the old draft and its file go
     assert (report.conversations, report.attachment_files) == (1, 1)
@@ -179,11 +179,12 @@ async def test_purge_removes_expired_code_mails_from_the_outbox(store: Store, tm
     await store.enqueue(VERIFICATION_KIND, mail(1), NOW - timedelta(minutes=20))
     await store.enqueue(VERIFICATION_KIND, mail(2), NOW - timedelta(minutes=5))
     await store.enqueue("reply", mail(3), NOW - timedelta(days=90))
-    report = await purge_expired(store._db, tmp_path / "var", NOW, timedelta(days=30))
+    report = await purge_expired(store, tmp_path / "var", NOW, timedelta(days=30))
     assert report.verification_mails == 1
     assert await store.outbox_counts() == {"queued": 2}
 
 
 async def test_purge_on_an_empty_data_dir(store: Store, tmp_path: Path):
-    report = await purge_expired(store._db, tmp_path / "nothing", NOW, timedelta(days=30))
+    path = tmp_path / "var" / "db.sqlite3"  # a connection of its own, beside the Store's
+    report = await purge_expired(path, tmp_path / "nothing", NOW, timedelta(days=30))
     assert (report.conversations, report.attachment_files, report.verification_mails) == (0, 0, 0)

@@ -6,7 +6,7 @@ processed, why, and where the policy is (``privacy_policy_url`` setting, or the 
 The record keeps when consent was given and to which policy version; a new version asks again
 when the caller passes ``version`` to :meth:`Consents.has_consent`.
 
-    consents = await Consents.open(store._db)
+    consents = await Consents.open(store)
     if not await consents.has_consent("telegram:42", POLICY_VERSION):
         reply(consent_request_text(lang, settings))       # buttons: CONSENT_BUTTONS[lang]
 """
@@ -20,9 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
-from bot.identity.sqlite import DbOrPath, connect, ensure_schema
+from bot.identity.sqlite import DbOrPath, SharedDb, connect, ensure_schema
 
 POLICY_PATH = Path(__file__).resolve().parents[2] / "data" / "privacy_policy.md"
 POLICY_VERSION = "2026-01"  # the "Версия:" line of data/privacy_policy.md
@@ -44,26 +42,24 @@ class ConsentRecord:
 
 
 class Consents:
-    def __init__(self, db: aiosqlite.Connection, *, owned: bool) -> None:
+    def __init__(self, db: SharedDb) -> None:
         self._db = db
-        self._owned = owned
 
     @classmethod
     async def open(cls, db: DbOrPath) -> Consents:
-        conn, owned = await connect(db)
-        await ensure_schema(conn, _SCHEMA)
-        return cls(conn, owned=owned)
+        shared = await connect(db)
+        await ensure_schema(shared, _SCHEMA)
+        return cls(shared)
 
     async def close(self) -> None:
-        if self._owned:
-            await self._db.close()
+        await self._db.close()
 
     async def record(
         self, customer_key: str, now: datetime, version: str = POLICY_VERSION
     ) -> None:
         if now.tzinfo is None:
             raise ValueError("an aware datetime is required")
-        await self._db.execute(
+        await self._db.write(
             "INSERT INTO consents (customer_key, given_at, version) VALUES (?, ?, ?) "
             "ON CONFLICT (customer_key) DO UPDATE SET given_at = excluded.given_at, "
             "version = excluded.version",
@@ -71,7 +67,7 @@ class Consents:
         )
 
     async def get(self, customer_key: str) -> ConsentRecord | None:
-        async with self._db.execute(
+        async with self._db.conn.execute(
             "SELECT given_at, version FROM consents WHERE customer_key = ?", (customer_key,)
         ) as cur:
             row = await cur.fetchone()
@@ -89,9 +85,9 @@ class Consents:
         return await withdraw_consent(self._db, customer_key)
 
 
-async def withdraw_consent(db: aiosqlite.Connection, customer_key: str) -> bool:
+async def withdraw_consent(db: SharedDb, customer_key: str) -> bool:
     await ensure_schema(db, _SCHEMA)
-    cur = await db.execute("DELETE FROM consents WHERE customer_key = ?", (customer_key,))
+    cur = await db.write("DELETE FROM consents WHERE customer_key = ?", (customer_key,))
     return cur.rowcount > 0
 
 

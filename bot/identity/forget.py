@@ -24,9 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot.identity.consent import withdraw_consent
+from bot.identity.sqlite import DbOrPath, SharedDb, connect
 from bot.identity.verification import CODE_TTL, VERIFICATION_KIND, forget_verification
 
 log = logging.getLogger(__name__)
@@ -64,8 +63,8 @@ def attachments_dir(data_dir: Path, channel: str, user_id: str) -> Path:
     return data_dir / "attachments" / digest
 
 
-async def _table_exists(db: aiosqlite.Connection, name: str) -> bool:
-    async with db.execute(
+async def _table_exists(db: SharedDb, name: str) -> bool:
+    async with db.conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
     ) as cur:
         return await cur.fetchone() is not None
@@ -80,17 +79,26 @@ def _remove_tree(directory: Path) -> int:
 
 
 async def forget_customer(
-    db: aiosqlite.Connection, data_dir: Path, channel: str, user_id: str
+    store: DbOrPath, data_dir: Path, channel: str, user_id: str
 ) -> ForgetReport:
     """Delete one customer's data except filed tickets; see the module docstring.
 
-    `db` is the Store's connection (``store._db``). With Redis conversations, the caller also
-    deletes the conversation there (``desk.conversations.delete``).
+    `store` is the Store (preferred: its write lock is shared), its connection, or a path. With
+    Redis conversations, the caller also deletes the conversation there
+    (``desk.conversations.delete``).
     """
+    db = await connect(store)
+    try:
+        return await _forget(db, data_dir, channel, user_id)
+    finally:
+        await db.close()
+
+
+async def _forget(db: SharedDb, data_dir: Path, channel: str, user_id: str) -> ForgetReport:
     key = customer_key(channel, user_id)
     conversation = False
     if await _table_exists(db, "conversations"):
-        cur = await db.execute(
+        cur = await db.write(
             "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
         conversation = cur.rowcount > 0
@@ -99,7 +107,7 @@ async def forget_customer(
     files = await asyncio.to_thread(_remove_tree, attachments_dir(data_dir, channel, user_id))
     tickets = 0
     if await _table_exists(db, "tickets"):
-        async with db.execute(
+        async with db.conn.execute(
             "SELECT COUNT(*) FROM tickets WHERE channel = ? AND customer_id = ?",
             (channel, user_id),
         ) as cur:
@@ -124,7 +132,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-async def _paths_in_use(db: aiosqlite.Connection) -> set[str]:
+async def _paths_in_use(db: SharedDb) -> set[str]:
     """Files a remaining draft or an unsent ticket still points to (as stored)."""
     used: set[str] = set()
     queries = []
@@ -133,7 +141,7 @@ async def _paths_in_use(db: aiosqlite.Connection) -> set[str]:
     if await _table_exists(db, "tickets"):
         queries.append("SELECT data FROM tickets WHERE status = 'queued'")
     for query in queries:
-        async with db.execute(query) as cur:
+        async with db.conn.execute(query) as cur:
             rows = await cur.fetchall()
         for (raw,) in rows:
             try:
@@ -163,25 +171,39 @@ def _purge_files(root: Path, cutoff: float, referenced: set[str]) -> int:
 
 
 async def purge_expired(
-    db: aiosqlite.Connection, data_dir: Path, now: datetime, retention: timedelta
+    store: DbOrPath, data_dir: Path, now: datetime, retention: timedelta
 ) -> PurgeReport:
     """Delete drafts and files older than `retention`, and expired code e-mails in the outbox.
 
     Run it daily (and at start-up) with ``retention=timedelta(days=30)``, as the policy says.
+    `store` as in :func:`forget_customer`.
     """
     if now.tzinfo is None:
         raise ValueError("an aware datetime is required")
+    db = await connect(store)
+    try:
+        return await _purge(db, data_dir, now, retention)
+    finally:
+        await db.close()
+
+
+async def _purge(db: SharedDb, data_dir: Path, now: datetime, retention: timedelta) -> PurgeReport:
     cutoff = now - retention
     conversations = 0
     if await _table_exists(db, "conversations"):
-        async with db.execute("SELECT channel, user_id, updated_at FROM conversations") as cur:
+        async with db.conn.execute(
+            "SELECT channel, user_id, updated_at FROM conversations"
+        ) as cur:
             rows = await cur.fetchall()
-        old = [(c, u) for c, u, at in rows if _older(str(at), cutoff)]
-        for channel, user_id in old:
-            await db.execute(
-                "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
+        for channel, user_id, updated_at in rows:
+            if not _older(str(updated_at), cutoff):
+                continue
+            # Only if untouched since we read it: a customer may have just come back.
+            cur = await db.write(
+                "DELETE FROM conversations WHERE channel = ? AND user_id = ? AND updated_at = ?",
+                (channel, user_id, updated_at),
             )
-        conversations = len(old)
+            conversations += max(cur.rowcount, 0)
     keep = await _paths_in_use(db)
     files = await asyncio.to_thread(
         _purge_files, data_dir / "attachments", cutoff.timestamp(), keep
@@ -189,9 +211,10 @@ async def purge_expired(
     mails = 0
     if await _table_exists(db, "outbox"):
         # The raw message holds the code in clear; after CODE_TTL it is useless to everyone.
-        cur = await db.execute(
+        # The Store writes created_at as the desk clock's ISO time (UTC).
+        cur = await db.write(
             "DELETE FROM outbox WHERE kind = ? AND status != 'sending' AND created_at < ?",
-            (VERIFICATION_KIND, (now - CODE_TTL).isoformat()),
+            (VERIFICATION_KIND, (now - CODE_TTL).astimezone(UTC).isoformat()),
         )
         mails = max(cur.rowcount, 0)
     report = PurgeReport(conversations, files, mails)

@@ -1,36 +1,68 @@
 """Opening the desk's SQLite file for the identity and policy tables.
 
-Each table owner calls :func:`connect` with either the Store's connection (shared: the tables live
-in the same file, and SQLite serialises the writes) or a path (a connection of its own, opened
-the way the Store opens its own). :func:`ensure_schema` runs ``CREATE ... IF NOT EXISTS`` scripts,
-one statement at a time so that it never opens a transaction inside someone else's.
+Each table owner calls :func:`connect` with one of:
+
+- the :class:`~bot.tickets.store.Store` (preferred): its connection AND its write lock are shared,
+  so none of our statements can land inside a transaction the Store has open (the Store holds
+  that lock for every write and transaction);
+- a bare ``aiosqlite.Connection`` (``store._db``): shared connection, a lock of our own — fine
+  when nothing else writes through that connection in transactions;
+- a path: a connection of our own, opened the way the Store opens its own; SQLite's file lock
+  and ``busy_timeout`` serialise us with the Store.
+
+:func:`ensure_schema` runs ``CREATE ... IF NOT EXISTS`` scripts one statement at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 
-DbOrPath = aiosqlite.Connection | Path
+from bot.tickets.store import Store
 
 
-async def connect(db: DbOrPath) -> tuple[aiosqlite.Connection, bool]:
-    """The connection to use and whether the caller owns it (and so must close it)."""
+@dataclass(frozen=True)
+class SharedDb:
+    conn: aiosqlite.Connection
+    lock: asyncio.Lock
+    owned: bool  # opened here from a path: close it when done
+
+    async def write(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Cursor:
+        """One statement under the write lock; the cursor gives ``rowcount``/``lastrowid``."""
+        async with self.lock:
+            return await self.conn.execute(sql, params)
+
+    async def close(self) -> None:
+        if self.owned:
+            await self.conn.close()
+
+
+DbOrPath = Store | aiosqlite.Connection | Path | SharedDb
+
+
+async def connect(db: DbOrPath) -> SharedDb:
+    if isinstance(db, SharedDb):  # another table owner's: share it, never close it
+        return SharedDb(db.conn, db.lock, False)
+    if isinstance(db, Store):
+        lock = getattr(db, "_lock", None)
+        return SharedDb(db._db, lock if isinstance(lock, asyncio.Lock) else asyncio.Lock(), False)
     if isinstance(db, aiosqlite.Connection):
-        return db, False
+        return SharedDb(db, asyncio.Lock(), False)
     db.parent.mkdir(parents=True, exist_ok=True)
     conn = await aiosqlite.connect(db, isolation_level=None)
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA synchronous=NORMAL")
     await conn.execute("PRAGMA busy_timeout=5000")
-    return conn, True
+    return SharedDb(conn, asyncio.Lock(), True)
 
 
-async def ensure_schema(db: aiosqlite.Connection, script: str) -> None:
+async def ensure_schema(db: SharedDb, script: str) -> None:
     for statement in filter(str.strip, script.split(";")):
-        await db.execute(statement)
+        await db.write(statement)
 
 
 def epoch(moment: datetime) -> float:

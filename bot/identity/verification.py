@@ -12,7 +12,7 @@ customer typed goes into it) and asks the customer to type the code back.
   the (customer, address) pair.
 - A verified (customer, address) pair is remembered: a returning customer is not asked again.
 
-    verifier = await Verifier.open(store._db, settings.data_dir)
+    verifier = await Verifier.open(store, settings.data_dir)
     started = await verifier.start("telegram:42", "ivan@mail.ru", now)
     if started.status == "sent":
         await store.enqueue(VERIFICATION_KIND, verification_email(addr, started.code, lang,
@@ -34,9 +34,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
-import aiosqlite
-
-from bot.identity.sqlite import DbOrPath, connect, ensure_schema, epoch, from_epoch
+from bot.identity.sqlite import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
 from bot.policy.limits import CODES_HOUR, Limits, format_local_time
 from bot.tickets.render import render_customer_reply
 
@@ -130,40 +128,36 @@ def _key(customer_key: str) -> str:
 
 
 class Verifier:
-    def __init__(
-        self, db: aiosqlite.Connection, secret: bytes, limits: Limits, *, owned: bool
-    ) -> None:
+    def __init__(self, db: SharedDb, secret: bytes, limits: Limits) -> None:
         self._db = db
         self._secret = secret
         self._limits = limits
-        self._owned = owned
         self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, db: DbOrPath, data_dir: Path, limits: Limits | None = None) -> Verifier:
-        """On the Store's connection (``store._db``) or a path; the secret lives in `data_dir`."""
-        conn, owned = await connect(db)
-        await ensure_schema(conn, _SCHEMA)
+        """On the Store (shared connection and write lock) or a path; the secret in `data_dir`."""
+        shared = await connect(db)
+        await ensure_schema(shared, _SCHEMA)
         secret = await asyncio.to_thread(load_secret, data_dir)
-        return cls(conn, secret, limits or await Limits.open(conn), owned=owned)
+        return cls(shared, secret, limits or await Limits.open(shared))
 
     async def close(self) -> None:
-        if self._owned:
-            await self._db.close()
+        await self._db.close()
 
     def _hash(self, customer_key: str, address: str, code: str) -> str:
         message = f"{customer_key}\n{address}\n{code}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     async def is_verified(self, customer_key: str, address: str) -> bool:
-        async with self._db.execute(
+        async with self._db.conn.execute(
             "SELECT 1 FROM verified_addresses WHERE customer_key = ? AND address = ?",
             (customer_key, normalize_address(address)),
         ) as cur:
             return await cur.fetchone() is not None
 
     async def verified_addresses(self, customer_key: str) -> list[str]:
-        async with self._db.execute(
+        async with self._db.conn.execute(
             "SELECT address FROM verified_addresses WHERE customer_key = ? ORDER BY verified_at",
             (customer_key,),
         ) as cur:
@@ -175,7 +169,7 @@ class Verifier:
         async with self._lock:
             if await self.is_verified(customer_key, address):
                 return StartResult("already_verified")
-            async with self._db.execute(
+            async with self._db.conn.execute(
                 "SELECT sent_at FROM verification_codes WHERE customer_key = ? AND address = ?",
                 (customer_key, address),
             ) as cur:
@@ -194,7 +188,7 @@ class Verifier:
                 await self._limits.hit(CODES_HOUR, key, now)
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
             expires = now + CODE_TTL
-            await self._db.execute(
+            await self._db.write(
                 "INSERT INTO verification_codes "
                 "(customer_key, address, code_hash, sent_at, expires_at, attempts) "
                 "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (customer_key, address) DO UPDATE SET "
@@ -213,7 +207,7 @@ class Verifier:
         address = normalize_address(address)
         typed = "".join(ch for ch in code if not ch.isspace() and ch != "-")
         async with self._lock:
-            async with self._db.execute(
+            async with self._db.conn.execute(
                 "SELECT code_hash, expires_at, attempts FROM verification_codes "
                 "WHERE customer_key = ? AND address = ?",
                 (customer_key, address),
@@ -228,19 +222,19 @@ class Verifier:
                 return CheckResult("expired")
             given = self._hash(customer_key, address, typed)
             if hmac.compare_digest(given, code_hash):
-                await self._db.execute(
+                await self._db.write(
                     "INSERT OR REPLACE INTO verified_addresses (customer_key, address, "
                     "verified_at) VALUES (?, ?, ?)",
                     (customer_key, address, now.isoformat()),
                 )
-                await self._db.execute(
+                await self._db.write(
                     "DELETE FROM verification_codes WHERE customer_key = ? AND address = ?",
                     (customer_key, address),
                 )
                 log.info("address %s verified", mask_address(address))
                 return CheckResult("ok")
             attempts += 1
-            await self._db.execute(
+            await self._db.write(
                 "UPDATE verification_codes SET attempts = ? "
                 "WHERE customer_key = ? AND address = ?",
                 (attempts, customer_key, address),
@@ -253,12 +247,10 @@ class Verifier:
         return await forget_verification(self._db, customer_key)
 
 
-async def forget_verification(db: aiosqlite.Connection, customer_key: str) -> int:
+async def forget_verification(db: SharedDb, customer_key: str) -> int:
     await ensure_schema(db, _SCHEMA)
-    await db.execute("DELETE FROM verification_codes WHERE customer_key = ?", (customer_key,))
-    cur = await db.execute(
-        "DELETE FROM verified_addresses WHERE customer_key = ?", (customer_key,)
-    )
+    await db.write("DELETE FROM verification_codes WHERE customer_key = ?", (customer_key,))
+    cur = await db.write("DELETE FROM verified_addresses WHERE customer_key = ?", (customer_key,))
     return max(cur.rowcount, 0)
 
 

@@ -6,7 +6,7 @@ check and the insert are ONE SQL statement, so two coroutines on the same connec
 take the last slot. Denied attempts are not recorded (a customer who keeps trying is not pushed
 further back). Old rows are pruned every few hundred hits and by :meth:`Limits.prune`.
 
-    limits = await Limits.open(store._db)               # or Limits.open(Path("var/x.sqlite3"))
+    limits = await Limits.open(store)  # or Limits.open(Path("var/x.sqlite3"))
     result = await limits.hit_all((TICKETS_HOUR, TICKETS_DAY), "telegram:42", now)
     if not result.allowed:
         reply(limit_text(result, lang, settings, now))  # «… продолжить после 14:35 МСК.»
@@ -21,9 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import aiosqlite
-
-from bot.identity.sqlite import DbOrPath, connect, ensure_schema, epoch, from_epoch
+from bot.identity.sqlite import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -84,24 +82,20 @@ def rules_from_settings(settings: Any) -> dict[str, Rule]:
 
 
 class Limits:
-    def __init__(
-        self, db: aiosqlite.Connection, rules: Mapping[str, Rule] | None = None, *, owned: bool
-    ) -> None:
+    def __init__(self, db: SharedDb, rules: Mapping[str, Rule] | None = None) -> None:
         self._db = db
-        self._owned = owned
         self.rules: dict[str, Rule] = dict(DEFAULT_RULES if rules is None else rules)
         self._hits = 0
 
     @classmethod
     async def open(cls, db: DbOrPath, rules: Mapping[str, Rule] | None = None) -> Limits:
-        """Limits on the Store's connection (``store._db``) or on a database file of their own."""
-        conn, owned = await connect(db)
-        await ensure_schema(conn, _SCHEMA)
-        return cls(conn, rules, owned=owned)
+        """Limits on the Store (shared connection and write lock) or on a file of their own."""
+        shared = await connect(db)
+        await ensure_schema(shared, _SCHEMA)
+        return cls(shared, rules)
 
     async def close(self) -> None:
-        if self._owned:
-            await self._db.close()
+        await self._db.close()
 
     def _rule(self, kind: str) -> Rule:
         try:
@@ -125,7 +119,7 @@ class Limits:
         since = at - rule.window.total_seconds()
         if rule.limit <= 0:
             return LimitResult(False, None, kind, rule.limit, 0)
-        cur = await self._db.execute(
+        cur = await self._db.write(
             "INSERT INTO limit_events (kind, key, at) SELECT ?, ?, ? WHERE "
             "(SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?) < ?",
             (kind, key, at, kind, key, since, rule.limit),
@@ -160,18 +154,18 @@ class Limits:
         return results[0]
 
     async def reset(self, kind: str, key: str) -> None:
-        await self._db.execute("DELETE FROM limit_events WHERE kind = ? AND key = ?", (kind, key))
+        await self._db.write("DELETE FROM limit_events WHERE kind = ? AND key = ?", (kind, key))
 
     async def prune(self, now: datetime) -> int:
         """Delete events older than the longest window; returns how many."""
         longest = max((r.window for r in self.rules.values()), default=DAY)
-        cur = await self._db.execute(
+        cur = await self._db.write(
             "DELETE FROM limit_events WHERE at <= ?", (epoch(now - longest),)
         )
         return max(cur.rowcount, 0)
 
     async def _undo(self, kind: str, key: str, now: datetime) -> None:
-        await self._db.execute(
+        await self._db.write(
             "DELETE FROM limit_events WHERE rowid = (SELECT rowid FROM limit_events "
             "WHERE kind = ? AND key = ? AND at = ? ORDER BY rowid DESC LIMIT 1)",
             (kind, key, epoch(now)),
@@ -179,7 +173,7 @@ class Limits:
 
     async def _count(self, kind: str, key: str, now: datetime, rule: Rule) -> int:
         since = epoch(now) - rule.window.total_seconds()
-        async with self._db.execute(
+        async with self._db.conn.execute(
             "SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?",
             (kind, key, since),
         ) as cur:
@@ -191,7 +185,7 @@ class Limits:
         if rule.limit <= 0:
             return None
         since = epoch(now) - rule.window.total_seconds()
-        async with self._db.execute(
+        async with self._db.conn.execute(
             "SELECT at FROM limit_events WHERE kind = ? AND key = ? AND at > ? "
             "ORDER BY at DESC LIMIT 1 OFFSET ?",
             (kind, key, since, rule.limit - 1),
