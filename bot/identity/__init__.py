@@ -1,5 +1,6 @@
 """Who the customer is (issue 9): verified contact addresses, personal-data consent, forgetting.
 
 Each module keeps its own tables in the desk's SQLite file (``CREATE TABLE IF NOT EXISTS`` on open)
-and takes either the Store's connection (``store._db``) or a database path.
+and takes the Store (sharing its connection and write lock), a connection, or a database path
+(see :mod:`bot.identity.sqlite`).
 """
