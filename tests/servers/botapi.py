@@ -241,6 +241,9 @@ class BotApiServer:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self.messages: dict[tuple[int, int], Json] = {}  # (chat_id, message_id) -> Message
         self._bot_messages: dict[int, list[Json]] = {}
+        # One signal per chat: a message to one customer wakes only that customer's waiter (a
+        # single shared signal would wake every waiter on every message: quadratic under load).
+        self._chat_signals: dict[int, _Signal] = {}
         self._cursor: dict[int, int] = {}
         self._sent_changed = _Signal()
         self.edits: list[Json] = []  # {"method", "chat_id", "message_id", "message"}
@@ -455,6 +458,12 @@ class BotApiServer:
 
     # -------------------------------------------------------------- client API: what the bot did
 
+    def _chat_signal(self, chat_id: int) -> _Signal:
+        signal = self._chat_signals.get(chat_id)
+        if signal is None:
+            signal = self._chat_signals[chat_id] = _Signal()
+        return signal
+
     def bot_messages(self, chat_id: int) -> list[Json]:
         """Every message the bot sent to `chat_id`, in order (current state, edits applied)."""
         return list(self._bot_messages.get(chat_id, []))
@@ -471,7 +480,7 @@ class BotApiServer:
         def ready() -> bool:
             return len(self._bot_messages.get(chat_id, [])) - start >= count
 
-        if not await self._sent_changed.wait_until(ready, timeout):
+        if not await self._chat_signal(chat_id).wait_until(ready, timeout):
             got = self._bot_messages.get(chat_id, [])[start:]
             raise TimeoutError(
                 f"bot sent {len(got)} of {count} expected messages to chat {chat_id} "
@@ -723,6 +732,7 @@ class BotApiServer:
                 message["reply_to_message"] = dict(original)
         self.messages[(chat["id"], message["message_id"])] = message
         self._bot_messages.setdefault(chat["id"], []).append(message)
+        self._chat_signal(chat["id"]).fire()
         return message
 
     def _text_content(self, params: Json, key: str, limit: int) -> Json:

@@ -19,6 +19,7 @@ from bot.channels.telegram.middlewares import PerUserOrderMiddleware, RateLimitM
 from bot.channels.telegram.ports import CHANNEL, DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.channels.telegram.texts import COMMANDS
+from bot.channels.telegram.warmup import keep_response_models
 from bot.config import Settings
 from bot.intake.events import Reply
 
@@ -45,6 +46,7 @@ def setup(
     rate_per_second: float = 1.0,
 ) -> Dispatcher:
     """A Dispatcher with the channel's routers; services travel in its workflow_data."""
+    keep_response_models()
     signer = CallbackSigner(derive_key(token))
     sender = ReplySender(signer)
     announcer = AgentAnnouncer(agent_chat_id) if agent_chat_id is not None else None
