@@ -7,15 +7,18 @@ what runs in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from bot.config import Settings
 from bot.desk import Clock, Desk, SiteProbe, utc_now
+from bot.identity.forget import purge_expired
+from bot.identity.guard import Guard
 from bot.intake.machine import DocSuggestion, IntakeContext
 from bot.intake.questions import load_questions
 from bot.mail.outbox import Outbox
@@ -168,7 +171,28 @@ async def build_app(
     )
     desk.set_outbox_waker(outbox.wake)
     outbox.start()
+    desk.guard = await Guard.open(settings, store)
+    purging = asyncio.create_task(_purge_daily(store, settings, clock), name="purge")
+
+    async def stop_purging() -> None:
+        purging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purging
+
+    closers.append(stop_purging)
     return App(settings, store, desk, outbox, schedule, classifier, closers)
+
+
+async def _purge_daily(store: Store, settings: Settings, clock: Clock) -> None:
+    """Issue 9: attachments and drafts older than the retention are deleted, daily."""
+    retention = timedelta(days=settings.retention_days)
+    while True:
+        try:
+            report = await purge_expired(store, settings.data_dir, clock(), retention)
+            log.info("retention purge: %s", report)
+        except Exception:
+            log.exception("retention purge failed")
+        await asyncio.sleep(24 * 3600)
 
 
 async def build_desk(

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     site_check: bool = False
     site_check_allow: str = ""
 
+    # Issue 9: where personal-data consent is asked and the contact e-mail verified by a code.
+    consent_channels: str = "telegram"
+    verify_channels: str = "telegram"
+    retention_days: int = 30  # attachments and drafts older than this are purged
+
     # 2.1: working hours; the calendar itself lives in bot/policy/schedule.py.
     timezone: str = "Europe/Moscow"
     work_start: str = "07:00"

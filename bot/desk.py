@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
+from bot.identity.guard import Guard
 from bot.intake import machine, texts
 from bot.intake.events import (
     AddFollowUp,
@@ -65,7 +66,9 @@ class Desk:
         conversations: Conversations | None = None,
         delivers_to_files: bool = False,
         site_probe: SiteProbe | None = None,
+        guard: Guard | None = None,
     ) -> None:
+        self.guard = guard
         self._site_probe = site_probe
         self._delivers_to_files = delivers_to_files  # no SMTP: "filed" would not be true
         self.store = store
@@ -118,13 +121,22 @@ class Desk:
         state = (
             Conversation.from_dict(data) if data else machine.new_conversation(_lang(lang_hint))
         )
+        prefix: list[Reply] = []
+        if self.guard is not None:
+            verdict = await self.guard.intercept(
+                channel, user_id, event, state, self.conversations, now
+            )
+            prefix = list(verdict.replies)
+            if verdict.event is None:
+                return prefix
+            event = verdict.event
         if isinstance(event, CommandEvent) and event.name.lower().lstrip("/") == "status":
-            return [await self._status(channel, user_id, state.lang)]
+            return [*prefix, await self._status(channel, user_id, state.lang)]
         ctx = replace(
             self._context, channel=channel, open_tickets=await self._open_tickets(channel, user_id)
         )
         step = machine.handle(state, event, now, ctx)
-        state, replies = step.state, list(step.replies)
+        state, replies = step.state, [*prefix, *step.replies]
         for effect in step.effects:
             state, more = await self._apply(channel, user_id, state, effect, now, ctx)
             replies.extend(more)
@@ -161,6 +173,10 @@ class Desk:
     ) -> tuple[Conversation, list[Reply]]:
         if isinstance(effect, FileTicket):
             ticket = replace(effect.ticket, customer_id=user_id, channel=channel)
+            if self.guard is not None:
+                held = await self.guard.before_filing(channel, user_id, ticket, state, now)
+                if held is not None:
+                    return state, list(held)
             if self._site_probe is not None:
                 ticket = await self._probe_site(ticket)
             ticket = await self.store.create_ticket(ticket, self._render_ticket, now)

@@ -1,0 +1,218 @@
+"""Who may talk to the desk and in whose name (issue 9), in front of the intake dialog.
+
+The desk asks the guard twice:
+- `intercept` for every event: blocked senders are ignored; /forget and /privacy are answered;
+  personal-data consent is asked at the first contact (152-FZ) before anything is kept; a six-digit
+  code typed while a verification is pending is checked.
+- `before_filing` when the dialog wants to file: the contact e-mail must be verified for this
+  customer (a code to that address, with fixed text only) and the ticket limits must allow it.
+Filing goes on only when both say so; nothing with the customer's text is mailed before that.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.identity.consent import (
+    CONSENT_BUTTONS,
+    POLICY_VERSION,
+    Consents,
+    consent_given_text,
+    consent_refused_text,
+    consent_request_text,
+    parse_consent_answer,
+    privacy_policy_text,
+)
+from bot.identity.forget import forget_customer, forget_text
+from bot.identity.verification import (
+    VERIFICATION_KIND,
+    Verifier,
+    verification_email,
+    verification_text,
+)
+from bot.intake import texts
+from bot.intake.events import (
+    AttachmentEvent,
+    ChoiceEvent,
+    CommandEvent,
+    Event,
+    Option,
+    Reply,
+    TextEvent,
+)
+from bot.intake.machine import Conversation
+from bot.policy.blocklist import Blocklist
+from bot.policy.limits import TICKETS_DAY, TICKETS_HOUR, Limits, limit_text, rules_from_settings
+from bot.tickets.model import Ticket
+from bot.tickets.store import Store
+
+if TYPE_CHECKING:
+    from bot.tickets.conversations import Conversations
+
+log = logging.getLogger(__name__)
+
+_CODE_RE = re.compile(r"^\s*(\d{3})[\s-]?(\d{3})\s*$")
+_MAX_PENDING = 10_000
+RESEND = "resend_code"
+
+
+@dataclass(frozen=True)
+class Intercept:
+    """What the guard did with an event: replies to show, and the event (or a replacement) to
+    pass on to the dialog — None when the guard answered it completely."""
+
+    replies: tuple[Reply, ...] = ()
+    event: Event | None = None
+
+
+def _channels(value: str) -> frozenset[str]:
+    return frozenset(c.strip() for c in value.split(",") if c.strip())
+
+
+@dataclass
+class Guard:
+    settings: Settings
+    store: Store
+    consents: Consents
+    verifier: Verifier
+    limits: Limits
+    blocklist: Blocklist
+    consent_channels: frozenset[str]
+    verify_channels: frozenset[str]
+    # What a customer wrote before consenting: kept in memory only, until they answer.
+    _pending: OrderedDict[tuple[str, str], Event] = field(default_factory=OrderedDict)
+
+    @classmethod
+    async def open(cls, settings: Settings, store: Store) -> Guard:
+        limits = await Limits.open(store, rules_from_settings(settings))
+        return cls(
+            settings=settings,
+            store=store,
+            consents=await Consents.open(store),
+            verifier=await Verifier.open(store, settings.data_dir, limits),
+            limits=limits,
+            blocklist=Blocklist(),
+            consent_channels=_channels(settings.consent_channels),
+            verify_channels=_channels(settings.verify_channels),
+        )
+
+    async def intercept(
+        self,
+        channel: str,
+        user_id: str,
+        event: Event,
+        state: Conversation,
+        conversations: Conversations,
+        now: datetime,
+    ) -> Intercept:
+        lang = state.lang
+        if self.blocklist.is_blocked(channel, user_id):
+            log.info("blocked sender ignored channel=%s", channel)
+            return Intercept()
+        command = event.name.lower().lstrip("/") if isinstance(event, CommandEvent) else ""
+        if command == "forget":
+            report = await forget_customer(self.store, self.settings.data_dir, channel, user_id)
+            await conversations.delete(channel, user_id)
+            self._pending.pop((channel, user_id), None)
+            return Intercept((Reply(forget_text(report, lang)),))
+        if command == "privacy":
+            return Intercept((Reply(privacy_policy_text(lang)),))
+        if channel in self.consent_channels:
+            asked = await self._consent(channel, user_id, event, lang, now)
+            if asked is not None:
+                return asked
+        if state.verify_address and state.step == "confirm":
+            return await self._code(channel, user_id, event, state, now)
+        return Intercept(event=event)
+
+    # --- consent (152-FZ) -----------------------------------------------------------------
+
+    async def _consent(
+        self, channel: str, user_id: str, event: Event, lang: str, now: datetime
+    ) -> Intercept | None:
+        key = f"{channel}:{user_id}"
+        if await self.consents.has_consent(key, POLICY_VERSION):
+            return None
+        answer: bool | None = None
+        if isinstance(event, ChoiceEvent) and event.value in ("consent_yes", "consent_no"):
+            answer = event.value == "consent_yes"
+        elif isinstance(event, TextEvent):
+            answer = parse_consent_answer(event.text)
+        if answer is True:
+            await self.consents.record(key, now, POLICY_VERSION)
+            pending = self._pending.pop((channel, user_id), None)
+            return Intercept((Reply(consent_given_text(lang)),), pending or CommandEvent("start"))
+        if answer is False:
+            self._pending.pop((channel, user_id), None)
+            return Intercept((Reply(consent_refused_text(lang, self.settings)),))
+        if isinstance(event, TextEvent | AttachmentEvent):
+            self._pending[(channel, user_id)] = event
+            while len(self._pending) > _MAX_PENDING:
+                self._pending.popitem(last=False)
+        labels = CONSENT_BUTTONS.get(lang, CONSENT_BUTTONS["ru"])
+        options = (Option("consent_yes", labels[0]), Option("consent_no", labels[1]))
+        request = consent_request_text(lang, self.settings, channel)
+        replies = [Reply(request, options)]
+        if isinstance(event, CommandEvent) and event.name.lower().lstrip("/") == "start":
+            replies.insert(0, Reply(texts.t("greeting", lang)))
+        return Intercept(tuple(replies))
+
+    # --- verification of the contact e-mail --------------------------------------------------
+
+    async def _code(
+        self, channel: str, user_id: str, event: Event, state: Conversation, now: datetime
+    ) -> Intercept:
+        address = state.verify_address or ""
+        key = f"{channel}:{user_id}"
+        if isinstance(event, ChoiceEvent) and event.value == RESEND:
+            return Intercept(await self._send_code(key, address, state.lang, now))
+        match = _CODE_RE.match(event.text) if isinstance(event, TextEvent) else None
+        if match is None:
+            return Intercept(event=event)
+        result = await self.verifier.check(key, address, match.group(1) + match.group(2), now)
+        text = verification_text(
+            result.status, state.lang, address=address, attempts_left=result.attempts_left
+        )
+        if result.status == "ok":  # verified: carry on with the "send" the customer pressed
+            return Intercept((Reply(text),), ChoiceEvent("send"))
+        options = () if result.status == "wrong" else (self._resend_option(state.lang),)
+        return Intercept((Reply(text, options),))
+
+    def _resend_option(self, lang: str) -> Option:
+        return Option(RESEND, "Отправить код ещё раз" if lang == "ru" else "Send the code again")
+
+    async def _send_code(
+        self, key: str, address: str, lang: str, now: datetime
+    ) -> tuple[Reply, ...]:
+        result = await self.verifier.start(key, address, now)
+        if result.status == "sent" and result.code:
+            message = verification_email(address, result.code, lang, self.settings, now)
+            await self.store.enqueue(VERIFICATION_KIND, message, now)
+        text = verification_text(
+            result.status, lang, address=address, retry_at=result.retry_at, now=now,
+            settings=self.settings,
+        )  # fmt: skip
+        return (Reply(text, (self._resend_option(lang),)),)
+
+    async def before_filing(
+        self, channel: str, user_id: str, ticket: Ticket, state: Conversation, now: datetime
+    ) -> tuple[Reply, ...] | None:
+        """None when the ticket may be filed; otherwise what to tell the customer (the draft and
+        its summary stay as they are)."""
+        key = f"{channel}:{user_id}"
+        if channel in self.verify_channels and not await self.verifier.is_verified(
+            key, ticket.contact_email
+        ):
+            state.verify_address = ticket.contact_email
+            return await self._send_code(key, ticket.contact_email, state.lang, now)
+        result = await self.limits.hit_all((TICKETS_HOUR, TICKETS_DAY), key, now)
+        if not result.allowed:
+            return (Reply(limit_text(result, state.lang, self.settings, now)),)
+        state.verify_address = None
+        return None
