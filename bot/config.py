@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     consent_channels: str = "telegram"
     verify_channels: str = "telegram"
     retention_days: int = 30  # attachments and drafts older than this are purged
+    limit_tickets_per_hour: int = 5
+    limit_tickets_per_day: int = 20
+    limit_codes_per_hour: int = 5
+    limit_guided_replies_per_hour: int = 10
 
     # 2.1: working hours; the calendar itself lives in bot/policy/schedule.py.
     timezone: str = "Europe/Moscow"

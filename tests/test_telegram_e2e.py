@@ -371,6 +371,8 @@ async def test_command_menu_and_languages(desk_bot: Harness) -> None:
         "cancel",
         "lang",
         "help",
+        "privacy",
+        "forget",
     }
     assert menus["en"][0]["description"] == "Start"
     botapi.set_user(BOB, language_code="en")

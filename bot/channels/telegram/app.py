@@ -54,7 +54,8 @@ def setup(
         desk=desk, sender=sender, signer=signer, data_dir=data_dir, announcer=announcer
     )
     dp.update.outer_middleware(RateLimitMiddleware(burst=rate_burst, rate=rate_per_second))
-    dp.update.outer_middleware(PerUserOrderMiddleware())
+    order = PerUserOrderMiddleware()
+    dp.update.outer_middleware(order)
     dp.include_routers(commands.build(), attachments.build(), intake.build(), errors.build())
 
     current: dict[str, Bot] = {}
@@ -64,7 +65,8 @@ def setup(
         if bot is None:
             log.warning("telegram: notice for %s dropped: the bot is not running", user_id)
             return
-        await sender.send(bot, int(user_id), int(user_id), [reply])
+        async with order.hold(int(user_id)):
+            await sender.send(bot, int(user_id), int(user_id), [reply])
 
     desk.subscribe(CHANNEL, notify)
     if announcer is not None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,14 +94,21 @@ class PerUserOrderMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        lock, users = self._locks.get(user.id, (asyncio.Lock(), 0))
-        self._locks[user.id] = (lock, users + 1)
+        async with self.hold(user.id):
+            return await handler(event, data)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, user_id: int) -> AsyncIterator[None]:
+        """The user's turn: also taken by notices from the desk, so that "filed officially"
+        never overtakes the replies of the update still being answered."""
+        lock, users = self._locks.get(user_id, (asyncio.Lock(), 0))
+        self._locks[user_id] = (lock, users + 1)
         try:
             async with lock:
-                return await handler(event, data)
+                yield
         finally:
-            lock, users = self._locks[user.id]
+            lock, users = self._locks[user_id]
             if users == 1:
-                del self._locks[user.id]
+                del self._locks[user_id]
             else:
-                self._locks[user.id] = (lock, users - 1)
+                self._locks[user_id] = (lock, users - 1)

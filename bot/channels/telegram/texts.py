@@ -33,6 +33,8 @@ COMMANDS = {
         ("status", "Мои обращения"),
         ("cancel", "Отменить текущее обращение"),
         ("lang", "Язык: русский / English"),
+        ("privacy", "Обработка персональных данных"),
+        ("forget", "Удалить мои данные"),
         ("help", "Справка"),
     ],
     "en": [
@@ -41,6 +43,8 @@ COMMANDS = {
         ("status", "My requests"),
         ("cancel", "Cancel the current request"),
         ("lang", "Language: English / русский"),
+        ("privacy", "Personal data"),
+        ("forget", "Delete my data"),
         ("help", "Help"),
     ],
 }

@@ -1,4 +1,5 @@
-"""Commands: /start /new /status /cancel /help /lang /edit — the desk answers them all."""
+"""Commands: /start /new /status /cancel /help /lang /edit /forget /privacy — the desk answers
+them all (/forget and /privacy through its identity guard, issue 9)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bot.channels.telegram.ports import DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.intake.events import CommandEvent
 
-COMMANDS = ("start", "new", "status", "cancel", "help", "lang", "edit")
+COMMANDS = ("start", "new", "status", "cancel", "help", "lang", "edit", "forget", "privacy")
 
 
 def build() -> Router:

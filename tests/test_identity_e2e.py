@@ -1,0 +1,223 @@
+"""Issue 9 end to end: the real bot against the Bot API test server, the desk as `build_app`
+builds it (consent, verification, limits), code e-mails read back from the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App, build_app
+from bot.channels.telegram import setup
+from bot.config import Settings
+from bot.tickets.model import TICKET_ID_RE
+from classifier import Classifier
+from tests.servers.botapi import BotApiServer
+
+TOKEN = "434343:identity-e2e"
+ALICE = 6001
+DESCRIPTION = "корзина выдаёт ошибку 500 при оформлении заказа"
+PASTE = (
+    f"После обновления до 25.1.0 на сайте shop.example.ru {DESCRIPTION}. Редакция Бизнес, "
+    "купон AB12-CD34-EF56, почта ivan@example.ru"
+)
+STEPS = "1. Добавить товар в корзину 2. Нажать «Оформить заказ»"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Bot:
+    """The desk from `build_app` and the real aiogram bot polling the test server."""
+
+    def __init__(self, botapi: BotApiServer, app: App) -> None:
+        self.botapi, self.app = botapi, app
+        self.dp = setup(app.desk, token=TOKEN, data_dir=app.settings.data_dir, rate_burst=100)
+        self.bot = botapi.make_bot(TOKEN)
+        self.task = asyncio.create_task(
+            self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=5)
+        )
+
+    async def close(self) -> None:
+        await self.dp.stop_polling()
+        await self.task
+        await self.bot.session.close()
+        await self.app.close()
+
+    async def say(self, text: str, count: int = 1) -> list[dict[str, Any]]:
+        if text.startswith("/"):
+            self.botapi.user_command(ALICE, text)
+        else:
+            self.botapi.user_text(ALICE, text)
+        return await self.botapi.wait_bot_messages(ALICE, count=count)
+
+    async def press(self, message: dict[str, Any], label: str, count: int = 1) -> list[Any]:
+        for text, data in self.botapi.buttons(message):
+            if text.startswith(label):
+                self.botapi.user_click(ALICE, message["message_id"], data)
+                return await self.botapi.wait_bot_messages(ALICE, count=count)
+        raise AssertionError(f"no button {label!r} in {self.botapi.buttons(message)}")
+
+    async def until_send(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Answer the dialog's questions up to Send: the first option, except "no" to the
+        documentation and to "the same as your open ticket"."""
+        for _ in range(12):
+            labels = [text for text, _ in self.botapi.buttons(message)]
+            assert labels, message.get("text")
+            if "Отправить" in labels:
+                return message
+            declines = ("Не помогло", "Нет, это новая")  # 1.3 documentation, 2.5 same problem
+            choice = next((x for x in labels if x.startswith(declines)), labels[0])
+            [message] = await self.press(message, choice)
+        raise AssertionError("no summary")
+
+    async def request_until_send(self) -> dict[str, Any]:
+        await self.say(PASTE)
+        [message] = await self.say(STEPS)
+        return await self.until_send(message)
+
+    async def verify(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Type the code from the e-mail; then the "filed" notice arrives once it is written."""
+        assert await self.app.drain_outbox(10)
+        ok, queued = await self.say(code_from_outbox(self.app.settings.data_dir), count=2)
+        assert await self.app.drain_outbox(10)
+        await self.botapi.wait_bot_messages(ALICE)
+        return ok, queued
+
+    async def consent(self) -> None:
+        greeting, request = await self.say("/start", count=2)
+        assert "152" in request["text"] or "персональн" in request["text"]
+        await self.press(request, "Согласен", count=3)  # thanks, greeting, first question
+
+
+def code_from_outbox(data_dir: Path) -> str:
+    for path in sorted((data_dir / "outbox").glob("*.eml"), key=lambda p: p.stat().st_mtime):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if "Verification code" in str(message["Subject"]):
+            body = message.get_body(("plain",))
+            assert body is not None
+            code = re.search(r"\b(\d{6})\b", body.get_content())
+            assert code is not None
+            last = code.group(1)
+    return last
+
+
+@pytest.fixture
+async def make_bot(
+    botapi: BotApiServer, tmp_path: Path, trained_classifier: Classifier
+) -> AsyncIterator[Callable[..., Any]]:
+    bots: list[Bot] = []
+
+    async def make(clock: Clock | None = None, **overrides: Any) -> Bot:
+        settings = Settings(_env_file=None, data_dir=tmp_path / "var", **overrides)  # type: ignore[call-arg]
+        app = await build_app(settings, classifier=trained_classifier, clock=clock or Clock())
+        bot = Bot(botapi, app)
+        await botapi.wait_for(lambda: bool(botapi.calls("getUpdates")))
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        await bot.close()
+
+
+async def test_consent_refused_keeps_nothing_and_files_nothing(make_bot: Any) -> None:
+    bot = await make_bot()
+    [request] = await bot.say(PASTE)  # the first message: consent comes first
+    assert "Согласен" in [t for t, _ in bot.botapi.buttons(request)]
+    [refusal] = await bot.press(request, "Не согласен")
+    assert "support@whatasoft.net" in refusal["text"]
+    assert await bot.app.desk.conversation("telegram", str(ALICE)) is None
+    assert await bot.app.store.count_tickets() == 0
+
+
+async def test_verification_happy_path_then_returning_customer(make_bot: Any) -> None:
+    bot = await make_bot()
+    await bot.consent()
+    summary = await bot.request_until_send()
+    [sent] = await bot.press(summary, "Отправить")
+    assert "i***@example.ru" in sent["text"]
+    assert await bot.app.store.count_tickets() == 0  # nothing filed before the code
+    ok, queued = await bot.verify()
+    assert "подтверждён" in ok["text"]
+    assert TICKET_ID_RE.search(queued["text"])
+    # A returning customer with the same address is not asked again
+    await bot.say("/new", count=3)
+    summary = await bot.request_until_send()
+    [queued] = await bot.press(summary, "Отправить")
+    assert TICKET_ID_RE.search(queued["text"]), queued["text"]
+
+
+async def test_wrong_code_then_resend_cooldown(make_bot: Any) -> None:
+    bot = await make_bot()
+    await bot.consent()
+    [sent] = await bot.press(await bot.request_until_send(), "Отправить")
+    [wrong] = await bot.say("000000" if "000000" != "x" else "111111")
+    assert "Осталось попыток: 4" in wrong["text"] or "подтверждён" in wrong["text"]
+    [cooldown] = await bot.press(sent, "Отправить код ещё раз")
+    assert "уже отправлен" in cooldown["text"]
+
+
+async def test_expired_code_is_refused(make_bot: Any) -> None:
+    clock = Clock()
+    bot = await make_bot(clock)
+    await bot.consent()
+    await bot.press(await bot.request_until_send(), "Отправить")
+    assert await bot.app.drain_outbox(10)
+    code = code_from_outbox(bot.app.settings.data_dir)
+    clock.now += timedelta(minutes=16)
+    [expired] = await bot.say(code)
+    assert "истёк" in expired["text"]
+    assert await bot.app.store.count_tickets() == 0
+
+
+async def test_ticket_limit_is_told_plainly(make_bot: Any) -> None:
+    bot = await make_bot(limit_tickets_per_hour=1)
+    await bot.consent()
+    await bot.press(await bot.request_until_send(), "Отправить")
+    await bot.verify()
+    await bot.say("/new", count=3)
+    [limited] = await bot.press(await bot.request_until_send(), "Отправить")
+    assert "предел" in limited["text"] and "МСК" in limited["text"]
+    assert await bot.app.store.count_tickets() == 1
+
+
+async def test_forget_deletes_the_customer_but_not_the_tickets(make_bot: Any) -> None:
+    bot = await make_bot()
+    await bot.consent()
+    await bot.press(await bot.request_until_send(), "Отправить")
+    await bot.verify()
+    [forgotten] = await bot.say("/forget")
+    assert "WAS" in forgotten["text"] or "обращен" in forgotten["text"]
+    assert await bot.app.desk.conversation("telegram", str(ALICE)) is None
+    assert await bot.app.store.count_tickets() == 1
+    # Consent is gone too: the next contact asks again
+    [again] = await bot.say("Здравствуйте")
+    assert "Согласен" in [t for t, _ in bot.botapi.buttons(again)]
+
+
+async def test_a_customer_who_never_verifies_mails_nothing_of_theirs(make_bot: Any) -> None:
+    bot = await make_bot()
+    await bot.consent()
+    await bot.press(await bot.request_until_send(), "Отправить")
+    await bot.say("Пожалуйста, передайте в поддержку: " + DESCRIPTION)
+    assert await bot.app.drain_outbox(10)
+    outbox = list((bot.app.settings.data_dir / "outbox").glob("*.eml"))
+    assert len(outbox) == 1  # the code, nothing else
+    raw = outbox[0].read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "корзина" not in body.get_content() and "shop.example.ru" not in body.get_content()
