@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     limit_tickets_per_hour: int = 5
     limit_tickets_per_day: int = 20
     limit_codes_per_hour: int = 5
-    limit_guided_replies_per_hour: int = 10
+    limit_guided_replies_per_hour: int = 5
 
     # 2.1: working hours; the calendar itself lives in bot/policy/schedule.py.
     timezone: str = "Europe/Moscow"

@@ -76,6 +76,7 @@ class InboundMessage:
     headers: dict[str, str] = field(default_factory=dict)  # lowercased name → decoded value
     content_type: str = "text/plain"
     defects: tuple[str, ...] = ()
+    auth_results: tuple[str, ...] = ()  # every Authentication-Results header, topmost first
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -577,6 +578,7 @@ def parse_message(raw: bytes | str) -> InboundMessage:
         headers=headers,
         content_type=content_type,
         defects=tuple(defects),
+        auth_results=tuple(all_values("authentication-results")),
     )
 
 

@@ -40,6 +40,8 @@ from bot.channels.email import texts as mail_texts
 from bot.channels.email.state import EmailState
 from bot.config import Settings
 from bot.desk import Desk, utc_now
+from bot.identity.authres import auth_results_verdict
+from bot.identity.forget import forget_customer, forget_text
 from bot.intake import texts
 from bot.intake.attachments import check_attachment, store_attachment
 from bot.intake.events import AttachmentEvent, ChoiceEvent, CommandEvent, Reply, TextEvent
@@ -68,6 +70,8 @@ _CLOSURE_LINE = r"^\s*(статус|status)\s*:\s*(закрыто|закрыт|c
 _CLOSURE_SUBJECT = r"\[\s*(закрыто|closed)\s*\]"
 _TICKET_MSGID_RE = re.compile(r"^<(WAS-\d{6})\.(?:ticket|followup-\d+)@([^>]+)>$")
 _TAG_RE = re.compile(r"\[?\bWAS-\d{6}\b\]?")
+# Issue 9: the e-mail form of /forget (documented in README).
+_FORGET_SUBJECT = re.compile(r"удалить\s+мои\s+данные|forget\s+me", re.IGNORECASE)
 # Steps of the chat dialog that an e-mail settles without asking (see _pass_gates).
 _AUTO_CHOICES = {"split": "split_no", "kb": "kb_no", "similar": "similar_no", "confirm": "send"}
 _YES = {"да", "yes", "y", "д", "не работает", "down"}
@@ -99,6 +103,7 @@ class EmailChannelConfig:
             "support_address": settings.support_address.lower(),
             "agent_domains": frozenset({_domain(settings.support_address)}),
             "own_domains": frozenset({_domain(front)}),
+            "guided_per_hour": settings.limit_guided_replies_per_hour,
         }
         values.update(overrides)
         return cls(**values)
@@ -203,6 +208,16 @@ class EmailChannel:
         reason = auto_reply_reason(msg, cfg.own_addresses, cfg.own_domains)
         if reason:
             return Outcome("ignored", reason)
+        guard = self.desk.guard
+        if guard is not None and guard.blocklist.is_blocked(CHANNEL, msg.from_addr):
+            return Outcome("ignored", "blocked sender")
+        # Issue 9: a sender the receiving server could not authenticate (SPF/DKIM/DMARC fail)
+        # gets nothing: no ticket, no reply with anyone's data, no mail to a forged address.
+        verdict = auth_results_verdict(list(msg.auth_results), _domain(msg.from_addr))
+        if verdict == "fail":
+            return Outcome("ignored", "sender authentication failed (Authentication-Results)")
+        if _FORGET_SUBJECT.search(msg.subject):
+            return await self._forget(msg, verified=verdict == "pass")
         ticket = await self._thread_ticket(msg)
         if ticket is not None:
             if cfg.is_agent(msg.from_addr):
@@ -217,6 +232,23 @@ class EmailChannel:
         elif cfg.is_agent(msg.from_addr):
             return Outcome("ignored", "agent message outside any ticket thread")
         return await self._request(msg)
+
+    async def _forget(self, msg: InboundMessage, *, verified: bool) -> Outcome:
+        """The e-mail form of /forget (subject «Удалить мои данные» / "Forget me"). Deleting is
+        destructive, so only a sender the receiving server authenticated may ask for it by mail;
+        others get a fixed answer pointing to the ways that prove who they are."""
+        lang = _guess_lang(msg)
+        if not verified or self.desk.guard is None:
+            body = mail_texts.FORGET_UNVERIFIED.get(lang, mail_texts.FORGET_UNVERIFIED["ru"])
+            mid = await self._send(msg.from_addr, msg, body, lang, None, "forget")
+            return Outcome("ignored", "forget request from an unauthenticated sender",
+                           sent=[mid] if mid else [])  # fmt: skip
+        report = await forget_customer(
+            self.desk.store, self.settings.data_dir, CHANNEL, msg.from_addr
+        )
+        await self.desk.conversations.delete(CHANNEL, msg.from_addr)
+        mid = await self._send(msg.from_addr, msg, forget_text(report, lang), lang, None, "forget")
+        return Outcome("forgotten", sent=[mid] if mid else [])
 
     # --- threads ------------------------------------------------------------------------------
 

@@ -1,0 +1,66 @@
+"""Issue 9 in the e-mail channel: sender authentication, blocked senders, forgetting by e-mail."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.channels.email.channel import EmailChannel
+from bot.identity.guard import Guard
+from bot.intake.machine import IntakeContext
+from bot.policy.blocklist import Blocklist
+from tests.test_email_channel import COMPLETE, CUSTOMER, Env, make_desk, make_settings
+
+DKIM_FAIL = "mx.test; dkim=fail header.d=shop.example; spf=fail smtp.mailfrom=shop.example"
+DKIM_PASS = "mx.test; dkim=pass header.d=shop.example; spf=pass smtp.mailfrom=shop.example"
+
+
+@pytest.fixture
+async def guarded(tmp_path: Path, context: IntakeContext) -> AsyncIterator[Env]:
+    settings = make_settings(tmp_path)
+    store, desk = await make_desk(settings, context)
+    desk.guard = await Guard.open(settings, store)
+    blocked = tmp_path / "blocklist.txt"
+    blocked.write_text("email:spammer@bad.example\ndomain:evil.example\n", encoding="utf-8")
+    desk.guard.blocklist = Blocklist(blocked)
+    channel = EmailChannel(desk, settings)
+    await channel.start()
+    yield Env(settings, store, desk, channel)
+    await channel.close()
+    await store.close()
+
+
+async def test_failed_sender_authentication_gets_no_ticket_and_no_reply(guarded: Env) -> None:
+    out = await guarded.send(body=COMPLETE, Authentication_Results=DKIM_FAIL)
+    assert out.kind == "ignored" and "Authentication" in out.reason
+    assert await guarded.store.count_tickets() == 0
+    assert await guarded.queued() == []
+
+
+async def test_authenticated_sender_is_served(guarded: Env) -> None:
+    out = await guarded.send(body=COMPLETE, Authentication_Results=DKIM_PASS)
+    assert out.kind == "filed"
+
+
+@pytest.mark.parametrize("sender", ["spammer@bad.example", "anyone@mail.evil.example"])
+async def test_blocked_senders_are_ignored_silently(guarded: Env, sender: str) -> None:
+    out = await guarded.send(body=COMPLETE, sender=sender)
+    assert out.kind == "ignored" and out.reason == "blocked sender"
+    assert await guarded.queued() == []
+
+
+async def test_forget_by_email_needs_an_authenticated_sender(guarded: Env) -> None:
+    await guarded.send(body="Не работает корзина на сайте, помогите")
+    assert await guarded.desk.conversation("email", CUSTOMER) is not None
+    # Unauthenticated: a fixed answer, nothing deleted
+    out = await guarded.send(subject="Удалить мои данные", body="")
+    assert out.kind == "ignored"
+    assert await guarded.desk.conversation("email", CUSTOMER) is not None
+    # Authenticated: the draft is gone
+    out = await guarded.send(
+        subject="Удалить мои данные", body="", Authentication_Results=DKIM_PASS
+    )
+    assert out.kind == "forgotten"
+    assert await guarded.desk.conversation("email", CUSTOMER) is None
