@@ -41,10 +41,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def run(messages: int, poll: bool) -> None:
+def _workdir() -> Path:
     root = Path(tempfile.mkdtemp(prefix="frontdesk-bench-mail-"))
-    root.chmod(0o755)
+    root.chmod(0o755)  # Dovecot's auth process must traverse it (TESTING.md)
     (root / "dovecot").mkdir()
+    return root
+
+
+async def run(messages: int, poll: bool) -> None:
+    root = _workdir()
     dovecot = Dovecot(root / "dovecot")
     dovecot.start()
     servers = MailServers(dovecot)

@@ -46,7 +46,7 @@ async def on_file(
         assert document is not None
         file_id, size = document.file_id, document.file_size or 0
         name = document.file_name or f"file_{document.file_unique_id}"
-        content_type = document.mime_type
+        content_type = document.mime_type or ""
     refusal = check_attachment(name, content_type, size, lang)
     if refusal is not None:
         await sender.send(bot, message.chat.id, user.id, [Reply(refusal)])
