@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api: str | None = None
     webhook_url: str | None = None
+    webhook_host: str = "127.0.0.1"  # where the webhook server listens (behind the proxy)
+    webhook_port: int = 8080
     agent_chat_id: int | None = None
 
     smtp_host: str | None = None

@@ -25,6 +25,7 @@ from bot.intake.events import (
     Reply,
 )
 from bot.intake.machine import Conversation, IntakeContext
+from bot.policy.secrets import redact
 from bot.tickets.conversations import Conversations, SqliteConversations
 from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
 from bot.tickets.store import OutboxRow, Store
@@ -216,7 +217,10 @@ class Desk:
         attachments: tuple[AttachmentRef, ...] = (),
         now: datetime | None = None,
     ) -> None:
-        """Queue the customer's addition as `Re: <subject>` in the ticket's thread (4.4)."""
+        """Queue the customer's addition as `Re: <subject>` in the ticket's thread (4.4).
+
+        Every channel's follow-ups pass here, so secrets are removed here too (4.2.7)."""
+        text, _ = redact(text)
         ticket = await self.store.get_ticket(ticket_id)
         if ticket is None:
             raise LookupError(ticket_id)

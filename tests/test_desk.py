@@ -169,3 +169,18 @@ def test_coupons_import_command(settings: Settings, capsys: pytest.CaptureFixtur
     out = capsys.readouterr()
     assert "ABCD-1234-EFGH" not in out.err  # the report counts rows, it does not echo them
     assert any(ch.isdigit() for ch in out.out + out.err)
+
+
+async def test_4_2_7_follow_ups_are_redacted_in_every_channel(
+    app: App, settings: Settings
+) -> None:
+    await file_request(app, "f1")
+    (ticket,) = await app.desk.tickets_of("test", "f1")
+    await app.desk.add_followup(ticket.id, "доступ в админку: логин admin пароль Secr3t!pass")
+    assert await app.drain_outbox(10)
+    (path,) = settings.outbox_dir.glob(f"{ticket.id}.followup-*.eml")
+    raw = path.read_bytes()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "Secr3t" not in body.get_content() and "[скрыто]" in body.get_content()

@@ -167,7 +167,9 @@ async def run(settings: Settings, desk: DeskPort) -> None:
         return
     import asyncio
 
-    runner = await run_webhook(settings, desk)
+    runner = await run_webhook(
+        settings, desk, host=settings.webhook_host, port=settings.webhook_port
+    )
     try:
         await asyncio.Event().wait()
     finally:
