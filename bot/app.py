@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -54,14 +54,31 @@ def intake_context(
     scope = load_scope()
     kb = knowledge or KnowledgeBase.load()
 
-    def suggest(text: str, category: str, lang: str) -> list[DocSuggestion]:
-        return [
+    # Pure functions of the text, consulted several times per update (each step re-checks the
+    # gates): cached, handing out fresh lists so that a caller cannot alter the cached value.
+    @lru_cache(maxsize=2048)
+    def cached_suggest(text: str, category: str, lang: str) -> tuple[DocSuggestion, ...]:
+        return tuple(
             DocSuggestion(h.title(lang), h.url, h.answer(lang))
             for h in kb.suggest(text, category=category)
-        ]
+        )
+
+    def suggest(text: str, category: str, lang: str) -> list[DocSuggestion]:
+        return list(cached_suggest(text, category, lang))
+
+    @lru_cache(maxsize=2048)
+    def cached_problems(text: str) -> tuple[str, ...]:
+        return tuple(split_problems(text, classifier.category_probabilities))
 
     def problems(text: str) -> list[str]:
-        return split_problems(text, classifier.category_probabilities)
+        return list(cached_problems(text))
+
+    @lru_cache(maxsize=2048)
+    def similar(text: str, open_tickets: tuple[tuple[str, str], ...]) -> str | None:
+        return most_similar(text, open_tickets)
+
+    def find_similar(text: str, open_tickets: Sequence[tuple[str, str]]) -> str | None:
+        return similar(text, tuple(open_tickets)) if open_tickets else None
 
     @lru_cache(maxsize=2048)
     def classify(text: str) -> Classification:
@@ -100,7 +117,7 @@ def intake_context(
         questions=load_questions(),
         suggest_docs=suggest,
         split_problems=problems,
-        find_similar=lambda text, open_tickets: most_similar(text, open_tickets),
+        find_similar=find_similar,
         coupon_check=CouponLookup(settings.database_path, renew_url(settings)),
         current_version=settings.current_version,
     )

@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:  # scikit-learn is imported only to train
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 CHAR_RANGE = (2, 5)
@@ -25,9 +28,9 @@ def word_ngrams(text: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
-def char_ngrams(text: str) -> list[str]:
-    """Character n-grams inside space-padded words (like scikit-learn's `char_wb`)."""
-    low, high = CHAR_RANGE
+def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Character `low`..`high`-grams inside space-padded words, exactly as scikit-learn's
+    `analyzer="char_wb"` makes them from an already lower-cased text."""
     grams: list[str] = []
     for word in text.split():
         padded = f" {word} "
@@ -39,8 +42,22 @@ def char_ngrams(text: str) -> list[str]:
     return grams
 
 
+def char_ngrams(text: str) -> list[str]:
+    """Character n-grams inside space-padded words (like scikit-learn's `char_wb`)."""
+    return char_wb_ngrams(text, *CHAR_RANGE)
+
+
+def sublinear_unit_vector(grams: list[str]) -> dict[str, float]:
+    """Term -> (1 + ln count), L2-normalised: a sublinear TF vector without IDF."""
+    weights = {g: 1.0 + math.log(c) for g, c in Counter(grams).items()}
+    norm = math.sqrt(sum(v * v for v in weights.values()))
+    return {g: v / norm for g, v in weights.items()} if norm else {}
+
+
 def vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
     """Unfitted vectorizers for training (texts are normalised beforehand)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     word = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True, dtype=np.float64)
     char = TfidfVectorizer(
         analyzer=char_ngrams, min_df=2, max_features=40_000, sublinear_tf=True, dtype=np.float64

@@ -21,26 +21,24 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import metadata as dist_metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sklearn
-import skops
-import skops.io as sio
 from numpy.typing import NDArray
-from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.svm import LinearSVC
-from threadpoolctl import threadpool_limits
 
+from classifier.artifact import ForeignNode, read_state
 from classifier.data import Example, data_hash, load_training
 from classifier.errors import DataError, ModelError, ModelMismatchError, ModelNotFoundError
 from classifier.features import Featurizer, vectorizers
 from classifier.rules import critical_rule
 from classifier.scope import CATEGORIES, ScopeItem, load_scope
 from classifier.text import letter_count, normalize, words
+
+if TYPE_CHECKING:  # scikit-learn, SciPy and skops are imported only to train or to save
+    from sklearn.linear_model import LogisticRegression
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +51,7 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
 UNSURE_THRESHOLD = 0.5  # below this category probability the bot asks the customer to choose
 CRITICAL_THRESHOLD = 0.5
 TOP_ALTERNATIVES = 3
+SCORE_CACHE = 1024  # texts whose scores are kept: one request is scored several times per update
 _MIN_LETTERS = 3
 _STOPWORDS = frozenset(
     {"как", "что", "это", "все", "при", "для", "или", "его", "она", "они", "мне", "нас", "вас"}
@@ -106,7 +105,19 @@ class Prediction:
 
 
 def _logreg(c: float) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+
+
+def sklearn_version() -> str:
+    """The installed scikit-learn's version, read without importing it."""
+    try:
+        return dist_metadata.version("scikit-learn")
+    except dist_metadata.PackageNotFoundError:
+        import sklearn
+
+        return str(sklearn.__version__)
 
 
 def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -123,6 +134,17 @@ def _fit_temperature(scores: NDArray[np.float64], y: NDArray[np.intp]) -> float:
         if loss < best_loss:
             best_t, best_loss = float(t), loss
     return best_t
+
+
+def _load_with_skops(payload: bytes, artifact: Path) -> Any:
+    """An artifact of a skops protocol `read_state` does not know: skops checks the types."""
+    import skops.io as sio
+
+    untrusted = sio.get_untrusted_types(data=payload)
+    bad = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    if bad:
+        raise ModelMismatchError(f"model {artifact} holds unexpected types: {bad}")
+    return sio.loads(payload, trusted=untrusted)
 
 
 class Classifier:
@@ -166,6 +188,7 @@ class Classifier:
             - _STOPWORDS
         )
         self._known_stems = frozenset(w[:5] for w in self._known_words if len(w) >= 5)
+        self._scores = lru_cache(maxsize=SCORE_CACHE)(self._compute_scores)
 
     # ----- training -------------------------------------------------------------------------
 
@@ -179,6 +202,12 @@ class Classifier:
         seed: int = 0,
     ) -> Classifier:
         """Train on labelled examples (each tied to its clause)."""
+        import skops
+        from scipy import sparse
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from sklearn.svm import LinearSVC
+        from threadpoolctl import threadpool_limits
+
         if not examples or any(ex.clause is None for ex in examples):
             raise DataError("training needs examples, each tied to a clause")
         scope = scope or load_scope()
@@ -220,7 +249,7 @@ class Classifier:
         }
         metadata = {
             "format_version": FORMAT_VERSION,
-            "sklearn_version": sklearn.__version__,
+            "sklearn_version": sklearn_version(),
             "skops_version": skops.__version__,
             "data_sha256": training_hash,
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -248,6 +277,8 @@ class Classifier:
 
     def save(self, model_dir: Path | None = None) -> Path:
         """Write the skops artifact and its metadata atomically; return the directory."""
+        import skops.io as sio
+
         target = Path(model_dir) if model_dir is not None else default_model_dir()
         target.mkdir(parents=True, exist_ok=True)
         for name, payload in (
@@ -285,7 +316,7 @@ class Classifier:
                 raise ValueError("not a JSON object")
         except ValueError as exc:
             raise ModelMismatchError(f"unreadable model metadata {meta_path}: {exc}") from exc
-        expected = {"format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__}
+        expected = {"format_version": FORMAT_VERSION, "sklearn_version": sklearn_version()}
         if check_data:
             expected["data_sha256"] = data_hash(data_dir)
         for key, want in expected.items():
@@ -296,14 +327,16 @@ class Classifier:
                 )
         payload = artifact.read_bytes()
         try:
-            untrusted = sio.get_untrusted_types(data=payload)
-            bad = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-            if bad:
-                raise ModelMismatchError(f"model {artifact} holds unexpected types: {bad}")
-            state = sio.loads(payload, trusted=untrusted)
+            state = read_state(payload)
+            if state is None:  # another skops protocol: let skops read it
+                state = _load_with_skops(payload, artifact)
         except ModelError:
             raise
-        except Exception as exc:  # skops raises many types for a corrupt archive
+        except ForeignNode as exc:
+            raise ModelMismatchError(
+                f"model {artifact} does not hold a plain state dictionary: {exc}"
+            ) from exc
+        except Exception as exc:  # a corrupt archive fails in many ways
             raise ModelMismatchError(f"cannot load {artifact}: {exc}") from exc
         if not isinstance(state, dict) or not all(
             isinstance(v, str | list | np.ndarray) for v in state.values()
@@ -329,9 +362,11 @@ class Classifier:
 
     # ----- prediction -----------------------------------------------------------------------
 
-    def _scores(self, normalized: str) -> NDArray[np.float64]:
+    def _compute_scores(self, normalized: str) -> NDArray[np.float64]:
         idx, val = self._features.sparse(normalized)
-        return val @ self._weights[idx] + self._bias
+        scores: NDArray[np.float64] = val @ self._weights[idx] + self._bias
+        scores.flags.writeable = False  # shared by the cache
+        return scores
 
     def _has_signal(self, normalized: str) -> bool:
         if letter_count(normalized) < _MIN_LETTERS:

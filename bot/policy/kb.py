@@ -3,7 +3,10 @@
 Before filing, the customer is offered the official documentation pages that answer the most
 common questions (``data/kb.json``). Retrieval is TF-IDF over character n-grams of each entry's
 title, keywords and answer (both languages), ranked by cosine similarity; the index is built once
-in :meth:`KnowledgeBase.load` and :meth:`KnowledgeBase.suggest` is a single sparse product.
+in :meth:`KnowledgeBase.load` and :meth:`KnowledgeBase.suggest` is a single sparse product. The
+weights are scikit-learn's ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5),
+sublinear_tf=True)`` computed in plain Python and numpy (as ``classifier.features`` does), so the
+bot does not import scikit-learn or SciPy at run time.
 
     kb = KnowledgeBase.load()
     for hit in kb.suggest("после обновления белый экран", category="error"):
@@ -15,7 +18,9 @@ Text that matches no entry well enough returns an empty list: nothing is better 
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +28,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.tickets.model import DocLink
+from classifier.features import char_wb_ngrams
 
 CATEGORIES = ("install", "performance", "update", "error", "development", "theory")
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "kb.json"
@@ -43,6 +47,7 @@ RELATIVE_CUTOFF = 0.5
 _REQUIRED = ("id", "category", "title_ru", "title_en", "answer_ru", "answer_en", "url", "keywords")
 _URL_RE = re.compile(r"https?://\S+|\b[\w.-]+@[\w-]+\.[\w.]+")
 _SPACE_RE = re.compile(r"\s+")
+NGRAMS = (3, 5)
 
 
 class KbError(ValueError):
@@ -143,13 +148,41 @@ class KnowledgeBase:
             raise KbError("knowledge base is empty")
         self.entries: tuple[KbEntry, ...] = tuple(entries)
         self._by_id = {e.id: e for e in self.entries}
-        self._vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1
-        )
-        matrix = self._vectorizer.fit_transform([_document(e) for e in self.entries])
-        # Rows are L2-normalised by TfidfVectorizer, so a dot product is the cosine.
-        self._matrix_t: csr_matrix = csr_matrix(matrix.T)
+        self._build_index([_document(e) for e in self.entries])
         self._categories = np.array([e.category for e in self.entries])
+
+    def _build_index(self, documents: list[str]) -> None:
+        """TF-IDF (smooth idf, sublinear tf, L2 rows) as an inverted index: for each n-gram,
+        the entries holding it and its weight there (CSC: `_starts`, `_rows`, `_weights`)."""
+        counts = [Counter(char_wb_ngrams(d, *NGRAMS)) for d in documents]
+        df = Counter(g for c in counts for g in c)
+        n = len(documents)
+        terms = sorted(df)
+        self._columns = {t: i for i, t in enumerate(terms)}
+        self._idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in terms])
+        postings: list[list[tuple[int, float]]] = [[] for _ in terms]
+        for row, c in enumerate(counts):
+            weights = {
+                self._columns[g]: (1.0 + math.log(k)) * self._idf[self._columns[g]]
+                for g, k in c.items()
+            }
+            norm = math.sqrt(sum(v * v for v in weights.values()))
+            for col, v in weights.items():
+                postings[col].append((row, v / norm if norm else 0.0))
+        lengths = np.array([len(p) for p in postings], dtype=np.int64)
+        self._starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        self._rows = np.fromiter((r for p in postings for r, _ in p), dtype=np.int32)
+        self._weights = np.fromiter((v for p in postings for _, v in p), dtype=np.float64)
+
+    def _query(self, normalized: str) -> dict[int, float]:
+        """The text's TF-IDF vector over the index's n-grams (unknown n-grams are ignored)."""
+        weights: dict[int, float] = {}
+        for gram, count in Counter(char_wb_ngrams(normalized, *NGRAMS)).items():
+            col = self._columns.get(gram)
+            if col is not None:
+                weights[col] = (1.0 + math.log(count)) * float(self._idf[col])
+        norm = math.sqrt(sum(v * v for v in weights.values()))
+        return {c: v / norm for c, v in weights.items()} if norm else {}
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> KnowledgeBase:
@@ -170,10 +203,18 @@ class KnowledgeBase:
     def scores(self, text: str) -> NDArray[np.float64]:
         """Cosine similarity of ``text`` to every entry, in file order."""
         normalized = normalize(text)
-        if not normalized:
+        query = self._query(normalized) if normalized else {}
+        if not query:
             return np.zeros(len(self.entries))
-        vec = self._vectorizer.transform([normalized])
-        return np.asarray((vec @ self._matrix_t).todense(), dtype=np.float64).ravel()
+        cols = np.fromiter(query, dtype=np.int64, count=len(query))
+        starts, lengths = self._starts[cols], self._starts[cols + 1] - self._starts[cols]
+        # Every (entry, weight) of every query n-gram, gathered at once, summed per entry.
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        picked = np.arange(int(lengths.sum())) + offsets
+        values = self._weights[picked] * np.repeat(
+            np.fromiter(query.values(), dtype=np.float64, count=len(query)), lengths
+        )
+        return np.bincount(self._rows[picked], weights=values, minlength=len(self.entries))
 
     def suggest(
         self,

@@ -4,7 +4,9 @@ A customer who writes again about a problem that is already being handled should
 ticket rather than file a new one (2.5: a new request does not speed things up).
 :func:`most_similar` compares the new text with the customer's open tickets by cosine similarity
 of character n-gram TF vectors; URLs, e-mails and numbers are dropped first, so two different
-problems on the same site do not look alike.
+problems on the same site do not look alike. (The vectors are scikit-learn's
+``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, use_idf=False)``,
+computed in plain Python: the bot does not import scikit-learn at run time.)
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from classifier.features import char_wb_ngrams, sublinear_unit_vector
 
 # Rephrasings of one problem score 0.45-0.95; other problems on the same site stay under 0.25.
 DEFAULT_THRESHOLD = 0.35
@@ -38,12 +39,12 @@ def similarities(text: str, descriptions: Sequence[str]) -> list[float]:
         return [0.0] * len(descriptions)
     # No IDF: with a handful of open tickets it is noise, and a pair's score should not depend on
     # which other tickets happen to be open.
-    vectorizer = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, use_idf=False
-    )
-    matrix = vectorizer.fit_transform(docs)
-    sims = (matrix[1:] @ matrix[0].T).toarray().ravel()
-    return [float(s) for s in np.clip(sims, 0.0, 1.0)]
+    query = sublinear_unit_vector(char_wb_ngrams(docs[0], 3, 5))
+    sims = []
+    for doc in docs[1:]:
+        vector = sublinear_unit_vector(char_wb_ngrams(doc, 3, 5))
+        sims.append(sum(w * vector.get(g, 0.0) for g, w in query.items()))
+    return [min(max(s, 0.0), 1.0) for s in sims]
 
 
 def most_similar(
@@ -55,5 +56,5 @@ def most_similar(
     if not open_tickets:
         return None
     sims = similarities(text, [description for _, description in open_tickets])
-    best = int(np.argmax(sims))
+    best = sims.index(max(sims))
     return open_tickets[best][0] if sims[best] >= threshold else None

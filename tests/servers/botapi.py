@@ -155,11 +155,12 @@ def render_text(text: str, parse_mode: str | None) -> tuple[str, list[Json]]:
 
 def _has_stray_lt(text: str) -> bool:
     """A "<" followed by something that cannot start a tag (e.g. "a < b") — Telegram refuses it."""
-    for i, ch in enumerate(text):
-        if ch == "<":
-            nxt = text[i + 1 : i + 2]
-            if not (nxt.isalpha() or nxt == "/"):
-                return True
+    i = text.find("<")
+    while i != -1:
+        nxt = text[i + 1 : i + 2]
+        if not (nxt.isalpha() or nxt == "/"):
+            return True
+        i = text.find("<", i + 1)
     return False
 
 

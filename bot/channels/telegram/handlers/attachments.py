@@ -7,10 +7,10 @@ import logging
 from pathlib import Path
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
 from aiogram.types import Message
 
 from bot.channels.telegram.dialog import converse
+from bot.channels.telegram.filters import Magic, private_chat
 from bot.channels.telegram.ports import CHANNEL, DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.intake.attachments import check_attachment, store_attachment
@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 def build() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.message.register(on_file, F.photo | F.document)
+    router.message.filter(private_chat())
+    router.message.register(on_file, Magic(F.photo | F.document))
     return router
 
 

@@ -3,12 +3,12 @@ them all (/forget and /privacy through its identity guard, issue 9)."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.channels.telegram.dialog import converse
+from bot.channels.telegram.filters import private_chat
 from bot.channels.telegram.ports import DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.intake.events import CommandEvent
@@ -18,7 +18,7 @@ COMMANDS = ("start", "new", "status", "cancel", "help", "lang", "edit", "forget"
 
 def build() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.filter(private_chat())
     router.message.register(on_command, Command(*COMMANDS, ignore_case=True))
     return router
 

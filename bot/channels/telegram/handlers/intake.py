@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram.callbacks import CallbackSigner
 from bot.channels.telegram.dialog import converse
+from bot.channels.telegram.filters import Magic, private_chat
 from bot.channels.telegram.ports import DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.channels.telegram.texts import FOREIGN_BUTTON, UNSUPPORTED_MESSAGE, pick
@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 def build() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.message.register(on_text, F.text)
+    router.message.filter(private_chat())
+    router.message.register(on_text, Magic(F.text))
     router.callback_query.register(on_button)
     router.message.register(on_other)  # last: whatever the other handlers did not take
     return router
