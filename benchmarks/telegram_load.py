@@ -77,7 +77,6 @@ async def serve(mode: str) -> None:
         from bot.channels.telegram import setup
 
         app = await build_app(settings)
-        _wake_outbox_on_enqueue(app)
         dp = setup(
             app.desk,
             token=settings.telegram_token.get_secret_value(),
@@ -107,22 +106,6 @@ async def serve(mode: str) -> None:
         if app is not None:
             await app.drain_outbox(10)
             await app.close()
-
-
-def _wake_outbox_on_enqueue(app: Any) -> None:
-    """Deliver whatever is queued at once, as the desk does for tickets.
-
-    The guard queues verification codes without waking the outbox, so a code would wait for the
-    outbox's next poll (30 s): the benchmark would measure that poll, not the bot.
-    """
-    enqueue = app.store.enqueue
-
-    async def enqueue_and_wake(*args: Any, **kwargs: Any) -> Any:
-        result = await enqueue(*args, **kwargs)
-        app.outbox.wake()
-        return result
-
-    app.store.enqueue = enqueue_and_wake
 
 
 def serve_main(mode: str, profile: str | None) -> None:

@@ -128,6 +128,7 @@ class Desk:
                 channel, user_id, event, state, self.conversations, now
             )
             prefix = list(verdict.replies)
+            self._wake_outbox()  # a verification code may have been queued: send it now
             if verdict.event is None:
                 return prefix
             event = verdict.event
@@ -177,6 +178,7 @@ class Desk:
             if self.guard is not None:
                 held = await self.guard.before_filing(channel, user_id, ticket, state, now)
                 if held is not None:
+                    self._wake_outbox()  # the code e-mail, if one was queued
                     return state, list(held)
             if self._site_probe is not None:
                 ticket = await self._probe_site(ticket)
