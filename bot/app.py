@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from bot.clock import Clock, utc_now
 from bot.config import Settings
-from bot.desk import Clock, Desk, SiteProbe, utc_now
+from bot.desk import Desk, SiteProbe
 from bot.identity.forget import purge_expired
 from bot.identity.guard import Guard
 from bot.intake.machine import DocSuggestion, IntakeContext

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 
+from bot.clock import Clock, utc_now
 from bot.identity.guard import Guard
 from bot.intake import machine, texts
 from bot.intake.events import (
@@ -36,7 +37,6 @@ Notify = Callable[[str, Reply], Awaitable[None]]  # (user_id, reply)
 AgentNotify = Callable[[Ticket], Awaitable[None]]
 RenderTicket = Callable[[Ticket], EmailMessage]
 RenderFollowUp = Callable[[Ticket, str, tuple[AttachmentRef, ...], int], EmailMessage]
-Clock = Callable[[], datetime]
 # (site URL) -> a note for the agent ("сайт отвечает 500") and whether the site looks down (2.2)
 SiteProbe = Callable[[str], Awaitable[tuple[str, bool]]]
 
@@ -47,10 +47,6 @@ STATUS_LABELS = {
     TicketStatus.CLOSED: {"ru": "закрыто", "en": "closed"},
     TicketStatus.FAILED: {"ru": "не доставлено", "en": "not delivered"},
 }
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Desk:

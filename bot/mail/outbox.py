@@ -35,8 +35,9 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from bot.clock import Clock, utc_now
 from bot.mail.transport import (
     DeliveryError,
     PermanentDeliveryError,
@@ -50,11 +51,6 @@ log = logging.getLogger(__name__)
 
 Notify = Callable[[OutboxRow], Awaitable[None]]
 Alert = Callable[[OutboxRow, str], Awaitable[None]]
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Outbox:

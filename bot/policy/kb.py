@@ -214,7 +214,8 @@ class KnowledgeBase:
         values = self._weights[picked] * np.repeat(
             np.fromiter(query.values(), dtype=np.float64, count=len(query)), lengths
         )
-        return np.bincount(self._rows[picked], weights=values, minlength=len(self.entries))
+        scores = np.bincount(self._rows[picked], weights=values, minlength=len(self.entries))
+        return scores.astype(np.float64, copy=False)
 
     def suggest(
         self,

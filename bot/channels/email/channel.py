@@ -38,8 +38,9 @@ from typing import Any
 
 from bot.channels.email import texts as mail_texts
 from bot.channels.email.state import EmailState
+from bot.clock import utc_now
 from bot.config import Settings
-from bot.desk import Desk, utc_now
+from bot.desk import Desk
 from bot.identity.authres import auth_results_verdict
 from bot.identity.forget import forget_customer, forget_text
 from bot.intake import texts
