@@ -660,6 +660,8 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
 
 def _summary_value(s: Conversation, f: Field) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
+    if value == UNKNOWN:
+        return texts.choice_label("unknown", s.lang)
     return _cut(value, 500) if f in (Field.DESCRIPTION, Field.STEPS) else value
 
 
