@@ -233,7 +233,7 @@ def _reset_draft(s: Conversation) -> None:
     s.category, s.return_to_confirm, s.ticket_id, s.critical = None, False, None, None
     s.details, s.notes, s.gates, s.docs = {}, [], [], []
     s.similar_to, s.queued_problems, s.pending_description = None, [], None
-    s.coupon_retries = 0
+    s.coupon_retries, s.verify_address = 0, None
     s.step, s.asking = "ask", Field.DESCRIPTION.value
 
 
