@@ -78,6 +78,7 @@ class Desk:
         self._clock = clock
         self._subscribers: dict[str, Notify] = {}
         self._agent_subscribers: list[AgentNotify] = []
+        self._alert_subscribers: list[Callable[[str], Awaitable[None]]] = []
         self._followups: dict[str, int] = {}
         self.counters: dict[str, int] = {
             "tickets": 0, "followups": 0, "out_of_scope": 0, "deflected": 0,
@@ -95,6 +96,10 @@ class Desk:
 
     def subscribe_agents(self, notify: AgentNotify) -> None:
         self._agent_subscribers.append(notify)
+
+    def subscribe_alerts(self, alert: Callable[[str], Awaitable[None]]) -> None:
+        """Operator alerts (the agents' chat): a ticket the mail server refused for good."""
+        self._alert_subscribers.append(alert)
 
     async def tickets_of(self, channel: str, user_id: str) -> list[Ticket]:
         return await self.store.tickets_of(channel, user_id)
@@ -266,6 +271,12 @@ class Desk:
                 log.exception("agent notification failed ticket=%s", ticket.id)
 
     async def on_failed(self, row: OutboxRow, error: str) -> None:
+        text = f"Письмо ({row.kind}) {row.ticket_id or row.message_id} не доставлено: {error}"
+        for alert in self._alert_subscribers:
+            try:
+                await alert(text)
+            except Exception:
+                log.exception("operator alert failed")
         if row.kind != "ticket" or not row.ticket_id:
             return
         ticket = await self.store.get_ticket(row.ticket_id)

@@ -41,10 +41,16 @@ class AgentAnnouncer:
         self.bot: Bot | None = None
 
     async def __call__(self, ticket: Ticket) -> None:
+        await self._post(announcement(ticket), ticket.id)
+
+    async def alert(self, text: str) -> None:
+        """An operator alert (a ticket the mail server refused for good, issue 4)."""
+        await self._post(f"⚠️ {escape(text)}", "alert")
+
+    async def _post(self, html: str, what: str) -> None:
         if self.bot is None:
             return
         try:
-            text = announcement(ticket)
-            await self.bot.send_message(self.chat_id, text, parse_mode=ParseMode.HTML)
+            await self.bot.send_message(self.chat_id, html, parse_mode=ParseMode.HTML)
         except TelegramAPIError as e:  # the ticket is filed anyway; agents also get the e-mail
-            log.error("telegram: agent chat %s not notified of %s: %s", self.chat_id, ticket.id, e)
+            log.error("telegram: agent chat %s not notified of %s: %s", self.chat_id, what, e)

@@ -71,6 +71,7 @@ def setup(
     desk.subscribe(CHANNEL, notify)
     if announcer is not None:
         desk.subscribe_agents(announcer)
+        desk.subscribe_alerts(announcer.alert)
 
     async def on_startup(bot: Bot) -> None:
         current["bot"] = bot

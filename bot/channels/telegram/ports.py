@@ -12,6 +12,7 @@ CHANNEL = "telegram"
 
 Notify = Callable[[str, Reply], Awaitable[None]]
 AgentNotify = Callable[[Ticket], Awaitable[None]]
+Alert = Callable[[str], Awaitable[None]]
 
 
 class DeskPort(Protocol):
@@ -24,3 +25,5 @@ class DeskPort(Protocol):
     def subscribe(self, channel: str, notify: Notify) -> None: ...
 
     def subscribe_agents(self, notify: AgentNotify) -> None: ...
+
+    def subscribe_alerts(self, alert: Alert) -> None: ...
