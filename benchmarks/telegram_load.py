@@ -244,8 +244,10 @@ async def desk_customer(customer: Customer) -> tuple[bool, int]:
     from bot.intake import texts
 
     user = customer.user
-    [_, ask] = await customer.step(lambda: customer.server.user_command(user, "/start"), 2)
-    await customer.click(ask, CONSENT_BUTTONS["ru"][0], 3)
+    # The replies to one update come as one message: the greeting with the consent request, then
+    # thanks, greeting and the first question.
+    [ask] = await customer.step(lambda: customer.server.user_command(user, "/start"))
+    await customer.click(ask, CONSENT_BUTTONS["ru"][0])
     await customer.text(PASTE.format(n=user))
     [reply] = await customer.text(STEPS)
     answers = [
@@ -260,7 +262,7 @@ async def desk_customer(customer: Customer) -> tuple[bool, int]:
         text = reply.get("text", "")
         if text.startswith("Отправил код"):
             code = await customer.mailbox.code_for(f"client{user}@example.ru")
-            # "verified", "queued WAS-…", later "WAS-… filed": the customer waits for all three.
+            # "verified" with "queued WAS-…" (one message), later "WAS-… filed": waits for both.
             await customer.text(code, lambda m: _has_ticket(m, 2))
             return True, errors
         if text.startswith("Что-то пошло не так"):

@@ -83,23 +83,36 @@ class Bot:
             [message] = await self.press(message, choice)
         raise AssertionError("no summary")
 
+    async def new_request(self) -> None:
+        """/new: "new request", what is kept from the last one, and the question, joined."""
+        [started] = await self.say("/new")
+        new, kept, question = started["text"].split("\n\n")
+        assert new.startswith("Начинаем новое обращение") and kept.startswith("Взял из прошлого")
+        assert question.startswith("Опишите")
+
     async def request_until_send(self) -> dict[str, Any]:
         await self.say(PASTE)
         [message] = await self.say(STEPS)
         return await self.until_send(message)
 
-    async def verify(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Type the code from the e-mail; then the "filed" notice arrives once it is written."""
+    async def verify(self) -> tuple[str, str]:
+        """Type the code from the e-mail; then the "filed" notice arrives once it is written.
+        The texts of "verified" and "queued", which come as one message."""
         assert await self.app.drain_outbox(10)
-        ok, queued = await self.say(code_from_outbox(self.app.settings.data_dir), count=2)
+        [message] = await self.say(code_from_outbox(self.app.settings.data_dir))
+        ok, queued = message["text"].split("\n\n", 1)
         assert await self.app.drain_outbox(10)
         await self.botapi.wait_bot_messages(ALICE)
         return ok, queued
 
     async def consent(self) -> None:
-        greeting, request = await self.say("/start", count=2)
+        [request] = await self.say("/start")  # the greeting and the consent request, joined
+        assert request["text"].startswith("Здравствуйте")
         assert "152" in request["text"] or "персональн" in request["text"]
-        await self.press(request, "Согласен", count=3)  # thanks, greeting, first question
+        # Thanks, the greeting and the first question, joined
+        [welcome] = await self.press(request, "Согласен")
+        assert welcome["text"].startswith("Спасибо! Согласие записано.\n\nЗдравствуйте")
+        assert "\n\nОпишите" in welcome["text"]
 
 
 def code_from_outbox(data_dir: Path) -> str:
@@ -151,10 +164,10 @@ async def test_verification_happy_path_then_returning_customer(make_bot: Any) ->
     assert "i***@example.ru" in sent["text"]
     assert await bot.app.store.count_tickets() == 0  # nothing filed before the code
     ok, queued = await bot.verify()
-    assert "подтверждён" in ok["text"]
-    assert TICKET_ID_RE.search(queued["text"])
+    assert "подтверждён" in ok
+    assert TICKET_ID_RE.search(queued)
     # A returning customer with the same address is not asked again
-    await bot.say("/new", count=3)
+    await bot.new_request()
     summary = await bot.request_until_send()
     [queued] = await bot.press(summary, "Отправить")
     assert TICKET_ID_RE.search(queued["text"]), queued["text"]
@@ -188,7 +201,7 @@ async def test_ticket_limit_is_told_plainly(make_bot: Any) -> None:
     await bot.consent()
     await bot.press(await bot.request_until_send(), "Отправить")
     await bot.verify()
-    await bot.say("/new", count=3)
+    await bot.new_request()
     [limited] = await bot.press(await bot.request_until_send(), "Отправить")
     assert "предел" in limited["text"] and "МСК" in limited["text"]
     assert await bot.app.store.count_tickets() == 1

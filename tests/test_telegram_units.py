@@ -7,7 +7,7 @@ import pytest
 from bot.channels.telegram.agents import announcement
 from bot.channels.telegram.callbacks import MAX_CALLBACK_BYTES, CallbackSigner, derive_key
 from bot.channels.telegram.middlewares import RateLimitMiddleware
-from bot.channels.telegram.render import escape, render, split_text
+from bot.channels.telegram.render import MAX_MESSAGE, coalesce, escape, render, split_text
 from bot.intake.events import Option, Reply
 
 SIGNER = CallbackSigner(derive_key("1:token"))
@@ -34,6 +34,59 @@ def test_long_reply_is_split_and_keyboard_goes_last() -> None:
     assert all(len(m.html) <= 4096 for m in messages)
     assert "&lt;тегом&gt; &amp;" in messages[0].html
     assert [m.markup is not None for m in messages] == [False] * (len(messages) - 1) + [True]
+
+
+def test_replies_without_buttons_are_coalesced_into_one_message() -> None:
+    replies = [
+        Reply("Спасибо! Согласие записано."),
+        Reply("Здравствуйте!"),
+        Reply("Опишите <всё>"),
+    ]
+    [joined] = coalesce(replies)
+    assert joined == Reply("Спасибо! Согласие записано.\n\nЗдравствуйте!\n\nОпишите <всё>")
+    [message] = render(joined, lambda v: "sig" + v)
+    assert message.html == "Спасибо! Согласие записано.\n\nЗдравствуйте!\n\nОпишите &lt;всё&gt;"
+    assert message.markup is None
+    assert coalesce([Reply("  a \n"), Reply(""), Reply("b")]) == [Reply("a\n\nb")]
+    assert coalesce([]) == []
+
+
+def test_a_reply_with_buttons_ends_a_group_and_keeps_its_buttons() -> None:
+    yes, no = Option("yes", "Да"), Option("no", "Нет")
+    replies = [Reply("Файл приложен."), Reply("Сайт лежит?", (yes, no)), Reply("Ещё"), Reply("")]
+    assert coalesce(replies) == [Reply("Файл приложен.\n\nСайт лежит?", (yes, no)), Reply("Ещё")]
+    # A reply with buttons is never joined to the next one: its buttons belong to its own text
+    assert coalesce([Reply("A", (yes,)), Reply("B", (no,))]) == [
+        Reply("A", (yes,)),
+        Reply("B", (no,)),
+    ]
+    # Buttons with no text of their own go on the text before them
+    assert coalesce([Reply("Выберите:"), Reply("", (yes, no))]) == [Reply("Выберите:", (yes, no))]
+    messages = render(coalesce(replies)[0], lambda v: "sig" + v)
+    assert [m.markup is not None for m in messages] == [True]
+    labels = [b.text for row in messages[0].markup.inline_keyboard for b in row]  # type: ignore[union-attr]
+    assert labels == ["Да", "Нет"]
+
+
+def test_an_over_long_group_is_split_at_the_limit() -> None:
+    # Measured after escaping: "<" is 4 characters in the message
+    first, second, third = "a" * 2000, "<" * 600, "c" * 100
+    assert (
+        len(first) + 2 + len(second) <= MAX_MESSAGE < len(escape(first)) + 2 + len(escape(second))
+    )
+    groups = coalesce([Reply(first), Reply(second), Reply(third)])
+    assert groups == [Reply(first), Reply(second + "\n\n" + third)]
+    # Exactly at the limit is still one message, one character more is two
+    fits = "b" * (MAX_MESSAGE - 2 - 2000)
+    assert coalesce([Reply(first), Reply(fits)]) == [Reply(first + "\n\n" + fits)]
+    assert coalesce([Reply(first), Reply(fits + "b")]) == [Reply(first), Reply(fits + "b")]
+    # A single reply longer than the limit stays alone and is split by `render` as before
+    long = "слово " * 1000
+    groups = coalesce([Reply("Итог:"), Reply(long, (Option("send", "Отправить"),)), Reply("x")])
+    assert [g.text for g in groups] == ["Итог:", long.strip(), "x"]
+    messages = [m for g in groups for m in render(g, lambda v: "sig" + v)]
+    assert len(messages) == 4 and all(len(m.html) <= MAX_MESSAGE for m in messages)
+    assert [m.markup is not None for m in messages] == [False, False, True, False]
 
 
 def test_signed_callback_round_trip_and_forgery() -> None:

@@ -1,4 +1,5 @@
-"""Pure rendering of the core's replies for Telegram: HTML escaping, 4096 splits, keyboards."""
+"""Pure rendering of the core's replies for Telegram: HTML escaping, 4096 splits, keyboards,
+and coalescing of consecutive replies into one message."""
 
 from __future__ import annotations
 
@@ -72,6 +73,36 @@ def render(reply: Reply, pack: Callable[[str], str]) -> list[Outgoing]:
     if markup is not None:
         messages[-1] = Outgoing(messages[-1].html, markup)
     return messages
+
+
+def coalesce(replies: Sequence[Reply], limit: int = MAX_MESSAGE) -> list[Reply]:
+    """Consecutive replies joined into one (texts separated by a blank line), so that one update
+    is answered by as few messages as possible. A reply with buttons ends a group and its buttons
+    stay on the joined reply; a reply is not joined if the escaped joined text would exceed
+    `limit` (a single over-long reply is left to `render` to split)."""
+    groups: list[Reply] = []
+    texts: list[str] = []
+    size = 0  # escaped length of "\n\n".join(texts)
+
+    def flush(options: tuple[Option, ...] = ()) -> None:
+        nonlocal size
+        if texts or options:
+            groups.append(Reply("\n\n".join(texts), options))
+        texts.clear()
+        size = 0
+
+    for reply in replies:
+        text = reply.text.strip()
+        if text:
+            length = len(escape(text))
+            if texts and size + 2 + length > limit:
+                flush()
+            size += length + (2 if texts else 0)
+            texts.append(text)
+        if reply.options:
+            flush(reply.options)
+    flush()
+    return groups
 
 
 def option_lookup(options: Sequence[Option]) -> dict[str, str]:

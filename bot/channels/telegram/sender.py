@@ -1,4 +1,7 @@
-"""Sends the core's replies to a chat, remembering each user's last buttons for typed answers."""
+"""Sends the core's replies to a chat, remembering each user's last buttons for typed answers.
+
+The replies to one update are coalesced (see `render.coalesce`): "Consent recorded", the greeting
+and the first question arrive as one message, not three."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 
 from bot.channels.telegram.callbacks import CallbackSigner
-from bot.channels.telegram.render import option_lookup, render
+from bot.channels.telegram.render import coalesce, option_lookup, render
 from bot.intake.events import Reply
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,7 @@ class ReplySender:
         return self._options.get(user_id, {}).get(" ".join(text.split()).casefold())
 
     async def send(self, bot: Bot, chat_id: int, user_id: int, replies: Sequence[Reply]) -> None:
-        for reply in replies:
+        for reply in coalesce(replies):
             if reply.options:
                 self._options[user_id] = option_lookup(reply.options)
                 self._options.move_to_end(user_id)
