@@ -34,7 +34,11 @@ COUPON = Settings().coupon_pattern
             "http://xn------6cdcfchnmvlgc6azbea4dleh5r1d.xn--p1ai/",
             "http://готовый-сайт-для-бизнеса.рф/",
         ),
-        ("https://сайт.рф/каталог", "https://xn--80aswg.xn--p1ai/каталог", "https://сайт.рф/каталог"),
+        (
+            "https://сайт.рф/каталог",
+            "https://xn--80aswg.xn--p1ai/каталог",
+            "https://сайт.рф/каталог",
+        ),
         ("xn--80aswg.xn--p1ai", "http://xn--80aswg.xn--p1ai/", "http://сайт.рф/"),
         ("«example.ru»", "http://example.ru/", ""),
         ("http://192.168.1.10/portal/", "http://192.168.1.10/portal/", ""),
@@ -103,8 +107,17 @@ def test_valid_emails(raw: str, value: str, display: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["ivan", "ivan@", "@mail.ru", "ivan@mail", "iv..an@mail.ru", "ivan@mail.ru\r\nBcc: x@y.ru",
-     "a" * 65 + "@mail.ru", "иван@mail.ru", ""],
+    [
+        "ivan",
+        "ivan@",
+        "@mail.ru",
+        "ivan@mail",
+        "iv..an@mail.ru",
+        "ivan@mail.ru\r\nBcc: x@y.ru",
+        "a" * 65 + "@mail.ru",
+        "иван@mail.ru",
+        "",
+    ],
 )
 def test_invalid_emails(raw: str) -> None:
     assert isinstance(validate_email(raw), Invalid)

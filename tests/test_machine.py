@@ -154,7 +154,9 @@ def test_send_files_a_ticket_with_every_field(context: IntakeContext) -> None:
     ticket = effect.ticket
     assert ticket.site_url == "http://xn------6cdcfchnmvlgc6azbea4dleh5r1d.xn--p1ai/"
     assert (ticket.edition, ticket.version, ticket.coupon) == (
-        "Бизнес", "23.300.0", "SM6-NS-ABCD12345",
+        "Бизнес",
+        "23.300.0",
+        "SM6-NS-ABCD12345",
     )
     assert ticket.steps == UNKNOWN
     assert ticket.contact_email == "ivan+support@mail.ru"
@@ -201,8 +203,14 @@ def test_cancel_drops_the_draft(context: IntakeContext) -> None:
 
 def test_state_survives_json_round_trip_mid_conversation(context: IntakeContext) -> None:
     # Given a conversation stopped at the coupon question
-    step = run(context, [TextEvent("Не работает корзина на example.ru, версия 23.300.0"),
-                         TextEvent("нет"), ChoiceEvent("unknown")])
+    step = run(
+        context,
+        [
+            TextEvent("Не работает корзина на example.ru, версия 23.300.0"),
+            TextEvent("нет"),
+            ChoiceEvent("unknown"),
+        ],
+    )
     assert step.state.asking == Field.COUPON
     # When the process restarts and the state is read back from JSON
     restored = Conversation.from_dict(json.loads(json.dumps(step.state.to_dict())))
@@ -230,8 +238,16 @@ def test_attachment_kept_in_the_draft(context: IntakeContext) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "\x00\x01\x02", "😀🔥💥" * 100, "Ωмега ɑlpha 中文 مرحبا Ελληνικά",
-     "x" * 100_000, "сайт " * 20_000, "\u202e\u202d" * 100],
+    [
+        "",
+        "   ",
+        "\x00\x01\x02",
+        "😀🔥💥" * 100,
+        "Ωмега ɑlpha 中文 مرحبا Ελληνικά",
+        "x" * 100_000,
+        "сайт " * 20_000,
+        "\u202e\u202d" * 100,
+    ],
 )
 def test_bad_input_gets_a_reply_and_keeps_the_state(context: IntakeContext, text: str) -> None:
     before = run(context, [TextEvent("Сайт example.ru не открывается, ошибка 500 везде")]).state
