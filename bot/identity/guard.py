@@ -87,6 +87,10 @@ class Guard:
     verify_channels: frozenset[str]
     # What a customer wrote before consenting: kept in memory only, until they answer.
     _pending: OrderedDict[tuple[str, str], Event] = field(default_factory=OrderedDict)
+    # Customers known to have consented: spares a database read on every update. Only "yes" is
+    # cached and /forget removes it; with several replicas (Redis) nothing is cached, since a
+    # withdrawal made through another replica would go unseen here.
+    _consented: set[str] = field(default_factory=set)
 
     @classmethod
     async def open(cls, settings: Settings, store: Store) -> Guard:
@@ -117,6 +121,7 @@ class Guard:
             return Intercept()
         command = event.name.lower().lstrip("/") if isinstance(event, CommandEvent) else ""
         if command == "forget":
+            self._consented.discard(f"{channel}:{user_id}")
             report = await forget_customer(self.store, self.settings.data_dir, channel, user_id)
             await conversations.delete(channel, user_id)
             self._pending.pop((channel, user_id), None)
@@ -137,7 +142,11 @@ class Guard:
         self, channel: str, user_id: str, event: Event, lang: str, now: datetime
     ) -> Intercept | None:
         key = f"{channel}:{user_id}"
+        if key in self._consented:
+            return None
         if await self.consents.has_consent(key, POLICY_VERSION):
+            if not self.settings.redis_url:
+                self._consented.add(key)
             return None
         answer: bool | None = None
         if isinstance(event, ChoiceEvent) and event.value in ("consent_yes", "consent_no"):
