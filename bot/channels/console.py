@@ -7,11 +7,13 @@ screenshot; other `/commands` are the same as in Telegram.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shlex
 from pathlib import Path
 from typing import TextIO
 
 from bot.desk import Desk
+from bot.intake import texts
 from bot.intake.attachments import check_attachment, store_attachment
 from bot.intake.events import (
     AttachmentEvent,
@@ -25,6 +27,7 @@ from bot.intake.events import (
 from bot.tickets.model import TICKET_ID_RE
 
 CHANNEL = "console"
+log = logging.getLogger(__name__)
 
 
 class ConsoleChannel:
@@ -120,7 +123,12 @@ class ConsoleChannel:
                 self.show(event)
                 continue
             self._options = ()
-            for reply in await self._desk.handle(CHANNEL, self._user, event):
+            try:
+                replies = await self._desk.handle(CHANNEL, self._user, event)
+            except Exception:  # a broken turn never ends the chat; the state is kept
+                log.exception("console: event failed")
+                replies = [Reply(texts.t("error", self._lang))]
+            for reply in replies:
                 self.show(reply)
             conversation = await self._desk.conversation(CHANNEL, self._user)
             if conversation is not None:
