@@ -52,6 +52,23 @@ CRITICAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"не\s+оформля\w*\s+заказ|оформлени\w+\s+заказа?\s+(?:не\s+работает|сломал|падает)|"
         r"(?:оплата|оплаты)\s+не\s+проход|корзина\s+(?:не\s+работает|сломал))",
         r"(?:checkout|payment)s?\s+(?:is\s+|are\s+)?(?:broken|down|not\s+working|fail)",
+        # Sales stopped: no orders at all, nobody can buy or pay.
+        r"(?:продажи|магазин)\s+(?:стоят|стоит|встал[аи]?|остановил)(?!\s+\d)",
+        r"(?:не\s+принима\w*|не\s+поступа\w*|не\s+ид[уе]т)\s+(?:\w+\s+)?заказ"
+        r"|заказ\w*\s+(?:\w+\s+)?(?:не\s+(?:ид[уе]т|поступа\w*|принима\w*)|нет\s+(?:с|уже))",
+        r"(?:никто|ни\s+один\s+(?:покупатель|клиент))\s+не\s+(?:может|могут)\s+"
+        r"(?:\w+\s+)?(?:купить|оплатить|заказать|зайти|войти|оформить)",
+        r"\b(?:nobody|no\s+one|no\s+customer)\s+can\s+(?:\w+\s+)?(?:pay|order|buy|check\s*out"
+        r"|log\s*in|access)|\bno\s+orders\s+(?:since|today|for)|\bzero\s+orders",
+        # The whole site shows a gateway error or is offline.
+        r"(?:сайт\w*|магазин\w*|портал\w*)\s+(?:\w+\s+){0,3}?(?:отда\w+|выда\w+|показыва\w+)\s+"
+        r"(?:\w+\s+){0,2}?(?:50[234]\b|bad\s+gateway|service\s+(?:temporarily\s+)?unavailable"
+        r"|gateway\s+time)",
+        r"\b(?:site|website|shop|store)\s+(?:\w+\s+){0,2}?(?:went|is|completely)\s+"
+        r"(?:offline|dead|down)|\bsite\s+dead\b|\bсайт\s+(?:мертв|не\s+живой)",
+        r"(?:всё|все)\s+(?:лежит|легло|упало)|(?:весь|целиком)\s+(?:сайт\s+)?(?:бел|пуст)\w*",
+        r"\bhacked\s+by\b|взлом\w*\s+(?:сайт|нас)|(?:поломали|хакнули)\s+(?:нас|сайт)"
+        r"|\bнас\s+(?:\w+\s+)?(?:поломали|хакнули)",
         r"(?:customers|clients|users)\s+(?:can'?t|cannot)\s+(?:place|check\s*out|pay|order|buy)",
     )
 )
@@ -67,6 +84,9 @@ LOOKALIKE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:страниц\w*\s+)?(?:ошибк|404|500|заглушк)",
         r"\bесли\s+(?:вдруг\s+)?(?:сайт|база)",
         r"\bhow\s+(?:do|can|to)\b[^.?!]{0,40}\b(?:prevent|protect|custom|page)",
+        r"\bсколько\s+(?:\w+\s+)?стоит",
+        r"(?:на|только\s+на|в)\s+(?:одной|одну|некоторых|части|отдельных)\s+страниц"
+        r"|\b(?:only\s+on|on\s+one|on\s+some)\s+(?:\w+\s+)?pages?\b",
     )
 )
 

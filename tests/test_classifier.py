@@ -35,6 +35,7 @@ from classifier.text import normalize
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_SET = REPO / "data" / "dev.jsonl"
+HOLDOUT_SET = REPO / "data" / "holdout.jsonl"
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +80,36 @@ def test_dev_set_is_labelled_and_not_in_training() -> None:
     assert {ex.category for ex in dev} == set(CATEGORIES)
     training = {normalize(ex.text) for ex in load_training()}
     assert not [ex.text for ex in dev if normalize(ex.text) in training]
+
+
+def test_holdout_is_well_formed_and_disjoint_from_training() -> None:
+    scope = load_scope()
+    rows = [
+        json.loads(line)
+        for line in HOLDOUT_SET.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert len(rows) >= 150
+    for row in rows:
+        assert set(row) == {"text", "category", "in_scope", "critical", "clause"}
+        assert isinstance(row["text"], str) and row["text"].strip()
+        assert isinstance(row["in_scope"], bool) and isinstance(row["critical"], bool)
+        item = scope[row["clause"]]
+        assert (row["category"], row["in_scope"]) == (item.category, item.in_scope)
+    holdout = load_jsonl(HOLDOUT_SET)
+    assert {ex.category for ex in holdout} == set(CATEGORIES)
+    texts = [normalize(ex.text) for ex in holdout]
+    assert len(set(texts)) == len(texts)
+    seen = [normalize(ex.text) for ex in load_training()] + [
+        normalize(ex.text) for ex in load_jsonl(DEV_SET)
+    ]
+    assert not set(texts) & set(seen)
+    # No near-duplicates either: character n-gram cosine similarity stays well below a rewording.
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit(seen + texts)
+    similarity = vectorizer.transform(texts) @ vectorizer.transform(seen).T
+    assert similarity.max() < 0.7
 
 
 # ----- predictions --------------------------------------------------------------------------
