@@ -64,3 +64,13 @@ async def test_forget_by_email_needs_an_authenticated_sender(guarded: Env) -> No
     )
     assert out.kind == "forgotten"
     assert await guarded.desk.conversation("email", CUSTOMER) is None
+
+
+async def test_every_reply_says_where_the_privacy_policy_is(guarded: Env) -> None:
+    out = await guarded.send(body="Не работает корзина на сайте, помогите")
+    assert out.kind == "guided"
+    (reply,) = await guarded.replies_to(CUSTOMER)
+    body = reply.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert guarded.settings.privacy_policy_url in text and "Удалить мои данные" in text

@@ -499,6 +499,9 @@ class EmailChannel:
                 base = f"[{ticket_id}] {base}"
             subject = f"Re: {base}"
         references = list(msg.references) if msg else []
+        # 152-FZ: e-mail customers are not asked for consent (they wrote to us); every reply
+        # says where the personal-data policy is and how to have the data deleted.
+        body = f"{body}\n\n-- \n{mail_texts.privacy_footer(self.settings.privacy_policy_url)}"
         message = render_customer_reply(
             to,
             subject,

@@ -129,3 +129,11 @@ FORGET_UNVERIFIED = {
         "use the /forget command in Telegram."
     ),
 }
+
+
+def privacy_footer(policy_url: str) -> str:
+    return (
+        f"Обработка персональных данных: {policy_url} — удалить свои данные: письмо с темой "
+        f"«Удалить мои данные».\nPersonal data: {policy_url} — to have your data deleted, send "
+        "a message with the subject “Forget me”."
+    )
