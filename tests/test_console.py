@@ -71,16 +71,9 @@ def test_console_restart_resumes_the_same_step(
 
 
 async def test_console_with_smtp_files_into_the_support_mailbox(
-    mail_servers: MailServers, tmp_path: Path, trained_classifier: Classifier
+    mail_servers: MailServers, mail_settings: Settings, trained_classifier: Classifier
 ) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        smtp_host=mail_servers.smtp_host,
-        smtp_port=mail_servers.smtp_port,
-        support_address=mail_servers.address("support"),
-        from_address=mail_servers.address("frontdesk"),
-        data_dir=tmp_path / "var",
-    )
+    settings = mail_settings.model_copy(update={"imap_host": None})  # SMTP only
     app = await build_app(settings, classifier=trained_classifier)
     out = io.StringIO()
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from bot.app import build_app
 from bot.config import Settings
@@ -15,16 +14,9 @@ from tests.test_desk import file_request
 
 
 async def test_permanent_refusal_reaches_customer_and_agents(
-    mail_servers: MailServers, tmp_path: Path, trained_classifier: Classifier
+    mail_servers: MailServers, mail_settings: Settings, trained_classifier: Classifier
 ) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        smtp_host=mail_servers.smtp_host,
-        smtp_port=mail_servers.smtp_port,
-        support_address=mail_servers.address("support"),
-        from_address=mail_servers.address("frontdesk"),
-        data_dir=tmp_path / "var",
-    )
+    settings = mail_settings.model_copy(update={"imap_host": None})  # SMTP only
     app = await build_app(settings, classifier=trained_classifier)
     notices: list[str] = []
     alerts: list[str] = []
