@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.channels.telegram  # noqa: F401  (aiogram imported as the bot imports it: lazy_types.py)
 from bot.app import intake_context, load_classifier
 from bot.config import Settings
 from bot.intake.machine import IntakeContext
