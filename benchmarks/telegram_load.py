@@ -58,10 +58,11 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 async def serve(mode: str) -> None:
     """The bot under test: FRONTDESK_TELEGRAM_TOKEN / _TELEGRAM_API / _DATA_DIR from the env."""
+    # Both bots import aiogram as the product does (bot/channels/telegram/lazy_types.py).
+    from bot.channels.telegram.app import build_bot  # noqa: I001  (first: it imports aiogram)
     from aiogram import Dispatcher, F
     from aiogram.types import Message
 
-    from bot.channels.telegram.app import build_bot
     from bot.config import Settings
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
