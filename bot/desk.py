@@ -161,9 +161,7 @@ class Desk:
 
     async def _open_tickets(self, channel: str, user_id: str) -> tuple[tuple[str, str], ...]:
         """2.5: the customer's tickets still in work, for the "already filed" check."""
-        open_states = (TicketStatus.QUEUED, TicketStatus.FILED, TicketStatus.ANSWERED)
-        tickets = await self.store.tickets_of(channel, user_id)
-        return tuple((t.id, t.description) for t in tickets if t.status in open_states)
+        return tuple(await self.store.open_tickets_of(channel, user_id))
 
     async def _apply(
         self,

@@ -95,3 +95,21 @@ async def test_conversation_round_trip(tmp_path: Path) -> None:
     assert await store.load_conversation("telegram", "42") == {"step": "ask", "fields": {"a": "б"}}
     assert await store.load_conversation("telegram", "43") is None
     await store.close()
+
+
+async def test_open_tickets_are_the_customers_tickets_in_work_newest_first(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    first = await store.create_ticket(make_ticket("Корзина: ошибка 500"), render, NOW)
+    closed = await store.create_ticket(make_ticket("Старый вопрос"), render, NOW)
+    newest = await store.create_ticket(make_ticket('Кавычки "и" \\ слэш'), render, NOW)
+    other = make_ticket("Чужое обращение")
+    other.customer_id = "u2"
+    await store.create_ticket(other, render, NOW)
+    await store.set_ticket_status(closed.id, TicketStatus.CLOSED)
+    await store.set_ticket_status(first.id, TicketStatus.ANSWERED)
+    assert await store.open_tickets_of("test", "u1") == [
+        (newest.id, 'Кавычки "и" \\ слэш'),
+        (first.id, "Корзина: ошибка 500"),
+    ]
+    assert await store.open_tickets_of("other", "u1") == []
+    await store.close()

@@ -67,10 +67,9 @@ class Consents:
         )
 
     async def get(self, customer_key: str) -> ConsentRecord | None:
-        async with self._db.conn.execute(
+        row = await self._db.one(
             "SELECT given_at, version FROM consents WHERE customer_key = ?", (customer_key,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return None
         return ConsentRecord(customer_key, datetime.fromisoformat(row[0]), str(row[1]))

@@ -19,6 +19,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -35,6 +36,13 @@ class SharedDb:
         """One statement under the write lock; the cursor gives ``rowcount``/``lastrowid``."""
         async with self.lock:
             return await self.conn.execute(sql, params)
+
+    async def one(self, sql: str, params: tuple[object, ...] = ()) -> Any:
+        """The first row (or None), in one trip to aiosqlite's thread (a cursor costs three)."""
+        return next(iter(await self.conn.execute_fetchall(sql, params)), None)
+
+    async def all(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def close(self) -> None:
         if self.owned:

@@ -150,18 +150,18 @@ class Verifier:
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     async def is_verified(self, customer_key: str, address: str) -> bool:
-        async with self._db.conn.execute(
+        row = await self._db.one(
             "SELECT 1 FROM verified_addresses WHERE customer_key = ? AND address = ?",
             (customer_key, normalize_address(address)),
-        ) as cur:
-            return await cur.fetchone() is not None
+        )
+        return row is not None
 
     async def verified_addresses(self, customer_key: str) -> list[str]:
-        async with self._db.conn.execute(
+        rows = await self._db.all(
             "SELECT address FROM verified_addresses WHERE customer_key = ? ORDER BY verified_at",
             (customer_key,),
-        ) as cur:
-            return [str(r[0]) for r in await cur.fetchall()]
+        )
+        return [str(r[0]) for r in rows]
 
     async def start(self, customer_key: str, address: str, now: datetime) -> StartResult:
         """A new code for (customer, address), unless verified, too soon, or over the limit."""
@@ -169,11 +169,10 @@ class Verifier:
         async with self._lock:
             if await self.is_verified(customer_key, address):
                 return StartResult("already_verified")
-            async with self._db.conn.execute(
+            row = await self._db.one(
                 "SELECT sent_at FROM verification_codes WHERE customer_key = ? AND address = ?",
                 (customer_key, address),
-            ) as cur:
-                row = await cur.fetchone()
+            )
             if row is not None:
                 ready = from_epoch(float(row[0])) + RESEND_COOLDOWN
                 if now < ready:
@@ -207,12 +206,11 @@ class Verifier:
         address = normalize_address(address)
         typed = "".join(ch for ch in code if not ch.isspace() and ch != "-")
         async with self._lock:
-            async with self._db.conn.execute(
+            row = await self._db.one(
                 "SELECT code_hash, expires_at, attempts FROM verification_codes "
                 "WHERE customer_key = ? AND address = ?",
                 (customer_key, address),
-            ) as cur:
-                row = await cur.fetchone()
+            )
             if row is None:
                 return CheckResult("no_code")
             code_hash, expires_at, attempts = str(row[0]), float(row[1]), int(row[2])

@@ -11,11 +11,12 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.tickets.store import Store
+
+if TYPE_CHECKING:  # imported when Redis is configured: it costs 6 MB of RSS otherwise
+    from redis.asyncio import Redis
 
 
 class Conversations(Protocol):
@@ -70,6 +71,8 @@ class RedisConversations:
 
     @classmethod
     def from_url(cls, url: str) -> RedisConversations:
+        from redis.asyncio import Redis
+
         return cls(Redis.from_url(url, decode_responses=True))
 
     def _key(self, channel: str, user_id: str) -> str:
