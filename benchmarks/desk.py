@@ -77,7 +77,8 @@ async def run(customers: int) -> None:
     updates = counts[0]
     print(f"customers {customers}, completed {sum(results)}, updates {updates}")
     print(f"wall {wall:.2f} s, process CPU {cpu:.2f} s (incl. the mailbox scanner)")
-    print(f"CPU per update {cpu / updates * 1000:.3f} ms, per customer {cpu / customers * 1000:.1f} ms")
+    per_update, per_customer = cpu / updates * 1000, cpu / customers * 1000
+    print(f"CPU per update {per_update:.3f} ms, per customer {per_customer:.1f} ms")
 
 
 def main() -> None:
