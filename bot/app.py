@@ -149,7 +149,9 @@ class App:
     async def run_email_channel(self) -> None:
         from bot.channels.email.channel import run_email_channel
 
-        await run_email_channel(self.settings, self.desk, self.store)
+        # One limiter for the desk: the guard's also counts the channel's auto-replies.
+        limits = self.desk.guard.limits if self.desk.guard is not None else None
+        await run_email_channel(self.settings, self.desk, self.store, limits=limits)
 
     async def close(self) -> None:
         await self.outbox.stop()

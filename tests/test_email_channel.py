@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from bot.intake.events import Reply
 from bot.intake.extract import extract_fields
 from bot.intake.machine import IntakeContext
 from bot.mail.inbound import parse_message
+from bot.policy.limits import GUIDED_REPLIES_HOUR, Limits, Rule
 from bot.tickets.model import AttachmentRef, Classification, Ticket, TicketStatus
 from bot.tickets.render import POLICY, render_followup, render_ticket
 from bot.tickets.store import Store
@@ -42,6 +44,13 @@ COMPLETE = """Здравствуйте! После обновления корз
 Купон: AB12-CD34-EF56
 """
 INCOMPLETE = "Здравствуйте! После обновления корзина на сайте выдаёт ошибку 500 при оформлении."
+# The e-mail channel's state before its auto-replies were counted in limit_events.
+LEGACY_STATE = """
+CREATE TABLE sent (message_id TEXT PRIMARY KEY, ticket_id TEXT, kind TEXT NOT NULL,
+                   recipient TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE auto_replies (sender TEXT NOT NULL, sent_at TEXT NOT NULL);
+CREATE INDEX auto_replies_sender ON auto_replies (sender, sent_at);
+"""
 
 
 def stub_classification(text: str) -> Classification:
@@ -323,6 +332,89 @@ async def test_guided_replies_are_limited_per_sender_per_hour(env: Env):
     assert len(await env.replies_to(CUSTOMER)) == 5
     other = await env.send(sender="other@shop.example")
     assert other.kind == "guided"
+
+
+async def test_guided_reply_limit_is_the_shared_limit_events_rule(env: Env):
+    # Given the desk's limiter (another Limits on the same store sees the same rows)
+    limits = await Limits.open(env.store)
+    key = f"email:{CUSTOMER}"
+    assert env.channel.limits.rules[GUIDED_REPLIES_HOUR] == Rule(5, timedelta(hours=1))
+    # When a sender writes six incomplete requests within the hour
+    kinds = [(await env.send(body=f"{INCOMPLETE} Попытка {i}.")).kind for i in range(6)]
+    # Then five guided replies were counted in limit_events and the sixth was not sent
+    assert kinds == ["guided"] * 5 + ["rate_limited"]
+    assert not (await limits.peek(GUIDED_REPLIES_HOUR, key, datetime.now(UTC))).allowed
+    assert len(await env.replies_to(CUSTOMER)) == 5
+    # and another sender still gets one
+    assert (await env.send(sender="other@shop.example")).kind == "guided"
+    other = await limits.peek(GUIDED_REPLIES_HOUR, "email:other@shop.example", datetime.now(UTC))
+    assert other.used == 1
+
+
+async def test_guided_reply_limit_follows_the_setting(tmp_path: Path, context: IntakeContext):
+    settings = make_settings(tmp_path, limit_guided_replies_per_hour=2)
+    store, desk = await make_desk(settings, context)
+    channel = EmailChannel(desk, settings)
+    await channel.start()
+    try:
+        env = Env(settings, store, desk, channel)
+        kinds = [(await env.send(body=f"{INCOMPLETE} {i}.")).kind for i in range(3)]
+        assert kinds == ["guided", "guided", "rate_limited"]
+    finally:
+        await channel.close()
+        await store.close()
+
+
+async def test_replies_that_always_go_still_count_towards_the_limit(env: Env):
+    # Given a confirmation (never held back), then requests until one is held back
+    kinds = [(await env.send(body=COMPLETE)).kind]
+    for i in range(10):
+        kinds.append((await env.send(body=f"{INCOMPLETE} Попытка {i}.")).kind)
+        if kinds[-1] == "rate_limited":
+            break
+    # Then the confirmations took slots too: five automatic replies in all, then no more
+    assert kinds[0] == "filed" and kinds[-1] == "rate_limited"
+    assert kinds.count("filed") + kinds.count("guided") == 5
+    assert len(await env.replies_to(CUSTOMER)) == 5
+
+
+async def test_an_old_auto_replies_table_is_carried_over_and_dropped(
+    tmp_path: Path, context: IntakeContext
+):
+    # Given the e-mail state of an earlier version: three replies this hour, one yesterday
+    settings = make_settings(tmp_path)
+    path = settings.data_dir / "email-channel.sqlite3"
+    path.parent.mkdir(parents=True)
+    now = datetime.now(UTC)
+    with sqlite3.connect(path) as db:
+        db.executescript(LEGACY_STATE)
+        sent = [now - timedelta(minutes=m) for m in (5, 10, 15)] + [now - timedelta(days=1)]
+        db.executemany(
+            "INSERT INTO auto_replies VALUES (?, ?)", [(CUSTOMER, t.isoformat()) for t in sent]
+        )
+    db.close()
+    store, desk = await make_desk(settings, context)
+    channel = EmailChannel(desk, settings)
+    # When the channel starts
+    await channel.start()
+    try:
+        # Then the table is gone and this hour's three count: two guided replies are left
+        with sqlite3.connect(path) as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        db.close()
+        assert "auto_replies" not in tables and "sent" in tables
+        env = Env(settings, store, desk, channel)
+        kinds = [(await env.send(body=f"{INCOMPLETE} {i}.")).kind for i in range(3)]
+        assert kinds == ["guided", "guided", "rate_limited"]
+    finally:
+        await channel.close()
+        await store.close()
+    # and a second start finds nothing to carry over
+    store, desk = await make_desk(settings, context)
+    channel = EmailChannel(desk, settings)
+    await channel.start()
+    await channel.close()
+    await store.close()
 
 
 async def test_malformed_mail_does_not_crash_the_channel(env: Env):

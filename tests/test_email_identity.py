@@ -74,3 +74,11 @@ async def test_every_reply_says_where_the_privacy_policy_is(guarded: Env) -> Non
     assert body is not None
     text = body.get_content()
     assert guarded.settings.privacy_policy_url in text and "Удалить мои данные" in text
+
+
+async def test_the_channel_counts_in_the_guards_limiter(guarded: Env) -> None:
+    # One Limits per desk: the channel uses the guard's instead of opening another
+    assert guarded.desk.guard is not None
+    assert guarded.channel.limits is guarded.desk.guard.limits
+    kinds = [(await guarded.send(body=f"Не работает корзина, попытка {i}")).kind for i in range(6)]
+    assert kinds == ["guided"] * 5 + ["rate_limited"]

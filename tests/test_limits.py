@@ -9,8 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from bot.config import Settings
 from bot.policy.limits import (
     CODES_HOUR,
+    DEFAULT_RULES,
     GUIDED_REPLIES_HOUR,
     TICKETS_DAY,
     TICKETS_HOUR,
@@ -119,7 +121,22 @@ def test_rules_take_settings_when_present():
     rules = rules_from_settings(SimpleNamespace(limit_tickets_per_hour=2))
     assert rules[TICKETS_HOUR] == Rule(2, timedelta(hours=1))
     assert rules[TICKETS_DAY] == Rule(20, timedelta(days=1))
-    assert rules[CODES_HOUR].limit == 5 and rules[GUIDED_REPLIES_HOUR].limit == 10
+    assert rules[CODES_HOUR].limit == 5 and rules[GUIDED_REPLIES_HOUR].limit == 5
+
+
+def test_default_rules_are_the_settings_defaults():
+    # FRONTDESK_LIMIT_* defaults are written once, in Settings
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert rules_from_settings(SimpleNamespace()) == rules_from_settings(settings)
+    assert DEFAULT_RULES[GUIDED_REPLIES_HOUR] == Rule(5, timedelta(hours=1))
+
+
+async def test_record_counts_without_a_check_and_undo_takes_one_back(limits):
+    for _ in range(6):
+        await limits.record(GUIDED_REPLIES_HOUR, "email:a@b.ru", NOW)
+    assert (await limits.peek(GUIDED_REPLIES_HOUR, "email:a@b.ru", NOW)).used == 6
+    await limits.undo(GUIDED_REPLIES_HOUR, "email:a@b.ru", NOW)
+    assert (await limits.peek(GUIDED_REPLIES_HOUR, "email:a@b.ru", NOW)).used == 5
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config import Settings
 from bot.identity.sqlite import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,20 @@ class LimitResult:
     used: int = 0  # actions within the window, after this one when allowed
 
 
-# Setting name (read with getattr, so Settings need not declare it) -> kind and default.
-_SETTINGS: tuple[tuple[str, str, int, timedelta], ...] = (
-    ("limit_tickets_per_hour", TICKETS_HOUR, 5, HOUR),
-    ("limit_tickets_per_day", TICKETS_DAY, 20, DAY),
-    ("limit_codes_per_hour", CODES_HOUR, 5, HOUR),
-    ("limit_guided_replies_per_hour", GUIDED_REPLIES_HOUR, 10, HOUR),
+def _default(setting: str) -> int:
+    """The defaults are written once, in :class:`bot.config.Settings` (FRONTDESK_LIMIT_*)."""
+    return int(Settings.model_fields[setting].default)
+
+
+# Setting name (read with getattr, so a settings stand-in need not carry it) -> kind and default.
+_SETTINGS: tuple[tuple[str, str, int, timedelta], ...] = tuple(
+    (name, kind, _default(name), window)
+    for name, kind, window in (
+        ("limit_tickets_per_hour", TICKETS_HOUR, HOUR),
+        ("limit_tickets_per_day", TICKETS_DAY, DAY),
+        ("limit_codes_per_hour", CODES_HOUR, HOUR),
+        ("limit_guided_replies_per_hour", GUIDED_REPLIES_HOUR, HOUR),
+    )
 )
 
 DEFAULT_RULES: Mapping[str, Rule] = {kind: Rule(n, w) for _, kind, n, w in _SETTINGS}
@@ -124,9 +133,7 @@ class Limits:
             "(SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?) < ?",
             (kind, key, at, kind, key, since, rule.limit),
         )
-        self._hits += 1
-        if self._hits % _PRUNE_EVERY == 0:
-            await self.prune(now)
+        await self._tick(now)
         if cur.rowcount == 1:
             used = await self._count(kind, key, now, rule)
             return LimitResult(True, None, kind, rule.limit, used)
@@ -149,9 +156,25 @@ class Limits:
         if denied:  # lost a race for the last slot: take back what was recorded
             for result in results:
                 if result.allowed:
-                    await self._undo(result.kind, key, now)
+                    await self.undo(result.kind, key, now)
             return max(denied, key=lambda r: r.retry_at or now)
         return results[0]
+
+    async def record(self, kind: str, key: str, now: datetime) -> None:
+        """Record an action that was not subject to the limit; it still fills the window."""
+        self._rule(kind)
+        await self._db.write(
+            "INSERT INTO limit_events (kind, key, at) VALUES (?, ?, ?)", (kind, key, epoch(now))
+        )
+        await self._tick(now)
+
+    async def undo(self, kind: str, key: str, now: datetime) -> None:
+        """Take back the newest event recorded at `now` (the action did not happen after all)."""
+        await self._db.write(
+            "DELETE FROM limit_events WHERE rowid = (SELECT rowid FROM limit_events "
+            "WHERE kind = ? AND key = ? AND at = ? ORDER BY rowid DESC LIMIT 1)",
+            (kind, key, epoch(now)),
+        )
 
     async def reset(self, kind: str, key: str) -> None:
         await self._db.write("DELETE FROM limit_events WHERE kind = ? AND key = ?", (kind, key))
@@ -164,12 +187,10 @@ class Limits:
         )
         return max(cur.rowcount, 0)
 
-    async def _undo(self, kind: str, key: str, now: datetime) -> None:
-        await self._db.write(
-            "DELETE FROM limit_events WHERE rowid = (SELECT rowid FROM limit_events "
-            "WHERE kind = ? AND key = ? AND at = ? ORDER BY rowid DESC LIMIT 1)",
-            (kind, key, epoch(now)),
-        )
+    async def _tick(self, now: datetime) -> None:
+        self._hits += 1
+        if self._hits % _PRUNE_EVERY == 0:
+            await self.prune(now)
 
     async def _count(self, kind: str, key: str, now: datetime, rule: Rule) -> int:
         since = epoch(now) - rule.window.total_seconds()

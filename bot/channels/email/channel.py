@@ -21,8 +21,11 @@ Every message the IMAP watcher hands over (`handle_raw`) goes one of these ways:
    Incomplete → one guided reply (`Re: <subject>`, threaded) saying what was understood and
    listing exactly the missing or invalid fields as a fill-in form with labels the parser reads.
 
-Our replies carry `Auto-Submitted: auto-replied`; at most `guided_per_hour` of them go to one
-sender per hour.
+Our replies carry `Auto-Submitted: auto-replied`. Every one counts towards the per-sender rule
+`guided_replies_hour` of :mod:`bot.policy.limits` (FRONTDESK_LIMIT_GUIDED_REPLIES_PER_HOUR, key
+`email:<address>`); guided, reopened and forget replies are not sent once a sender has had that
+many automatic replies in the last hour (RFC 3834 §2). Confirmations, relays and desk notices
+always go, and count.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -58,6 +61,7 @@ from bot.mail.inbound import (
     parse_message,
     ticket_ids,
 )
+from bot.policy.limits import GUIDED_REPLIES_HOUR, Limits, rules_from_settings
 from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
 from bot.tickets.render import render_customer_reply
 from bot.tickets.store import Store
@@ -93,7 +97,6 @@ class EmailChannelConfig:
     own_domains: frozenset[str]
     closure_line: re.Pattern[str] = re.compile(_CLOSURE_LINE, re.IGNORECASE | re.MULTILINE)
     closure_subject: re.Pattern[str] = re.compile(_CLOSURE_SUBJECT, re.IGNORECASE)
-    guided_per_hour: int = 5
     extra_own_addresses: frozenset[str] = frozenset()
 
     @classmethod
@@ -104,7 +107,6 @@ class EmailChannelConfig:
             "support_address": settings.support_address.lower(),
             "agent_domains": frozenset({_domain(settings.support_address)}),
             "own_domains": frozenset({_domain(front)}),
-            "guided_per_hour": settings.limit_guided_replies_per_hour,
         }
         values.update(overrides)
         return cls(**values)
@@ -132,7 +134,11 @@ class Outcome:
 
 
 class EmailChannel:
-    """See the module docstring. `start()` before use; `watcher()` builds the IMAP watcher."""
+    """See the module docstring. `start()` before use; `watcher()` builds the IMAP watcher.
+
+    `limits`: the desk's shared limiter (the composition root passes the guard's); without it
+    the desk's guard's is used, or one is opened on the desk's store (the same `limit_events`).
+    """
 
     def __init__(
         self,
@@ -142,6 +148,7 @@ class EmailChannel:
         config: EmailChannelConfig | None = None,
         wake_outbox: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utc_now,
+        limits: Limits | None = None,
     ) -> None:
         self.desk = desk
         self.settings = settings
@@ -149,6 +156,8 @@ class EmailChannel:
         self._wake_outbox = wake_outbox
         self._clock = clock
         self._state: EmailState | None = None
+        self._limits = limits
+        self._owns_limits = False
         self.outcomes: dict[str, int] = {}
         self.recent: deque[tuple[str, Outcome]] = deque(maxlen=200)  # (Message-ID, outcome)
         self._docs: dict[str, list[dict[str, Any]]] = {}
@@ -160,12 +169,30 @@ class EmailChannel:
 
     async def start(self) -> None:
         self._state = await EmailState.open(self.settings.data_dir / "email-channel.sqlite3")
+        if self._limits is None and self.desk.guard is not None:
+            self._limits = self.desk.guard.limits
+        if self._limits is None:
+            rules = rules_from_settings(self.settings)
+            self._limits = await Limits.open(self.desk.store, rules)
+            self._owns_limits = True
+        await self._carry_over_legacy_auto_replies()
         self.desk.subscribe(CHANNEL, self._notify)
+
+    async def _carry_over_legacy_auto_replies(self) -> None:
+        """Earlier versions counted auto-replies in their own table: its last hour goes to
+        `limit_events` (nobody gets a fresh allowance by an upgrade), then the table goes."""
+        since = self._clock() - self.limits.rules[GUIDED_REPLIES_HOUR].window
+        for sender, sent_at in await self.state.legacy_auto_replies(since):
+            await self.limits.record(GUIDED_REPLIES_HOUR, _limit_key(sender), sent_at)
+        await self.state.drop_legacy_auto_replies()
 
     async def close(self) -> None:
         if self._state is not None:
             await self._state.close()
             self._state = None
+        if self._owns_limits and self._limits is not None:
+            await self._limits.close()  # shares the store's connection: closes nothing of it
+            self._limits, self._owns_limits = None, False
 
     def watcher(self, **kwargs: Any) -> ImapWatcher:
         """The IMAP watcher of the front-desk mailbox (FRONTDESK_IMAP_*) feeding this channel."""
@@ -186,6 +213,12 @@ class EmailChannel:
         if self._state is None:
             raise RuntimeError("EmailChannel.start() was not called")
         return self._state
+
+    @property
+    def limits(self) -> Limits:
+        if self._limits is None:
+            raise RuntimeError("EmailChannel.start() was not called")
+        return self._limits
 
     # --- entry point --------------------------------------------------------------------------
 
@@ -366,7 +399,8 @@ class EmailChannel:
         body = self._guided_text(conv, msg, notes)
         mid = await self._send(sender, msg, body, conv.lang, None, "guided")
         if not mid:
-            return Outcome("rate_limited", f"over {self.config.guided_per_hour}/hour")
+            limit = self.limits.rules[GUIDED_REPLIES_HOUR].limit
+            return Outcome("rate_limited", f"over {limit}/hour")
         return Outcome("guided", sent=[mid])
 
     async def _pass_gates(self, sender: str, msg: InboundMessage) -> list[Reply]:
@@ -482,13 +516,38 @@ class EmailChannel:
         limited: bool = True,
         subject: str | None = None,
     ) -> str:
-        """Queue an auto-reply to `to` in the thread of `msg`; "" when the hourly limit holds."""
+        """Queue an auto-reply to `to` in the thread of `msg`; "" when the hourly limit holds.
+
+        Every auto-reply is one `limit_events` row; a `limited` one takes its slot with the check
+        (one statement) and gives it back if it could not be queued after all.
+        """
         now = self._clock()
-        if limited:
-            since = now - timedelta(hours=1)
-            if await self.state.auto_replies_since(to, since) >= self.config.guided_per_hour:
-                log.warning("auto-reply limit reached for %s; %s reply not sent", to, kind)
-                return ""
+        key = _limit_key(to)
+        if limited and not (await self.limits.hit(GUIDED_REPLIES_HOUR, key, now)).allowed:
+            log.warning("auto-reply limit reached for %s; %s reply not sent", to, kind)
+            return ""
+        try:
+            message_id = await self._queue(to, msg, body, ticket_id, kind, subject, now)
+        except Exception:
+            if limited:
+                await self.limits.undo(GUIDED_REPLIES_HOUR, key, now)
+            raise
+        if not limited:
+            await self.limits.record(GUIDED_REPLIES_HOUR, key, now)
+        self._wake_outbox()
+        return message_id
+
+    async def _queue(
+        self,
+        to: str,
+        msg: InboundMessage | None,
+        body: str,
+        ticket_id: str | None,
+        kind: str,
+        subject: str | None,
+        now: datetime,
+    ) -> str:
+        """Render the reply and put it in the outbox; its Message-ID."""
         if subject is None:
             original = msg.subject if msg else ""
             base = normalize_subject(original)
@@ -515,8 +574,6 @@ class EmailChannel:
         message_id = str(message["Message-ID"])
         await self.desk.store.enqueue("reply", message, now, ticket_id)
         await self.state.record_sent(message_id, ticket_id, kind, to, now)
-        await self.state.note_auto_reply(to, now)
-        self._wake_outbox()
         return message_id
 
     async def _notify(self, user_id: str, reply: Reply) -> None:
@@ -530,6 +587,11 @@ class EmailChannel:
 
 
 # --- helpers ---
+
+
+def _limit_key(address: str) -> str:
+    """The limits key of an e-mail customer, as the guard keys them: `email:<address>`."""
+    return f"{CHANNEL}:{address.lower()}"
 
 
 def _mark_auto_replied(message: EmailMessage) -> None:
@@ -616,14 +678,20 @@ def _docs_text(docs: list[dict[str, Any]], lang: str) -> str:
 
 
 async def run_email_channel(
-    settings: Settings, desk: Desk, store: Store | None = None, **watcher_options: Any
+    settings: Settings,
+    desk: Desk,
+    store: Store | None = None,
+    *,
+    limits: Limits | None = None,
+    **watcher_options: Any,
 ) -> None:
     """The composition root's entry: watch FRONTDESK_IMAP_* and run the channel until cancelled.
 
-    Replies are queued in the desk's store; the outbox is woken through the desk's waker.
+    Replies are queued in the desk's store; the outbox is woken through the desk's waker;
+    `limits` is the desk's shared limiter (see `EmailChannel`).
     """
     if store is not None and store is not desk.store:
         raise ValueError("the e-mail channel queues replies in the desk's own store")
 
-    channel = EmailChannel(desk, settings, wake_outbox=desk.wake_outbox)
+    channel = EmailChannel(desk, settings, wake_outbox=desk.wake_outbox, limits=limits)
     await channel.run(**watcher_options)

@@ -2,12 +2,17 @@
 
 - `sent`: Message-IDs of the replies the channel sent, with their ticket (threads our customers
   answer to map back to the ticket even though those Message-IDs are random).
-- `auto_replies`: when each sender got an automatic reply, for the per-hour limit (RFC 3834 §2).
+
+The per-sender limit on automatic replies (RFC 3834 §2) is not kept here but in the desk's
+`limit_events` (:mod:`bot.policy.limits`). Databases of earlier versions have a table
+`auto_replies` for it: the channel carries its last hour over to `limit_events` once
+(`legacy_auto_replies`) and then drops it (`drop_legacy_auto_replies`), so an upgrade neither
+fails nor hands a sender a fresh allowance.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -20,11 +25,6 @@ CREATE TABLE IF NOT EXISTS sent (
     recipient TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS auto_replies (
-    sender TEXT NOT NULL,
-    sent_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS auto_replies_sender ON auto_replies (sender, sent_at);
 """
 
 
@@ -64,18 +64,22 @@ class EmailState:
                 return str(row[0])
         return None
 
-    async def auto_replies_since(self, sender: str, since: datetime) -> int:
+    async def legacy_auto_replies(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(sender, sent at) of the old `auto_replies` table after `since`; [] without it."""
         async with self._db.execute(
-            "SELECT COUNT(*) FROM auto_replies WHERE sender = ? AND sent_at > ?",
-            (sender, since.isoformat()),
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'auto_replies'"
         ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+            if await cur.fetchone() is None:
+                return []
+        async with self._db.execute(
+            "SELECT sender, sent_at FROM auto_replies WHERE sent_at > ?", (since.isoformat(),)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(str(sender), _aware(datetime.fromisoformat(at))) for sender, at in rows]
 
-    async def note_auto_reply(self, sender: str, now: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO auto_replies (sender, sent_at) VALUES (?, ?)", (sender, now.isoformat())
-        )
-        await self._db.execute(
-            "DELETE FROM auto_replies WHERE sent_at < ?", ((now - timedelta(days=1)).isoformat(),)
-        )
+    async def drop_legacy_auto_replies(self) -> None:
+        await self._db.execute("DROP TABLE IF EXISTS auto_replies")  # its index goes with it
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
