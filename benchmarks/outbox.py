@@ -4,7 +4,7 @@
 
 The SMTP server is the test one (aiosmtpd delivering into a Maildir, tests/servers/mail.py) on
 127.0.0.1, run in a child process so that its thread does not compete for this process's GIL (it
-would penalise the outbox, whose SQLite work runs in aiosqlite's thread, more than a bare loop).
+would penalise the outbox, which does its SQLite work between sends, more than a bare loop).
 All runs send the same rendered ticket bytes to the same envelope (support + customer Cc).
 Timed: the delivery only (the tickets are filed into the store beforehand).
 

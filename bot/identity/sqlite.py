@@ -5,8 +5,8 @@ Each table owner calls :func:`connect` with one of:
 - the :class:`~bot.tickets.store.Store` (preferred): its connection AND its write lock are shared,
   so none of our statements can land inside a transaction the Store has open (the Store holds
   that lock for every write and transaction);
-- a bare ``aiosqlite.Connection`` (``store._db``): shared connection, a lock of our own — fine
-  when nothing else writes through that connection in transactions;
+- a bare :class:`bot.tickets.sqlite.Connection` (``store._db``): shared connection, a lock of
+  our own — fine when nothing else writes through that connection in transactions;
 - a path: a connection of our own, opened the way the Store opens its own; SQLite's file lock
   and ``busy_timeout`` serialise us with the Store.
 
@@ -21,24 +21,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
+from bot.tickets import sqlite
 from bot.tickets.store import Store
 
 
 @dataclass(frozen=True)
 class SharedDb:
-    conn: aiosqlite.Connection
+    conn: sqlite.Connection
     lock: asyncio.Lock
     owned: bool  # opened here from a path: close it when done
 
-    async def write(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Cursor:
+    async def write(self, sql: str, params: tuple[object, ...] = ()) -> sqlite.Cursor:
         """One statement under the write lock; the cursor gives ``rowcount``/``lastrowid``."""
         async with self.lock:
             return await self.conn.execute(sql, params)
 
     async def one(self, sql: str, params: tuple[object, ...] = ()) -> Any:
-        """The first row (or None), in one trip to aiosqlite's thread (a cursor costs three)."""
+        """The first row, or None."""
         return next(iter(await self.conn.execute_fetchall(sql, params)), None)
 
     async def all(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
@@ -49,7 +48,7 @@ class SharedDb:
             await self.conn.close()
 
 
-DbOrPath = Store | aiosqlite.Connection | Path | SharedDb
+DbOrPath = Store | sqlite.Connection | Path | SharedDb
 
 
 async def connect(db: DbOrPath) -> SharedDb:
@@ -58,14 +57,9 @@ async def connect(db: DbOrPath) -> SharedDb:
     if isinstance(db, Store):
         lock = getattr(db, "_lock", None)
         return SharedDb(db._db, lock if isinstance(lock, asyncio.Lock) else asyncio.Lock(), False)
-    if isinstance(db, aiosqlite.Connection):
+    if isinstance(db, sqlite.Connection):
         return SharedDb(db, asyncio.Lock(), False)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(db, isolation_level=None)
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA busy_timeout=5000")
-    return SharedDb(conn, asyncio.Lock(), True)
+    return SharedDb(await sqlite.connect(db), asyncio.Lock(), True)
 
 
 async def ensure_schema(db: SharedDb, script: str) -> None:

@@ -1,4 +1,4 @@
-"""SQLite store (aiosqlite): tickets, conversations, and the outbox of e-mails to deliver.
+"""SQLite store: tickets, conversations, and the outbox of e-mails to deliver.
 
 A ticket and its e-mail are written in one transaction before any network I/O (issue 4), so a
 ticket accepted from a customer survives a restart and an SMTP outage. Ticket numbers come from an
@@ -17,8 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
+from bot.tickets import sqlite
 from bot.tickets.model import (
     AttachmentRef,
     Classification,
@@ -108,18 +107,18 @@ def ticket_from_data(raw: str, status: str | None = None) -> Ticket:
 
 
 class Store:
-    """One aiosqlite connection shared by the desk, the outbox and the channels.
+    """One connection (bot/tickets/sqlite.py) shared by the desk, the outbox and the channels.
 
     Every write goes through `_lock`: a transaction spans several awaits, and any statement that
     another coroutine ran in between would otherwise join (or break) that transaction.
     """
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: sqlite.Connection) -> None:
         self._db = db
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _transaction(self) -> AsyncIterator[sqlite.Connection]:
         async with self._lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -130,7 +129,7 @@ class Store:
             await self._db.execute("COMMIT")
 
     async def _one(self, sql: str, params: tuple[object, ...] = ()) -> Any:
-        """The first row (or None), in one trip to aiosqlite's thread (a cursor costs three)."""
+        """The first row, or None."""
         return next(iter(await self._db.execute_fetchall(sql, params)), None)
 
     async def _all(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
@@ -142,12 +141,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db)
+        store = cls(await sqlite.connect(path))
         await store._migrate()
         return store
 
