@@ -5,12 +5,14 @@ API test server (tests/servers/botapi.py) over real HTTP on 127.0.0.1, with the 
 in a temporary data dir, no SMTP: tickets become .eml files in `<data dir>/outbox`). This process
 holds only the test server and the simulated customers, so the bot's CPU time and peak RSS are
 its own (read from /proc/<pid>; the harness's CPU time is shown apart). For comparison a minimal
-echo bot, also in its own process, answers the same number of customers on the same server.
+echo bot, also in its own process, answers the same number of customers on the same server, and
+a "floor" bot makes exactly the desk's Bot API calls for the same updates with no desk behind it
+(what any intake with buttons pays on aiogram before doing any work).
 
 Customers of the two scenarios send a different number of updates, so the comparison that
 matters is per update: wall time per update and bot CPU time per update, desk / echo.
 
-    python benchmarks/telegram_load.py [--customers 500] [--mode desk|echo]
+    python benchmarks/telegram_load.py [--customers 500] [--mode desk|floor|echo]
     python benchmarks/telegram_load.py --customers 200 --mode desk --profile /tmp/desk.prof
 
 `--profile` runs the bot process under cProfile (the figures are then slower, not comparable).
