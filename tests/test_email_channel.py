@@ -9,6 +9,7 @@ import email
 import email.policy
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -128,21 +129,28 @@ class Env:
         return [m for m in await self.queued("reply") if m["To"] == address]
 
 
-@pytest.fixture
-async def env(tmp_path: Path, context: IntakeContext) -> AsyncIterator[Env]:
-    settings = make_settings(tmp_path)
+@asynccontextmanager
+async def running(settings: Settings, context: IntakeContext) -> AsyncIterator[Env]:
+    """A desk and its e-mail channel, started; both closed on the way out."""
     store, desk = await make_desk(settings, context)
     channel = EmailChannel(desk, settings)
     await channel.start()
-    e = Env(settings, store, desk, channel)
+    try:
+        yield Env(settings, store, desk, channel)
+    finally:
+        await channel.close()
+        await store.close()
 
-    async def telegram(user_id: str, reply: Reply) -> None:
-        e.notified.append((user_id, reply.text))
 
-    desk.subscribe("telegram", telegram)
-    yield e
-    await channel.close()
-    await store.close()
+@pytest.fixture
+async def env(tmp_path: Path, context: IntakeContext) -> AsyncIterator[Env]:
+    async with running(make_settings(tmp_path), context) as e:
+
+        async def telegram(user_id: str, reply: Reply) -> None:
+            e.notified.append((user_id, reply.text))
+
+        e.desk.subscribe("telegram", telegram)
+        yield e
 
 
 def body_of(msg: EmailMessage) -> str:
@@ -353,16 +361,9 @@ async def test_guided_reply_limit_is_the_shared_limit_events_rule(env: Env):
 
 async def test_guided_reply_limit_follows_the_setting(tmp_path: Path, context: IntakeContext):
     settings = make_settings(tmp_path, limit_guided_replies_per_hour=2)
-    store, desk = await make_desk(settings, context)
-    channel = EmailChannel(desk, settings)
-    await channel.start()
-    try:
-        env = Env(settings, store, desk, channel)
+    async with running(settings, context) as env:
         kinds = [(await env.send(body=f"{INCOMPLETE} {i}.")).kind for i in range(3)]
-        assert kinds == ["guided", "guided", "rate_limited"]
-    finally:
-        await channel.close()
-        await store.close()
+    assert kinds == ["guided", "guided", "rate_limited"]
 
 
 async def test_replies_that_always_go_still_count_towards_the_limit(env: Env):
@@ -393,28 +394,18 @@ async def test_an_old_auto_replies_table_is_carried_over_and_dropped(
             "INSERT INTO auto_replies VALUES (?, ?)", [(CUSTOMER, t.isoformat()) for t in sent]
         )
     db.close()
-    store, desk = await make_desk(settings, context)
-    channel = EmailChannel(desk, settings)
     # When the channel starts
-    await channel.start()
-    try:
+    async with running(settings, context) as env:
         # Then the table is gone and this hour's three count: two guided replies are left
         with sqlite3.connect(path) as db:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
         db.close()
         assert "auto_replies" not in tables and "sent" in tables
-        env = Env(settings, store, desk, channel)
         kinds = [(await env.send(body=f"{INCOMPLETE} {i}.")).kind for i in range(3)]
-        assert kinds == ["guided", "guided", "rate_limited"]
-    finally:
-        await channel.close()
-        await store.close()
+    assert kinds == ["guided", "guided", "rate_limited"]
     # and a second start finds nothing to carry over
-    store, desk = await make_desk(settings, context)
-    channel = EmailChannel(desk, settings)
-    await channel.start()
-    await channel.close()
-    await store.close()
+    async with running(settings, context):
+        pass
 
 
 async def test_malformed_mail_does_not_crash_the_channel(env: Env):

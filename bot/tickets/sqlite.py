@@ -18,7 +18,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Generator, Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 Params = tuple[object, ...] | dict[str, object]
@@ -52,12 +51,7 @@ class Cursor:
     async def __aenter__(self) -> Cursor:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self._cursor.close()
 
 
@@ -81,12 +75,7 @@ class _Statement:
         self._cursor = self._run()
         return self._cursor
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._cursor is not None:
             await self._cursor.close()
 
