@@ -24,14 +24,18 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from bot.app import build_desk, load_classifier
-from bot.channels.email.channel import EmailChannel
-from bot.config import Settings
-from bot.mail.outbox import Outbox
-from bot.mail.transport import transport_from_settings
-from bot.policy.schedule import Schedule
-from bot.tickets.render import POLICY
-from tests.servers.mail import HOST, Dovecot, MailServers
+# Run as a script, only this folder is on sys.path: the project root goes first (also before
+# benchmarks/classifier.py, which would shadow the `classifier` package).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.app import build_desk, load_classifier  # noqa: E402
+from bot.channels.email.channel import EmailChannel  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.mail.outbox import Outbox  # noqa: E402
+from bot.mail.transport import transport_from_settings  # noqa: E402
+from bot.policy.schedule import Schedule  # noqa: E402
+from bot.tickets.render import POLICY  # noqa: E402
+from tests.servers.mail import HOST, Dovecot, MailServers  # noqa: E402
 
 TEXT = "Здравствуйте! После обновления корзина на сайте выдаёт ошибку 500 при оформлении заказа."
 

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
-from bot.policy.kb import KnowledgeBase
+# Run as a script, only this folder is on sys.path: the project root goes first (also before
+# benchmarks/classifier.py, which would shadow the `classifier` package).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.policy.kb import KnowledgeBase  # noqa: E402
 
 QUERIES = [
     "При установке мастер пишет: удалите настройку PHP mbstring.func_overload",

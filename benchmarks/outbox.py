@@ -32,13 +32,17 @@ from pathlib import Path
 
 import aiosmtplib
 
-from bot.config import Settings
-from bot.mail.outbox import Outbox
-from bot.mail.transport import SmtpTransport, envelope_of
-from bot.tickets.render import render_ticket
-from bot.tickets.store import Store
-from tests.servers.mail import HOST, Dovecot, MailServers, free_port
-from tests.test_outbox import make_ticket
+# Run as a script, only this folder is on sys.path: the project root goes first (also before
+# benchmarks/classifier.py, which would shadow the `classifier` package).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.config import Settings  # noqa: E402
+from bot.mail.outbox import Outbox  # noqa: E402
+from bot.mail.transport import SmtpTransport, envelope_of  # noqa: E402
+from bot.tickets.render import render_ticket  # noqa: E402
+from bot.tickets.store import Store  # noqa: E402
+from tests.servers.mail import HOST, Dovecot, MailServers, free_port  # noqa: E402
+from tests.test_outbox import make_ticket  # noqa: E402
 
 
 async def _fill(settings: Settings, n: int) -> Store:
