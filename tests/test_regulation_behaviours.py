@@ -15,6 +15,7 @@ from bot.intake import machine
 from bot.intake.events import AddFollowUp, ChoiceEvent, Deflected, Event, FileTicket, TextEvent
 from bot.intake.fields import Field
 from bot.intake.machine import IntakeContext, Step
+from bot.policy.kb import KnowledgeBase
 from bot.tickets.coupons import CouponLookup, CouponRegistry
 from bot.tickets.model import Ticket
 
@@ -23,6 +24,7 @@ DETAILS = (
     " Сайт example.ru, редакция Бизнес, версия 25.1.0, купон SM6-NS-ABCD12345, ivan@example.ru"
 )
 FIXTURES = Path(__file__).parent / "fixtures" / "coupons"
+KB = KnowledgeBase.load()
 
 
 def run(ctx: IntakeContext, *events: Event, step: Step | None = None) -> Step:
@@ -71,6 +73,22 @@ def test_1_3_documentation_not_enough_the_ticket_carries_the_links(context: Inta
     ticket = filed(machine.handle(step.state, ChoiceEvent("send"), NOW, context))
     assert ticket.suggested_docs and ticket.suggested_docs[0].url.startswith("https://")
     assert any("1.3" in note for note in ticket.notes)
+
+
+def test_1_3_the_search_reads_the_problem_not_the_4_2_values_quoted_with_it(
+    context: IntakeContext,
+) -> None:
+    # A broken cart written in one message with the coupon: the coupon number says nothing about
+    # the problem and once brought up the coupon-renewal article.
+    problem = "После обновления корзина выдаёт ошибку 500 при оформлении заказа."
+    step = run(context, TextEvent(problem + DETAILS), TextEvent("1. Добавить товар 2. Оформить"))
+    step = until(context, step, "confirm", SKIP_ALL)
+    ticket = filed(machine.handle(step.state, ChoiceEvent("send"), NOW, context))
+    assert "SM6-NS-ABCD12345" in ticket.description  # the agent still reads it as written
+    assert ticket.coupon == "SM6-NS-ABCD12345"
+    urls = [d.url for d in ticket.suggested_docs]
+    coupon_articles = [e.url for e in KB.entries if "купон" in e.title_ru.lower()]
+    assert coupon_articles and not set(urls) & set(coupon_articles)
 
 
 def test_3_x_2_out_of_scope_is_explained_and_may_still_be_filed(context: IntakeContext) -> None:

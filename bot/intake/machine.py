@@ -521,7 +521,7 @@ def _advance(
         s.step, s.asking = "question", question.id
         return Step(s, _prompt(s, ctx, head))
     if "kb" not in s.gates and not c.critical:
-        hits = ctx.suggest_docs(_request_text(s), c.category, s.lang)
+        hits = ctx.suggest_docs(_request_text(s, ctx), c.category, s.lang)
         if hits:
             s.docs = [asdict(h) for h in hits]
             s.step = "kb"
@@ -614,14 +614,20 @@ def _question_of_step(s: Conversation, ctx: IntakeContext) -> tuple[str, tuple[O
     return "", ()
 
 
-def _request_text(s: Conversation) -> str:
+def _request_text(s: Conversation, ctx: IntakeContext) -> str:
+    """The problem in the customer's words, for the classifier and the 1.3 search: description
+    and steps without the 4.2 values quoted in them. "Write everything in one message" puts the
+    coupon, version and e-mail into the description (kept there for the agent), where they say
+    nothing about the problem: a coupon number brought up the coupon-renewal article for a
+    broken cart."""
     text = s.fields.get(Field.DESCRIPTION, "")
     steps = s.fields.get(Field.STEPS, "")
-    return f"{text}\n{steps}" if steps and steps != UNKNOWN else text
+    text = f"{text}\n{steps}" if steps and steps != UNKNOWN else text
+    return extract_fields(text, ctx.coupon_pattern).rest or text
 
 
 def _classify(s: Conversation, ctx: IntakeContext) -> Classification:
-    result = ctx.classify(_request_text(s))
+    result = ctx.classify(_request_text(s, ctx))
     if s.critical is not None:
         result = replace(result, critical=s.critical)
     if s.category and s.category != result.category:
