@@ -180,6 +180,35 @@ def test_after_filing_messages_become_follow_ups_until_new(context: IntakeContex
     assert step.state.asking == Field.DESCRIPTION
 
 
+def test_thanks_after_filing_is_answered_here_not_mailed_to_support(
+    context: IntakeContext,
+) -> None:
+    step = machine.handle(confirmed(context).state, ChoiceEvent("send"), NOW, context)
+    ticket = step.effects[0].ticket  # type: ignore[union-attr]
+    ticket.id = "WAS-000042"
+    step = machine.on_ticket_queued(step.state, ticket, NOW, context)
+    for thanks in ("Спасибо!", "спасибо большое 🙏", "Ок, жду ответа", "thanks a lot!"):
+        step = machine.handle(step.state, TextEvent(thanks), NOW, context)
+        assert step.effects == ()
+        assert "WAS-000042" in step.replies[0].text and "4.4" in step.replies[0].text
+    # Thanks with something more is the customer's text, mailed as usual
+    more = "Спасибо, но корзина опять не работает"
+    step = machine.handle(step.state, TextEvent(more), NOW, context)
+    assert step.effects == (AddFollowUp("WAS-000042", more),)
+
+
+def test_thanks_with_no_request_under_way_is_not_taken_for_a_description(
+    context: IntakeContext,
+) -> None:
+    step = run(context, [CommandEvent("start"), TextEvent("Спасибо!")])
+    assert step.replies[-1].text.startswith("Пожалуйста!")
+    assert step.state.fields == {} and step.state.asking == Field.DESCRIPTION
+    # Mid-request an "ок" is an answer like any other, never swallowed
+    step = run(context, [TextEvent(EVERYTHING_RU), TextEvent("ок")])
+    assert not step.replies[-1].text.startswith("Пожалуйста!")
+    assert step.state.fields.get(Field.STEPS) == "ок"
+
+
 def test_edit_a_field_from_the_summary(context: IntakeContext) -> None:
     step = machine.handle(confirmed(context).state, ChoiceEvent("edit"), NOW, context)
     assert step.state.step == "edit"

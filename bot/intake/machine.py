@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from bot.intake import texts
+from bot.intake.courtesy import is_courtesy
 from bot.intake.events import (
     AddFollowUp,
     AttachmentEvent,
@@ -363,6 +364,9 @@ def _text(
     text, hidden = redact(text)
     if hidden:
         head.append(secrets_notice(s.lang))
+    courtesy = _courtesy_reply(s, text)
+    if courtesy is not None:  # "спасибо" is for us: not mailed to support, not a description
+        return Step(s, (courtesy,))
     if s.step == "filed" and s.ticket_id:
         reply = Reply("\n\n".join([*head, texts.t("followup_added", s.lang, id=s.ticket_id)]))
         return Step(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
@@ -612,6 +616,18 @@ def _question_of_step(s: Conversation, ctx: IntakeContext) -> tuple[str, tuple[O
         options = tuple(Option(f.value, texts.field_label(f, lang)) for f in FIELD_ORDER)
         return texts.t("choose_field", lang), options
     return "", ()
+
+
+def _courtesy_reply(s: Conversation, text: str) -> Reply | None:
+    """A reply to thanks or an acknowledgement when no request is being written."""
+    if not is_courtesy(text):
+        return None
+    if s.step == "filed" and s.ticket_id:
+        return Reply(texts.t("courtesy_filed", s.lang, id=s.ticket_id))
+    nothing_yet = not s.fields and not s.attachments and s.asking == Field.DESCRIPTION.value
+    if s.step == "idle" or (s.step == "ask" and nothing_yet):
+        return Reply(texts.t("courtesy_idle", s.lang))
+    return None
 
 
 def _request_text(s: Conversation, ctx: IntakeContext) -> str:

@@ -207,6 +207,23 @@ _TEXTS: dict[str, dict[str, str]] = {
             "A new problem is a new request: /new (clause 2.6)."
         ),
     },
+    "courtesy_filed": {
+        "ru": (
+            "Пожалуйста! Ответ по обращению {id} придёт письмом на указанный e-mail (п. 4.1). "
+            "Если появятся подробности, напишите их сюда — я добавлю их к обращению (п. 4.4)."
+        ),
+        "en": (
+            "You are welcome! The answer to request {id} will come by e-mail to the address you "
+            "gave (clause 4.1). If you have more details, write them here and I will add them to "
+            "the request (clause 4.4)."
+        ),
+    },
+    "courtesy_idle": {
+        "ru": "Пожалуйста! Если понадобится помощь, опишите проблему — я помогу оформить "
+        "обращение.",
+        "en": "You are welcome! If you need help, describe the problem and I will help you file "
+        "a request.",
+    },
     "attachment_added": {"ru": "Файл «{name}» приложен.", "en": "File “{name}” attached."},
     "too_long": {
         "ru": (
