@@ -120,6 +120,28 @@ def test_a_later_message_fills_any_field_wherever_the_dialog_is(context: IntakeC
     step = machine.handle(step.state, TextEvent("мой email ivan@example.ru"), NOW, context)
     assert step.state.fields[Field.CONTACT_EMAIL] == "ivan@example.ru"
     assert step.state.asking == Field.STEPS
+    # and says so: the customer answered something else than was asked
+    assert "ivan@example.ru" in step.replies[0].text and "Понял" in step.replies[0].text
+
+
+def test_a_customer_without_the_coupon_is_told_where_it_is_then_not_stuck(
+    context: IntakeContext,
+) -> None:
+    step = run(context, [TextEvent("Не работает оформление заказа в корзине, ошибка 500"),
+                         TextEvent("не знаю"), TextEvent("example.ru"), ChoiceEvent("Бизнес"),
+                         TextEvent("23.300.0")])  # fmt: skip
+    assert step.state.asking == Field.COUPON
+    step = machine.handle(step.state, TextEvent("не знаю"), NOW, context)
+    assert step.state.asking == Field.COUPON
+    assert "письме" in step.replies[0].text and "4.2.5" in step.replies[0].text
+    step = machine.handle(step.state, TextEvent("Не знаю"), NOW, context)
+    assert step.state.fields[Field.COUPON] == UNKNOWN
+    assert step.state.asking == Field.CONTACT_EMAIL
+    assert any(note.startswith("Купон: клиент не знает") for note in step.state.notes)
+    # A coupon found later replaces the "don't know" and its note
+    step = machine.handle(step.state, TextEvent("купон SM6-NS-ABCD12345"), NOW, context)
+    assert step.state.fields[Field.COUPON] == "SM6-NS-ABCD12345"
+    assert not any(note.startswith("Купон") for note in step.state.notes)
 
 
 GATE_ANSWERS = {

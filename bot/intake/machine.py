@@ -41,6 +41,7 @@ from bot.intake.fields import (
     Field,
     Invalid,
     clean_text,
+    is_unknown_answer,
     validate,
     version_tuple,
 )
@@ -378,6 +379,8 @@ def _text(
         return _advance(s, now, ctx, head)
     if s.step in ("idle", "filed"):
         s.step, s.asking = "ask", Field.DESCRIPTION.value
+    if s.step == "ask" and s.asking == Field.COUPON.value and is_unknown_answer(text):
+        return _coupon_unknown(s, now, ctx, head)
     if len(text) > MAX_DESCRIPTION:
         head.append(texts.t("too_long", s.lang, limit=MAX_DESCRIPTION))
 
@@ -425,9 +428,22 @@ def _text(
             _check_version(s, verdict.value, ctx, head)
         if f is not asking or len(values) > 1:
             understood.append(f"{texts.field_label(f, s.lang)} — {_shown(s, f)}")
-    if understood and (len(understood) > 1 or asking is None or len(values) > 1):
+    if understood:  # only what was not the plain answer to the question: say it was taken
         head.insert(0, texts.t("understood", s.lang, items="; ".join(understood)))
     return _advance(s, now, ctx, head, answered)
+
+
+def _coupon_unknown(s: Conversation, now: datetime, ctx: IntakeContext, head: list[str]) -> Step:
+    """4.2.5 "не знаю": where the coupon is found, once; the second time the request goes on
+    without it (the customer is not stuck in a loop) and the agents are told to ask for it."""
+    if "coupon_help" not in s.gates:
+        s.gates.append("coupon_help")
+        head.append(texts.t("coupon_where", s.lang))
+        return Step(s, _prompt(s, ctx, head))
+    s.fields[Field.COUPON] = UNKNOWN
+    s.notes = [n for n in s.notes if not n.startswith("Купон")]
+    s.notes.append("Купон: клиент не знает номер — запросите его (п. 4.2.5).")
+    return _advance(s, now, ctx, head)
 
 
 def _held_back(s: Conversation, description: str, head: list[str]) -> bool:

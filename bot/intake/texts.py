@@ -103,6 +103,20 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Номер купона на приобретённый продукт с активным сроком поддержки (п. 4.2.5)?",
         "en": "The coupon number of the purchased product with active support (clause 4.2.5)?",
     },
+    "coupon_where": {
+        "ru": (
+            "Номер купона есть в документах о покупке или продлении лицензии (обычно в письме с "
+            "купоном). Поддержка помогает владельцам активной лицензии (п. 1.1, 4.2.5), поэтому "
+            "без номера она сначала попросит его. Если найти его сейчас не получается, ответьте "
+            "«не знаю» ещё раз — обращение уйдёт без купона."
+        ),
+        "en": (
+            "The coupon number is in the documents of the licence purchase or renewal (usually "
+            "the e-mail with the coupon). Support helps owners of an active licence (clauses 1.1, "
+            "4.2.5), so without it they will ask for it first. If you cannot find it now, answer "
+            "“don't know” again and the request will go without the coupon."
+        ),
+    },
     "ask_contact_email": {
         "ru": "На какой e-mail прислать официальный ответ поддержки (п. 4.1)?",
         "en": "Which e-mail should the official answer of support go to (clause 4.1)?",
