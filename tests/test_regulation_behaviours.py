@@ -102,6 +102,20 @@ def test_3_x_2_out_of_scope_is_explained_and_may_still_be_filed(context: IntakeC
     assert any("вне рамок" in note for note in ticket.notes)
 
 
+def test_3_x_2_out_of_scope_is_said_as_soon_as_it_is_described(context: IntakeContext) -> None:
+    text = "Установите нам, пожалуйста, битрикс на наш новый сервер под ключ, сами не умеем."
+    step = run(context, TextEvent(text))  # nothing else given yet: the steps are asked next
+    assert step.state.asking == Field.STEPS
+    said = step.replies[0].text
+    assert "вне рамок" in said and "3.1.2.1" in said and "/cancel" in said
+    # Said once: the next answers are not prefixed with it again
+    step = run(context, TextEvent("не знаю"), step=step)
+    assert all("вне рамок" not in r.text for r in step.replies)
+    # An in-scope problem hears nothing of the kind
+    step = run(context, TextEvent("Не работает оформление заказа в корзине, ошибка 500"))
+    assert all("вне рамок" not in r.text for r in step.replies)
+
+
 def test_2_6_several_problems_are_filed_as_separate_tickets(context: IntakeContext) -> None:
     text = ("1) не работает оформление заказа в корзине, ошибка при оплате\n"
             "2) очень медленно открывается каталог товаров, страница грузится 20 секунд\n"

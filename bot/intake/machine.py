@@ -522,6 +522,7 @@ def _advance(
     s.return_to_confirm = False
     missing = _missing(s)
     if missing is not None:
+        _tell_scope_early(s, ctx, head)
         s.step, s.asking = "ask", missing.value
         return Step(s, _prompt(s, ctx, head))
     s.asking = None
@@ -555,6 +556,18 @@ def _advance(
         s.gates.append("similar")
     s.step = "confirm"
     return Step(s, _prompt(s, ctx, head))
+
+
+def _tell_scope_early(s: Conversation, ctx: IntakeContext, head: list[str]) -> None:
+    """Section 3: a request the regulation leaves out is said so as soon as it is described,
+    not after the customer has typed the version and the coupon. Checked once."""
+    if Field.DESCRIPTION not in s.fields or "scope_early" in s.gates:
+        return
+    s.gates.append("scope_early")
+    c = _classify(s, ctx)
+    if not c.in_scope and not c.unsure:
+        explain = ctx.scope_explanation(c.clause, s.lang)
+        head.append(texts.t("out_of_scope_early", s.lang, clause=c.clause, explain=explain))
 
 
 def _next_question(s: Conversation, category: str, ctx: IntakeContext) -> Question | None:

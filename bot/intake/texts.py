@@ -142,6 +142,18 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Всё верно? Отправить или исправить поле?",
         "en": "Is everything right? Send it, or edit a field?",
     },
+    "out_of_scope_early": {
+        "ru": (
+            "Сразу скажу: по регламенту такой вопрос, вероятно, вне рамок технической поддержки "
+            "(п. {clause}). {explain} Если всё же хотите отправить обращение — продолжим, решение "
+            "примут сотрудники поддержки; передумали — /cancel."
+        ),
+        "en": (
+            "Right away: under the regulation this is probably outside the support's scope "
+            "(clause {clause}). {explain} If you still want to send the request, let us go on and "
+            "support staff will decide; if not — /cancel."
+        ),
+    },
     "out_of_scope_note": {
         "ru": (
             "По регламенту такой вопрос, вероятно, вне рамок технической поддержки (п. {clause}). "
