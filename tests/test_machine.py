@@ -277,6 +277,24 @@ def test_language_switch(context: IntakeContext) -> None:
     assert "describe the problem" in step.replies[-1].text
 
 
+def test_english_customers_see_the_editions_in_english_the_ticket_keeps_russian(
+    context: IntakeContext,
+) -> None:
+    state = machine.new_conversation("en")
+    step = run(context, [TextEvent("The cart is broken, error 500 on checkout"),
+                         TextEvent("no steps"), TextEvent("shop.example.com")], state)  # fmt: skip
+    assert step.state.asking == Field.EDITION
+    options = {o.label: o.value for o in step.replies[-1].options}
+    assert options["Small Business"] == "Малый бизнес"
+    step = machine.handle(step.state, TextEvent("Small Business"), NOW, context)
+    assert step.state.fields[Field.EDITION] == "Малый бизнес"
+    everything = [TextEvent(EVERYTHING_EN), TextEvent("don't know")]
+    step = settle(run(context, everything, machine.new_conversation("en")), context)
+    assert "Edition: Small Business" in step.replies[-1].text
+    (effect,) = machine.handle(step.state, ChoiceEvent("send"), NOW, context).effects
+    assert isinstance(effect, FileTicket) and effect.ticket.edition == "Малый бизнес"
+
+
 def test_attachment_kept_in_the_draft(context: IntakeContext) -> None:
     ref = AttachmentRef("shot.png", "/tmp/shot.png", "image/png", 10)
     step = run(context, [AttachmentEvent(ref), TextEvent(EVERYTHING_RU), TextEvent("нет")])

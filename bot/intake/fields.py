@@ -66,6 +66,22 @@ EDITION_ALIASES: dict[str, str] = {
     "corporate portal enterprise": "Корпоративный портал — Энтерпрайз",
 }
 
+# The editions' English names, for English-speaking customers (the ticket keeps the Russian ones).
+EDITION_NAMES_EN: dict[str, str] = {
+    "Старт": "Start",
+    "Стандарт": "Standard",
+    "Малый бизнес": "Small Business",
+    "Бизнес": "Business",
+    "Энтерпрайз": "Enterprise",
+    "Корпоративный портал": "Corporate Portal",
+    "Корпоративный портал — Энтерпрайз": "Corporate Portal Enterprise",
+}
+
+
+def edition_name(edition: str, lang: str) -> str:
+    return EDITION_NAMES_EN.get(edition, edition) if lang == "en" else edition
+
+
 DEFAULT_PRODUCT = "1С-Битрикс: Управление сайтом"
 
 MAX_DESCRIPTION = 10_000

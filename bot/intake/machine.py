@@ -41,6 +41,7 @@ from bot.intake.fields import (
     Field,
     Invalid,
     clean_text,
+    edition_name,
     is_unknown_answer,
     validate,
     version_tuple,
@@ -496,7 +497,10 @@ def _cut(value: str, limit: int) -> str:
 
 
 def _shown(s: Conversation, f: Field) -> str:
-    return _cut(" ".join((s.displays.get(f) or s.fields.get(f, "")).split()), 60)
+    value = s.displays.get(f) or s.fields.get(f, "")
+    if f is Field.EDITION:
+        value = edition_name(value, s.lang)
+    return _cut(" ".join(value.split()), 60)
 
 
 def _missing(s: Conversation) -> Field | None:
@@ -606,7 +610,7 @@ def _question_of_step(s: Conversation, ctx: IntakeContext) -> tuple[str, tuple[O
         options: tuple[Option, ...] = ()
         if f is Field.EDITION:
             unknown = Option("unknown", label("unknown", lang))
-            options = (*(Option(e, e) for e in EDITIONS), unknown)
+            options = (*(Option(e, edition_name(e, lang)) for e in EDITIONS), unknown)
         if f is Field.DESCRIPTION and s.pending_description:
             options = (Option("keep", label("keep", lang)),)
         return texts.t(f"ask_{f.value}", lang), options
@@ -713,6 +717,8 @@ def _summary_value(s: Conversation, f: Field) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
     if value == UNKNOWN:
         return texts.choice_label("unknown", s.lang)
+    if f is Field.EDITION:
+        return edition_name(value, s.lang)
     return _cut(value, 500) if f in (Field.DESCRIPTION, Field.STEPS) else value
 
 
