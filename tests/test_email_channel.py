@@ -207,6 +207,20 @@ async def test_incomplete_request_gets_one_guided_reply_listing_exactly_the_miss
     assert not await env.queued("ticket")
 
 
+async def test_a_customer_without_the_coupon_may_say_so_and_is_filed(env: Env):
+    # Given a guided reply asking for the coupon, which says where it is and that "не знаю" works
+    await env.send(body=INCOMPLETE + "\nСайт: shop.example")
+    [guided] = await env.replies_to(CUSTOMER)
+    assert "документах о покупке" in body_of(guided) and "строке купона" in body_of(guided)
+    # When a complete e-mail says "не знаю" on the coupon line
+    out = await env.send(body=COMPLETE.replace("Купон: AB12-CD34-EF56", "Купон: не знаю"))
+    # Then it is filed, and the agents read that the coupon is to be asked for
+    assert out.kind == "filed"
+    [ticket] = await env.queued("ticket")
+    text = body_of(ticket)
+    assert "Купон: не знаю" in text and "клиент не знает номер" in text
+
+
 async def test_reply_to_the_form_is_merged_and_files_the_ticket(env: Env):
     await env.send(body=INCOMPLETE)
     [guided] = await env.replies_to(CUSTOMER)

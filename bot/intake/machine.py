@@ -380,8 +380,6 @@ def _text(
         return _advance(s, now, ctx, head)
     if s.step in ("idle", "filed"):
         s.step, s.asking = "ask", Field.DESCRIPTION.value
-    if s.step == "ask" and s.asking == Field.COUPON.value and is_unknown_answer(text):
-        return _coupon_unknown(s, now, ctx, head)
     if len(text) > MAX_DESCRIPTION:
         head.append(texts.t("too_long", s.lang, limit=MAX_DESCRIPTION))
 
@@ -404,6 +402,10 @@ def _text(
     answered = False
     for f in FIELD_ORDER:
         if f not in values:
+            continue
+        if f is Field.COUPON and is_unknown_answer(values[f]):
+            _coupon_unknown(s, head)
+            answered = answered or f is asking
             continue
         verdict = validate(f, values[f], ctx.coupon_pattern)
         if isinstance(verdict, Invalid):
@@ -434,17 +436,14 @@ def _text(
     return _advance(s, now, ctx, head, answered)
 
 
-def _coupon_unknown(s: Conversation, now: datetime, ctx: IntakeContext, head: list[str]) -> Step:
-    """4.2.5 "не знаю": where the coupon is found, once; the second time the request goes on
-    without it (the customer is not stuck in a loop) and the agents are told to ask for it."""
-    if "coupon_help" not in s.gates:
-        s.gates.append("coupon_help")
-        head.append(texts.t("coupon_where", s.lang))
-        return Step(s, _prompt(s, ctx, head))
+def _coupon_unknown(s: Conversation, head: list[str]) -> None:
+    """4.2.5 "не знаю": the request goes on without the coupon (nobody is stuck in a loop); the
+    customer hears what that means and where the number is, the agents are told to ask for it."""
     s.fields[Field.COUPON] = UNKNOWN
+    s.displays.pop(Field.COUPON, None)
     s.notes = [n for n in s.notes if not n.startswith("Купон")]
     s.notes.append("Купон: клиент не знает номер — запросите его (п. 4.2.5).")
-    return _advance(s, now, ctx, head)
+    head.append(texts.t("coupon_unknown", s.lang))
 
 
 def _held_back(s: Conversation, description: str, head: list[str]) -> bool:

@@ -103,18 +103,17 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Номер купона на приобретённый продукт с активным сроком поддержки (п. 4.2.5)?",
         "en": "The coupon number of the purchased product with active support (clause 4.2.5)?",
     },
-    "coupon_where": {
+    "coupon_unknown": {
         "ru": (
-            "Номер купона есть в документах о покупке или продлении лицензии (обычно в письме с "
-            "купоном). Поддержка помогает владельцам активной лицензии (п. 1.1, 4.2.5), поэтому "
-            "без номера она сначала попросит его. Если найти его сейчас не получается, ответьте "
-            "«не знаю» ещё раз — обращение уйдёт без купона."
+            "Хорошо, продолжим без купона. Поддержка помогает владельцам активной лицензии "
+            "(п. 1.1, 4.2.5), поэтому сначала попросит номер: он есть в документах о покупке или "
+            "продлении лицензии (обычно в письме с купоном). Найдёте — просто пришлите его сюда."
         ),
         "en": (
-            "The coupon number is in the documents of the licence purchase or renewal (usually "
-            "the e-mail with the coupon). Support helps owners of an active licence (clauses 1.1, "
-            "4.2.5), so without it they will ask for it first. If you cannot find it now, answer "
-            "“don't know” again and the request will go without the coupon."
+            "All right, let us go on without the coupon. Support helps owners of an active "
+            "licence (clauses 1.1, 4.2.5), so they will ask for the number first: it is in the "
+            "documents of the licence purchase or renewal (usually the e-mail with the coupon). "
+            "If you find it, just send it here."
         ),
     },
     "ask_contact_email": {

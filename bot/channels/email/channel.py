@@ -481,6 +481,8 @@ class EmailChannel:
         for f in missing:
             form.append(f"{mail_texts.form_label(f, lang)}: ")
             hints.append(f"- {texts.t(f'ask_{f.value}', lang)}")
+            if f is Field.COUPON:
+                hints.append(f"  {mail_texts.t('coupon_hint', lang)}")
         if conv.step == "category":
             form.append(f"{mail_texts.CATEGORY_LABEL[lang]}: ")
             names = "; ".join(texts.category_name(c, lang) for c in CATEGORIES)

@@ -56,6 +56,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Категория — одна из: {names}.",
         "en": "Category — one of: {names}.",
     },
+    "coupon_hint": {
+        "ru": "Номер купона есть в документах о покупке или продлении лицензии. Если его нет под "
+        "рукой, напишите в строке купона «не знаю»: обращение уйдёт без него, но поддержка "
+        "сначала попросит номер (п. 1.1, 4.2.5).",
+        "en": "The coupon number is in the documents of the licence purchase or renewal. If you "
+        "do not have it at hand, write “don't know” on the coupon line: the request will go "
+        "without it, but support will ask for the number first (clauses 1.1, 4.2.5).",
+    },
     "notes_head": {"ru": "Обратите внимание:", "en": "Please note:"},
     "signature": {
         "ru": "-- \nСлужба технической поддержки «Что за софт» (автоматический ответ)",
