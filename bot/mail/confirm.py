@@ -8,6 +8,7 @@ search for the Message-ID tells the outbox whether an uncertain send went throug
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import ssl
@@ -16,6 +17,7 @@ from typing import Any
 import aioimaplib
 
 from bot.config import Settings
+from bot.mail.imap import close_client
 from bot.mail.transport import TemporaryDeliveryError
 
 _SAFE_ID = re.compile(r"<[^<>\s\"\\]+>")
@@ -101,10 +103,8 @@ class ImapDeliveryCheck:
             raise TemporaryDeliveryError(f"IMAP check failed: {exc!r}") from exc
         finally:
             with contextlib.suppress(Exception):
-                await client.logout()
-            transport = getattr(client.protocol, "transport", None)
-            if transport is not None:
-                transport.close()
+                await asyncio.wait_for(client.logout(), self._timeout)
+            close_client(client)
 
 
 def _numbers(line: object) -> list[int]:

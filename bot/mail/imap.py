@@ -236,7 +236,7 @@ class ImapWatcher:
             if resp.result != "OK":
                 raise ImapError(f"IMAP login as {self.user} refused: {_text(resp.lines)}")
         except BaseException:
-            _close(client)
+            close_client(client)
             raise
         self._client = client
         return client
@@ -265,7 +265,7 @@ class ImapWatcher:
             if client.protocol.state != "LOGOUT":
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.logout(), 5)
-            _close(client)
+            close_client(client)
 
     def _check_uidvalidity(self, lines: list[Any]) -> None:
         found = next(
@@ -368,10 +368,16 @@ class ImapWatcher:
             raise ImapError(f"IMAP noop refused: {_text(resp.lines)}")
 
 
-def _close(client: aioimaplib.IMAP4) -> None:
+def close_client(client: aioimaplib.IMAP4) -> None:
+    """Close an aioimaplib client for good, whatever state it is in (after LOGOUT or not): its
+    socket, and its connection attempt if that is still under way (it would open a socket that
+    nobody closes)."""
     transport = getattr(client.protocol, "transport", None)
     if transport is not None:
-        transport.close()
+        # abort, not close: the session is over (LOGOUT answered, or the connection is gone), and
+        # a TLS close waits for the server's close_notify, leaving the socket open meanwhile —
+        # for good if the loop ends first.
+        transport.abort()
     task = getattr(client, "_client_task", None)
     if task is not None and not task.done():
         task.cancel()
