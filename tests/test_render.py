@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket
+from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket, summarize
 from bot.tickets.render import (
     header_text,
     render_customer_reply,
@@ -314,3 +314,42 @@ def test_safe_address() -> None:
     assert safe_address(" ivan@example.com ") is not None
     assert safe_address("ivan@example.com\r\n") is None
     assert safe_address("a@b.example,c@d.example") is None
+
+
+@pytest.mark.parametrize(
+    ("description", "summary"),
+    [
+        ("Здравствуйте! После обновления корзина выдаёт ошибку 500. Сайт shop.ru, редакция "
+         "Бизнес, купон AB12-CD34-EF56, почта a@shop.ru",
+         "После обновления корзина выдаёт ошибку 500."),
+        ("Здравствуйте, у нас не работает корзина. Редакция Бизнес",
+         "У нас не работает корзина."),
+        ("Добрый день! Помогите. Сайт лежит после переноса на новый хостинг, ошибка 502 на всех "
+         "страницах", "Помогите. Сайт лежит после переноса на новый хостинг, ошибка 502 на всех "
+         "страни…"),
+        ("Сайт shop.ru не открывается! Версия 25.0.0", "Сайт shop.ru не открывается!"),
+        ("Hi team, search is broken", "Search is broken"),
+        ("Hi-tech магазин не открывается", "Hi-tech магазин не открывается"),
+        ("Здравствуйте!", "Здравствуйте!"),
+    ],
+)  # fmt: skip
+def test_the_summary_is_the_first_sentence_that_says_something(
+    description: str, summary: str
+) -> None:
+    assert summarize(description) == summary
+    assert len(summarize(description * 5)) <= 80
+
+
+def test_the_subject_carries_the_problem_not_the_details_pasted_after_it(
+    settings: Settings,
+) -> None:
+    ticket = make_ticket(
+        description="Здравствуйте! После обновления корзина выдаёт ошибку 500. Сайт shop.ru, "
+        "редакция Бизнес, купон AB12-CD34-EF56"
+    )
+    msg = reparse(render_ticket(ticket, settings))
+    assert (
+        msg["Subject"]
+        == "[WAS-000123] Ошибка продукта: После обновления корзина выдаёт ошибку 500."
+    )
+    assert "купон AB12-CD34-EF56" in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]

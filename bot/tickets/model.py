@@ -36,6 +36,36 @@ CATEGORY_LABELS_RU = {
 }
 
 
+SUMMARY_MAX = 80
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_GREETING = re.compile(
+    r"^(?:здравствуйте|здравствуй|добрый\s+(?:день|вечер)|доброе\s+утро|доброго\s+времени\s+суток|"
+    r"привет|приветствую|hello|hi|good\s+(?:morning|afternoon|evening)|dear\s+support)"
+    r"(?:\s+(?:всем|всех|коллеги|all|team))?(?:[\s,!.:;]+|$)",
+    re.IGNORECASE,
+)
+
+
+def summarize(description: str, limit: int = SUMMARY_MAX) -> str:
+    """The first sentence that says something, for subjects and lists: "Здравствуйте! После
+    обновления корзина выдаёт 500. Сайт shop.ru, редакция Бизнес, купон …" gives "После
+    обновления корзина выдаёт 500." (the details pasted after it are in the ticket anyway)."""
+    text = " ".join(description.split())
+    sentences = [s for s in _SENTENCE_END.split(text) if s]
+    while sentences and _GREETING.match(sentences[0]):
+        rest = _GREETING.sub("", sentences[0], count=1)
+        if rest:
+            sentences[0] = rest[0].upper() + rest[1:]
+            break
+        sentences.pop(0)
+    summary = sentences[0] if sentences else text
+    for more in sentences[1:]:  # a very short first sentence ("Помогите!") takes the next along
+        if len(summary) >= 20:
+            break
+        summary = f"{summary} {more}"
+    return summary if len(summary) <= limit else summary[: limit - 1].rstrip() + "…"
+
+
 @dataclass(frozen=True)
 class AttachmentRef:
     """A customer's file, already checked (4.6) and stored under the data dir."""
@@ -88,9 +118,8 @@ class Ticket:
 
     @property
     def summary(self) -> str:
-        """First line of the description, at most 80 characters (the Subject contract)."""
-        first = " ".join(self.description.split())
-        return first if len(first) <= 80 else first[:79].rstrip() + "…"
+        """The problem in one line of at most 80 characters (the Subject contract)."""
+        return summarize(self.description)
 
     def to_json(self) -> dict[str, Any]:
         """The `ticket.json` contract of ARCHITECTURE.md, plus `details`, `notes` and

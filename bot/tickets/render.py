@@ -127,7 +127,7 @@ def ticket_subject(ticket: Ticket) -> str:
     category = CATEGORY_LABELS_RU.get(
         ticket.classification.category, header_text(ticket.classification.category)
     )
-    summary = header_text(ticket.description, SUMMARY_MAX) or NOT_GIVEN
+    summary = header_text(ticket.summary, SUMMARY_MAX) or NOT_GIVEN
     prefix = CRITICAL_PREFIX if ticket.classification.critical else ""
     return f"{prefix}[{ticket.id}] {category}: {summary}"
 
