@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.telegram_load import PASTE, STEPS, Mailbox  # noqa: E402
-from bot.app import build_app  # noqa: E402
+from bot.app import App, build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.intake.events import ChoiceEvent, CommandEvent, Event, Reply, TextEvent  # noqa: E402
 
@@ -32,8 +32,8 @@ ANSWERS = ("error", "no", "skip", "send")  # category, not split, skip the quest
 TICKET = re.compile(r"WAS-\d{6}")
 
 
-async def customer(app: object, mailbox: Mailbox, user: int, counts: list[int]) -> bool:
-    desk = app.desk  # type: ignore[attr-defined]
+async def customer(app: App, mailbox: Mailbox, user: int, counts: list[int]) -> bool:
+    desk = app.desk
 
     async def say(event: Event) -> list[Reply]:
         counts[0] += 1

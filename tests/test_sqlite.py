@@ -33,7 +33,8 @@ async def test_cursor_results_and_counts(tmp_path: Path) -> None:
     async with conn.execute("SELECT v FROM t ORDER BY id") as cur:
         assert await cur.fetchone() == ("а!",)
         assert await cur.fetchall() == [("б!",)]
-    assert list(await conn.execute_fetchall("SELECT id FROM t WHERE v = ?", ("б!",))) == [(2,)]
+    assert await conn.fetch_all("SELECT id FROM t WHERE v = ?", ("б!",)) == [(2,)]
+    assert await conn.fetch_one("SELECT id FROM t WHERE v = ?", ("нет",)) is None
     with pytest.raises(sqlite.sqlite3.OperationalError):
         await conn.execute("SELECT nope FROM t")
     await conn.close()
@@ -55,14 +56,14 @@ async def test_a_transaction_is_not_interleaved_and_other_connections_see_commit
 
     async def peek() -> None:
         for _ in range(50):
-            (count,) = next(iter(await reader.execute_fetchall("SELECT COUNT(*) FROM t")))
+            (count,) = await reader.fetch_one("SELECT COUNT(*) FROM t")
             seen.append(count)
             await asyncio.sleep(0)
 
     await asyncio.gather(peek(), transfer(), peek())
     assert set(seen) <= {0, 100}  # never a half-done transaction
     assert seen[-1] == 100
-    journal = next(iter(await reader.execute_fetchall("PRAGMA journal_mode")))
+    journal = await reader.fetch_one("PRAGMA journal_mode")
     assert journal == ("wal",)
     await writer.close()
     await reader.close()

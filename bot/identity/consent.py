@@ -67,7 +67,7 @@ class Consents:
         )
 
     async def get(self, customer_key: str) -> ConsentRecord | None:
-        row = await self._db.one(
+        row = await self._db.conn.fetch_one(
             "SELECT given_at, version FROM consents WHERE customer_key = ?", (customer_key,)
         )
         if row is None:

@@ -19,7 +19,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.tickets import sqlite
 from bot.tickets.store import Store
@@ -35,13 +34,6 @@ class SharedDb:
         """One statement under the write lock; the cursor gives ``rowcount``/``lastrowid``."""
         async with self.lock:
             return await self.conn.execute(sql, params)
-
-    async def one(self, sql: str, params: tuple[object, ...] = ()) -> Any:
-        """The first row, or None."""
-        return next(iter(await self.conn.execute_fetchall(sql, params)), None)
-
-    async def all(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
-        return list(await self.conn.execute_fetchall(sql, params))
 
     async def close(self) -> None:
         if self.owned:

@@ -150,14 +150,14 @@ class Verifier:
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     async def is_verified(self, customer_key: str, address: str) -> bool:
-        row = await self._db.one(
+        row = await self._db.conn.fetch_one(
             "SELECT 1 FROM verified_addresses WHERE customer_key = ? AND address = ?",
             (customer_key, normalize_address(address)),
         )
         return row is not None
 
     async def verified_addresses(self, customer_key: str) -> list[str]:
-        rows = await self._db.all(
+        rows = await self._db.conn.fetch_all(
             "SELECT address FROM verified_addresses WHERE customer_key = ? ORDER BY verified_at",
             (customer_key,),
         )
@@ -169,7 +169,7 @@ class Verifier:
         async with self._lock:
             if await self.is_verified(customer_key, address):
                 return StartResult("already_verified")
-            row = await self._db.one(
+            row = await self._db.conn.fetch_one(
                 "SELECT sent_at FROM verification_codes WHERE customer_key = ? AND address = ?",
                 (customer_key, address),
             )
@@ -206,7 +206,7 @@ class Verifier:
         address = normalize_address(address)
         typed = "".join(ch for ch in code if not ch.isspace() and ch != "-")
         async with self._lock:
-            row = await self._db.one(
+            row = await self._db.conn.fetch_one(
                 "SELECT code_hash, expires_at, attempts FROM verification_codes "
                 "WHERE customer_key = ? AND address = ?",
                 (customer_key, address),

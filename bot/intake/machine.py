@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from bot.intake import texts
@@ -671,7 +672,13 @@ def _request_text(s: Conversation, ctx: IntakeContext) -> str:
     text = s.fields.get(Field.DESCRIPTION, "")
     steps = s.fields.get(Field.STEPS, "")
     text = f"{text}\n{steps}" if steps and steps != UNKNOWN else text
-    return extract_fields(text, ctx.coupon_pattern).rest or text
+    return _without_field_values(text, ctx.coupon_pattern)
+
+
+@lru_cache(maxsize=1024)
+def _without_field_values(text: str, coupon_pattern: str) -> str:
+    """Pure and asked for several times per update (each gate classifies): computed once."""
+    return extract_fields(text, coupon_pattern).rest or text
 
 
 def _classify(s: Conversation, ctx: IntakeContext) -> Classification:

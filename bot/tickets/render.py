@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.tickets.model import CATEGORY_LABELS_RU, AttachmentRef, Ticket
+from bot.tickets.model import CATEGORY_LABELS_RU, SUMMARY_MAX, AttachmentRef, Ticket
 
 
 class _Policy(EmailPolicy):
@@ -62,7 +62,6 @@ class _Policy(EmailPolicy):
 
 POLICY = _Policy(linesep="\r\n", cte_type="7bit", raise_on_defect=True)
 CRITICAL_PREFIX = "[КРИТИЧНО] "
-SUMMARY_MAX = 80
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
 _MSGID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")

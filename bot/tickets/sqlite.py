@@ -16,7 +16,7 @@ Two consequences, both wanted:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Generator, Iterable
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,11 @@ class Connection:
     def execute(self, sql: str, params: Params = ()) -> _Statement:
         return _Statement(self._conn, sql, params)
 
-    async def execute_fetchall(self, sql: str, params: Params = ()) -> Iterable[Any]:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Any:
+        """The first row, or None."""
+        return self._conn.execute(sql, params).fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Any]:
         return self._conn.execute(sql, params).fetchall()
 
     async def executescript(self, script: str) -> None:

@@ -128,13 +128,6 @@ class Store:
                 raise
             await self._db.execute("COMMIT")
 
-    async def _one(self, sql: str, params: tuple[object, ...] = ()) -> Any:
-        """The first row, or None."""
-        return next(iter(await self._db.execute_fetchall(sql, params)), None)
-
-    async def _all(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
-        return list(await self._db.execute_fetchall(sql, params))
-
     async def _write(self, sql: str, params: tuple[object, ...]) -> None:
         async with self._lock:
             await self._db.execute(sql, params)
@@ -150,7 +143,7 @@ class Store:
 
     async def _migrate(self) -> None:
         await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-        row = await self._one("SELECT MAX(version) FROM schema_version")
+        row = await self._db.fetch_one("SELECT MAX(version) FROM schema_version")
         current = row[0] if row and row[0] is not None else 0
         for version, script in enumerate(_MIGRATIONS, start=1):
             if version <= current:
@@ -194,15 +187,17 @@ class Store:
         return ticket
 
     async def get_ticket(self, ticket_id: str) -> Ticket | None:
-        row = await self._one("SELECT data, status FROM tickets WHERE id = ?", (ticket_id,))
+        row = await self._db.fetch_one(
+            "SELECT data, status FROM tickets WHERE id = ?", (ticket_id,)
+        )
         return ticket_from_data(row[0], row[1]) if row else None
 
     async def ticket_message_id(self, ticket_id: str) -> str | None:
-        row = await self._one("SELECT message_id FROM tickets WHERE id = ?", (ticket_id,))
+        row = await self._db.fetch_one("SELECT message_id FROM tickets WHERE id = ?", (ticket_id,))
         return str(row[0]) if row and row[0] else None
 
     async def tickets_of(self, channel: str, customer_id: str, limit: int = 20) -> list[Ticket]:
-        rows = await self._all(
+        rows = await self._db.fetch_all(
             "SELECT data, status FROM tickets WHERE channel = ? AND customer_id = ? "
             "ORDER BY number DESC LIMIT ?",
             (channel, customer_id, limit),
@@ -214,7 +209,7 @@ class Store:
     ) -> list[tuple[str, str]]:
         """(id, description) of the customer's newest tickets still in work, read on every
         update for the 2.5 check: SQLite picks the description out, no ticket is decoded."""
-        rows = await self._all(
+        rows = await self._db.fetch_all(
             "SELECT id, json_extract(data, '$.description') FROM tickets "
             "WHERE channel = ? AND customer_id = ? AND status IN (?, ?, ?) "
             "ORDER BY number DESC LIMIT ?",
@@ -226,13 +221,13 @@ class Store:
         await self._write("UPDATE tickets SET status = ? WHERE id = ?", (status.value, ticket_id))
 
     async def count_tickets(self) -> int:
-        row = await self._one("SELECT COUNT(*) FROM tickets")
+        row = await self._db.fetch_one("SELECT COUNT(*) FROM tickets")
         return int(row[0]) if row else 0
 
     # --- conversations ---------------------------------------------------------------------
 
     async def load_conversation(self, channel: str, user_id: str) -> dict[str, Any] | None:
-        row = await self._one(
+        row = await self._db.fetch_one(
             "SELECT state FROM conversations WHERE channel = ? AND user_id = ?",
             (channel, user_id),
         )
@@ -278,7 +273,7 @@ class Store:
 
     async def due_messages(self, now: datetime, limit: int = 50) -> list[OutboxRow]:
         """Queued messages whose time has come, and those a crash left in 'sending'."""
-        rows = await self._all(
+        rows = await self._db.fetch_all(
             "SELECT id, ticket_id, kind, message_id, raw, attempts, status FROM outbox "
             "WHERE status = 'sending' OR (status = 'queued' AND next_attempt_at <= ?) "
             "ORDER BY id LIMIT ?",
@@ -287,7 +282,9 @@ class Store:
         return [OutboxRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
 
     async def next_due_at(self) -> datetime | None:
-        row = await self._one("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'queued'")
+        row = await self._db.fetch_one(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'queued'"
+        )
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     async def mark_sending(self, row_id: int, now: datetime) -> None:
@@ -328,5 +325,5 @@ class Store:
             )
 
     async def outbox_counts(self) -> dict[str, int]:
-        rows = await self._all("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        rows = await self._db.fetch_all("SELECT status, COUNT(*) FROM outbox GROUP BY status")
         return {str(r[0]): int(r[1]) for r in rows}
