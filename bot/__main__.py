@@ -1,17 +1,25 @@
 """Composition root: `frontdesk` / `python -m bot`.
 
-frontdesk              every configured channel; the console chat when none is configured
+frontdesk [run]        every configured channel; the console chat when none is configured
 frontdesk chat         the console chat (stdin/stdout)
+frontdesk status       queue, deliveries and IMAP position, read-only (--json for tools)
 frontdesk coupons import FILE.csv
+
+SIGTERM stops the service cleanly: the channels stop taking messages (the e-mail channel finishes
+the one in hand and saves its mailbox position), the outbox finishes the delivery in flight (what
+is still queued stays queued for the next start), "frontdesk stopped" is logged, exit status 0.
+The console chat is left by end of input (Ctrl-D).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel
@@ -40,9 +48,14 @@ def _setup_logging(settings: Settings, console: bool) -> None:
 async def serve(
     settings: Settings, *, console: bool, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
 ) -> None:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    if not console:
+        # The console chat blocks a thread on stdin that cancelling cannot end: it stops on EOF.
+        loop.add_signal_handler(signal.SIGTERM, stopping.set)
     app = await build_app(settings)
+    channels: list[asyncio.Task[None]] = []
     try:
-        channels: list[asyncio.Task[None]] = []
         if settings.telegram_token is not None:
             from bot.channels.telegram.app import run as run_telegram
 
@@ -56,9 +69,41 @@ async def serve(
             await app.drain_outbox(30)
             for task in channels:
                 task.cancel()
-        await asyncio.gather(*channels, return_exceptions=console)
+            await asyncio.gather(*channels, return_exceptions=console)
+        else:
+            log.info("frontdesk running: %s", ", ".join(t.get_name() for t in channels))
+            await _until_stopped(channels, stopping)
     finally:
+        if not console:
+            loop.remove_signal_handler(signal.SIGTERM)
+        # Cancelling the e-mail channel lets the watcher finish the message in hand first.
+        for task in channels:
+            task.cancel()
+        await asyncio.gather(*channels, return_exceptions=True)
         await app.close()
+        log.info("frontdesk stopped")
+
+
+async def _until_stopped(channels: list[asyncio.Task[None]], stopping: asyncio.Event) -> None:
+    """Until SIGTERM, or until every channel has ended; a channel that fails fails the desk."""
+    waiter = asyncio.create_task(stopping.wait(), name="sigterm")
+    pending: set[asyncio.Task[Any]] = {*channels, waiter}
+    try:
+        while True:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                log.info("SIGTERM: stopping (finishing the messages in hand)")
+                return
+            for task in done:
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error
+            if pending == {waiter}:
+                return
+    finally:
+        waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="every configured channel (the console chat when none is)")
     sub.add_parser("chat", help="the console chat on stdin/stdout")
+    status = sub.add_parser(
+        "status", help="outbox queue, deliveries and IMAP position (read-only)"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object, for tools")
+    status.add_argument(
+        "--no-imap", action="store_true", help="do not ask the IMAP server for the watcher's lag"
+    )
     coupons = sub.add_parser("coupons", help="the coupon registry (4.2.5)")
     coupons_sub = coupons.add_subparsers(dest="action", required=True)
     imp = coupons_sub.add_parser(
@@ -78,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings()
+    if args.command == "status":
+        from bot.status import main as status_main
+
+        return status_main(settings, as_json=args.json, check_imap=not args.no_imap)
     if args.command == "coupons":
         from bot.tickets.coupons import main_import
 

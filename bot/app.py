@@ -17,12 +17,13 @@ from pathlib import Path
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
-from bot.desk import Desk, SiteProbe
+from bot.desk import Desk, RenderFollowUp, RenderTicket, SiteProbe
 from bot.identity.forget import purge_expired
 from bot.identity.guard import Guard
 from bot.intake.machine import DocSuggestion, IntakeContext
 from bot.intake.questions import load_questions
 from bot.mail.outbox import Outbox
+from bot.mail.reply_address import ReplyAddresses, open_reply_addresses
 from bot.mail.transport import transport_from_settings
 from bot.policy import expectations
 from bot.policy.kb import KnowledgeBase
@@ -33,6 +34,7 @@ from bot.policy.sitecheck import allowlist, check_site, site_down
 from bot.tickets.conversations import RedisConversations
 from bot.tickets.coupons import CouponLookup, renew_url
 from bot.tickets.model import AttachmentRef, Classification, Ticket
+from bot.tickets.render import OutboundMessage, render_followup, render_ticket
 from bot.tickets.store import OutboxRow, Store
 from classifier import Classifier, load_scope
 
@@ -121,7 +123,9 @@ def intake_context(
         find_similar=find_similar,
         coupon_check=CouponLookup(settings.database_path, renew_url(settings)),
         current_version=settings.current_version,
+        reserved_addresses=settings.reserved_addresses,
     )
+
 
 
 @dataclass
@@ -154,6 +158,8 @@ class App:
         await run_email_channel(self.settings, self.desk, self.store, limits=limits)
 
     async def close(self) -> None:
+        """Stop the outbox (it finishes the message in flight), then everything else. The
+        channels are stopped first by the caller: what they hand over still reaches the store."""
         await self.outbox.stop()
         for close in reversed(self.closers):
             await close()
@@ -181,13 +187,14 @@ async def build_app(
         log.error("delivery failed for good: %s ticket=%s: %s", row.kind, row.ticket_id, error)
         await desk.on_failed(row, error)
 
-    outbox = Outbox(
+    outbox = Outbox.from_settings(
         store,
         transport_from_settings(settings),
-        notify=desk.on_delivered,
+        settings,
+        desk.on_delivered,
         alert=alert,
         clock=clock,
-        **(outbox_options or {}),  # type: ignore[arg-type]
+        **(outbox_options or {}),
     )
     desk.set_outbox_waker(outbox.wake)
     outbox.start()
@@ -222,16 +229,10 @@ async def build_desk(
     *,
     clock: Clock = utc_now,
 ) -> tuple[Store, Desk]:
-    from bot.tickets.render import render_followup, render_ticket
-
     store = await Store.open(settings.database_path)
-
-    def ticket_mail(ticket: Ticket):  # type: ignore[no-untyped-def]
-        return render_ticket(ticket, settings)
-
-    def followup_mail(ticket: Ticket, text: str, files: tuple[AttachmentRef, ...], n: int):  # type: ignore[no-untyped-def]
-        return render_followup(ticket, text, list(files), settings, n)
-
+    ticket_mail, followup_mail = mail_renderers(
+        settings, await open_reply_addresses(settings, store)
+    )
     desk = Desk(
         store,
         intake_context(settings, classifier, schedule),
@@ -243,6 +244,25 @@ async def build_desk(
         site_probe=site_probe(settings) if settings.site_check else None,
     )
     return store, desk
+
+
+def mail_renderers(
+    settings: Settings, replies: ReplyAddresses | None
+) -> tuple[RenderTicket, RenderFollowUp]:
+    """The desk's ticket and follow-up renderers; replies are asked for at the ticket's own
+    reply address (bot/mail/reply_address.py) when the desk has one."""
+
+    def ticket_mail(ticket: Ticket) -> OutboundMessage:
+        reply = replies.for_ticket(ticket.id) if replies else None
+        return render_ticket(ticket, settings, reply_address=reply)
+
+    def followup_mail(
+        ticket: Ticket, text: str, files: tuple[AttachmentRef, ...], n: int
+    ) -> OutboundMessage:
+        reply = replies.for_ticket(ticket.id) if replies else None
+        return render_followup(ticket, text, list(files), settings, n, reply_address=reply)
+
+    return ticket_mail, followup_mail
 
 
 def site_probe(settings: Settings) -> SiteProbe:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.address import parse_address
 
 TlsMode = Literal["none", "starttls", "tls"]
 
@@ -35,6 +38,19 @@ class Settings(BaseSettings):
     imap_password: SecretStr | None = None
     imap_tls: TlsMode = "none"
     imap_mailbox: str = "INBOX"
+
+    # Mail timings, in seconds (bot/mail/outbox.py, bot/mail/imap.py). Positive: a zero would
+    # make the outbox or the watcher spin.
+    outbox_confirm_wait: float = Field(10.0, gt=0)  # for the front-desk copy of an uncertain send
+    outbox_retry_base: float = Field(1.0, gt=0)  # first retry delay; doubles with each failure
+    outbox_retry_max: float = Field(300.0, gt=0)  # ceiling of that delay
+    imap_poll_interval: float = Field(60.0, gt=0)  # NOOP polling when the server has no IDLE
+    imap_idle_renew: float = Field(60.0, gt=0)  # an IDLE is renewed (and the mailbox re-checked)
+
+    # Inbound mail trust (README "Privacy and abuse safety"): the authserv-id(s) of the mail
+    # server in front of the front-desk mailbox, comma-separated. Only the topmost
+    # Authentication-Results header with one of these ids is believed; unset: none is.
+    authserv_id: str = ""
 
     support_address: str = "support@whatasoft.net"
     from_address: str = "frontdesk@localhost"
@@ -76,6 +92,12 @@ class Settings(BaseSettings):
     @property
     def imap_enabled(self) -> bool:
         return bool(self.imap_host)
+
+    @property
+    def reserved_addresses(self) -> frozenset[str]:
+        """Addresses that are never a customer's contact: support's and the desk's own (4.1)."""
+        own = (parseaddr(a)[1] for a in (self.support_address, self.from_address))
+        return frozenset(a.ascii.lower() for a in map(parse_address, own) if a is not None)
 
     @property
     def outbox_dir(self) -> Path:

@@ -11,10 +11,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
-from email.message import EmailMessage
 
 from bot.clock import Clock, utc_now
-from bot.identity.guard import Guard
+from bot.identity.guard import SENDER_ADDRESS_CHANNELS, Guard
 from bot.intake import machine, texts
 from bot.intake.events import (
     AddFollowUp,
@@ -24,19 +23,21 @@ from bot.intake.events import (
     Event,
     FileTicket,
     Reply,
+    clean_event,
 )
 from bot.intake.machine import Conversation, IntakeContext
 from bot.policy.secrets import redact
 from bot.tickets.conversations import Conversations, SqliteConversations
 from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
+from bot.tickets.render import OutboundMessage
 from bot.tickets.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str, Reply], Awaitable[None]]  # (user_id, reply)
 AgentNotify = Callable[[Ticket], Awaitable[None]]
-RenderTicket = Callable[[Ticket], EmailMessage]
-RenderFollowUp = Callable[[Ticket, str, tuple[AttachmentRef, ...], int], EmailMessage]
+RenderTicket = Callable[[Ticket], OutboundMessage]
+RenderFollowUp = Callable[[Ticket, str, tuple[AttachmentRef, ...], int], OutboundMessage]
 # (site URL) -> a note for the agent ("сайт отвечает 500") and whether the site looks down (2.2)
 SiteProbe = Callable[[str], Awaitable[tuple[str, bool]]]
 
@@ -112,6 +113,7 @@ class Desk:
         self, channel: str, user_id: str, event: Event, *, lang_hint: str | None = None
     ) -> list[Reply]:
         """One event from one customer; events of the same customer are handled in order."""
+        event = clean_event(event)  # whatever a channel missed: SQLite refuses lone surrogates
         async with self.conversations.lock(channel, user_id):
             return await self._handle(channel, user_id, event, lang_hint)
 
@@ -174,7 +176,10 @@ class Desk:
     ) -> tuple[Conversation, list[Reply]]:
         if isinstance(effect, FileTicket):
             ticket = replace(effect.ticket, customer_id=user_id, channel=channel)
-            if self.guard is not None:
+            if self.guard is None:
+                ticket = _sender_is_contact(ticket, channel, user_id)
+            else:
+                # Verifies the contact address by a code when it is not the customer's own.
                 held = await self.guard.before_filing(channel, user_id, ticket, state, now)
                 if held is not None:
                     self._wake_outbox()  # the code e-mail, if one was queued
@@ -299,3 +304,15 @@ def _lang(hint: str | None) -> str:
     if hint and hint.lower().startswith("en"):
         return "en"
     return "ru"
+
+
+def _sender_is_contact(ticket: Ticket, channel: str, user_id: str) -> Ticket:
+    """Without a guard to verify it by a code, an e-mail customer's contact is the address they
+    wrote from: another address they named gets nothing, and agents are told of it."""
+    if channel not in SENDER_ADDRESS_CHANNELS or ticket.contact_email.lower() == user_id.lower():
+        return ticket
+    note = (
+        f"Клиент указал другой адрес для ответа ({ticket.contact_email}); он не подтверждён, "
+        "поэтому ответ уходит на адрес отправителя."
+    )
+    return replace(ticket, contact_email=user_id, notes=[*ticket.notes, note])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import mail_renderers
 from bot.channels.email.channel import EmailChannel, EmailChannelConfig, Outcome
 from bot.channels.email.texts import FORM_LABELS
 from bot.config import Settings
@@ -25,9 +26,10 @@ from bot.intake.events import Reply
 from bot.intake.extract import extract_fields
 from bot.intake.machine import IntakeContext
 from bot.mail.inbound import parse_message
+from bot.mail.reply_address import open_reply_addresses
 from bot.policy.limits import GUIDED_REPLIES_HOUR, Limits, Rule
-from bot.tickets.model import AttachmentRef, Classification, Ticket, TicketStatus
-from bot.tickets.render import POLICY, render_followup, render_ticket
+from bot.tickets.model import Classification, Ticket, TicketStatus
+from bot.tickets.render import POLICY
 from bot.tickets.store import Store
 
 FRONT = "frontdesk@whatasoft.test"
@@ -70,14 +72,11 @@ def make_settings(tmp_path: Path, **kw) -> Settings:
 
 async def make_desk(settings: Settings, context: IntakeContext) -> tuple[Store, Desk]:
     store = await Store.open(settings.database_path)
-
-    def ticket_mail(ticket: Ticket) -> EmailMessage:
-        return render_ticket(ticket, settings)
-
-    def followup_mail(t: Ticket, text: str, files: tuple[AttachmentRef, ...], n: int):
-        return render_followup(t, text, list(files), settings, n)
-
-    ctx = replace(context, classify=stub_classification)
+    replies = await open_reply_addresses(settings, store)
+    ticket_mail, followup_mail = mail_renderers(settings, replies)
+    ctx = replace(
+        context, classify=stub_classification, reserved_addresses=settings.reserved_addresses
+    )
     desk = Desk(store, ctx, ticket_mail, followup_mail, support_address=SUPPORT)
     return store, desk
 
@@ -442,6 +441,14 @@ def ticket_msgid(ticket: Ticket) -> str:
     return f"<{ticket.id}.ticket@whatasoft.test>"
 
 
+async def reply_address(env: Env, ticket: Ticket) -> str:
+    """The front-desk address the ticket e-mail asks agents to answer (its last Reply-To)."""
+    [mail] = [m for m in await env.queued("ticket") if ticket.id in m["Subject"]]
+    address = str(mail["Reply-To"]).split(",")[-1].strip()
+    assert address.startswith("frontdesk+") and address != FRONT
+    return address
+
+
 async def test_agent_answer_with_customer_in_cc_is_not_relayed_again(env: Env):
     ticket = await filed(env)
     before = len(await env.replies_to(CUSTOMER))
@@ -449,7 +456,7 @@ async def test_agent_answer_with_customer_in_cc_is_not_relayed_again(env: Env):
         sender="anna@whatasoft.test",
         body="Проверьте настройки кэша.",
         subject=f"Re: [{ticket.id}] Ошибка продукта: корзина",
-        To=f"{CUSTOMER}, {FRONT}",
+        To=f"{CUSTOMER}, {await reply_address(env, ticket)}",
         In_Reply_To=ticket_msgid(ticket),
     )
     assert out.kind == "relayed" and out.ticket_id == ticket.id
@@ -465,7 +472,7 @@ async def test_agent_answer_without_customer_is_relayed_by_mail(env: Env):
         sender="anna@whatasoft.test",
         body="Проверьте настройки кэша.\n\n> old quoted text",
         subject=f"Re: [{ticket.id}] Ошибка продукта: корзина",
-        To=FRONT,
+        To=await reply_address(env, ticket),
         References=ticket_msgid(ticket),
     )
     assert out.kind == "relayed"
@@ -482,7 +489,7 @@ async def test_closure_reminds_of_4_3_and_a_customer_reply_reopens(env: Env):
         sender="anna@whatasoft.test",
         body="Исправили.\nСтатус: закрыто",
         subject=f"Re: [{ticket.id}] Ошибка продукта: корзина",
-        To=f"{CUSTOMER}, {FRONT}",
+        To=f"{CUSTOMER}, {await reply_address(env, ticket)}",
         In_Reply_To=ticket_msgid(ticket),
     )
     assert out.kind == "closed"
@@ -496,6 +503,7 @@ async def test_closure_reminds_of_4_3_and_a_customer_reply_reopens(env: Env):
         body="Ошибка вернулась после очистки кэша.",
         subject=reminder["Subject"],
         In_Reply_To=reminder["Message-ID"],
+        To=str(reminder["Reply-To"]),
     )
     assert out.kind == "reopened" and out.ticket_id == ticket.id
     [followup] = await env.queued("followup")
@@ -514,7 +522,7 @@ async def test_closure_marker_in_the_subject(env: Env):
         sender="anna@whatasoft.test",
         body="Готово.",
         subject=f"[Закрыто] Re: [{ticket.id}] Ошибка продукта",
-        To=FRONT,
+        To=await reply_address(env, ticket),
     )
     assert out.kind == "closed"
 
@@ -525,7 +533,7 @@ async def test_customer_followup_in_thread_is_forwarded_unless_support_has_it(en
         body="Забыл: ошибка только в Firefox.",
         subject=f"Re: [{ticket.id}] Ошибка продукта",
         In_Reply_To=ticket_msgid(ticket),
-        To=FRONT,
+        To=await reply_address(env, ticket),
     )
     assert out.kind == "followup"
     assert len(await env.queued("followup")) == 1
@@ -533,7 +541,7 @@ async def test_customer_followup_in_thread_is_forwarded_unless_support_has_it(en
         body="И в Chrome тоже.",
         subject=f"Re: [{ticket.id}] Ошибка продукта",
         In_Reply_To=ticket_msgid(ticket),
-        To=f"{SUPPORT}, {FRONT}",
+        To=f"{SUPPORT}, {await reply_address(env, ticket)}",
     )
     assert out.kind == "followup" and out.reason == "support already in To/Cc"
     assert len(await env.queued("followup")) == 1
@@ -565,14 +573,15 @@ async def test_agent_answer_to_a_telegram_ticket_goes_through_the_desk(env: Env)
     ticket = await filed(env)
     # A Telegram ticket: same store, another channel and customer id
     ticket.channel, ticket.customer_id, ticket.id = "telegram", "4242", ""
-    tg = await env.store.create_ticket(
-        ticket, lambda t: render_ticket(t, env.settings), ticket.created_at
+    ticket_mail, _ = mail_renderers(
+        env.settings, await open_reply_addresses(env.settings, env.store)
     )
+    tg = await env.store.create_ticket(ticket, ticket_mail, ticket.created_at)
     out = await env.send(
         sender="anna@whatasoft.test",
         body="Исправлено в 24.100.1.\nСтатус: закрыто",
         subject=f"Re: [{tg.id}] Ошибка продукта",
-        To=f"{CUSTOMER}, {FRONT}",
+        To=f"{CUSTOMER}, {await reply_address(env, tg)}",
         In_Reply_To=ticket_msgid(tg),
     )
     assert out.kind == "closed"

@@ -45,7 +45,7 @@ class Desk2:
         self.n += 1
         msg = EmailMessage(policy=POLICY)
         msg["From"] = f"Иван <{CUSTOMER}>"
-        msg["To"] = self.settings.from_address
+        msg["To"] = headers.pop("To", self.settings.from_address)
         msg["Subject"] = subject
         msg["Message-ID"] = f"<e2e-{self.n}-{time.monotonic_ns()}@shop.example>"
         for name, value in headers.items():
@@ -64,7 +64,15 @@ class Desk2:
 
 @pytest.fixture
 async def live(mail_servers, mail_settings, context: IntakeContext) -> AsyncIterator[Desk2]:
-    settings = mail_settings
+    async with running_live(mail_servers, mail_settings, context) as desk2:
+        yield desk2
+
+
+@contextlib.asynccontextmanager
+async def running_live(
+    mail_servers: Any, settings: Settings, context: IntakeContext
+) -> AsyncIterator[Desk2]:
+    """The desk, its outbox and its e-mail channel watching the front-desk mailbox."""
     store, desk = await make_desk(settings, context)
     outbox = Outbox(
         store, transport_from_settings(settings), desk.on_delivered, base_delay=0.1, max_delay=1
@@ -152,7 +160,7 @@ async def test_agent_closure_reaches_the_customer_and_their_reply_reopens(live: 
     # When an agent closes it, answering the ticket thread without the customer in Cc
     agent = EmailMessage(policy=POLICY)
     agent["From"] = "Анна <anna@whatasoft.test>"
-    agent["To"] = live.settings.from_address
+    agent["To"] = str(ticket["Reply-To"]).split(",")[-1].strip()  # the ticket's reply address
     agent["Subject"] = f"Re: {ticket['Subject']}"
     agent["Message-ID"] = "<agent-1@whatasoft.test.mail>"
     agent["In-Reply-To"] = str(ticket["Message-ID"])
@@ -169,6 +177,7 @@ async def test_agent_closure_reaches_the_customer_and_their_reply_reopens(live: 
             "Не помогло, ошибка осталась.",
             subject=str(relay["Subject"]),
             In_Reply_To=str(relay["Message-ID"]),
+            To=str(relay["Reply-To"]),
         )
     )
     support = await live.wait_mail("support", 2)

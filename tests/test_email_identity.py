@@ -1,4 +1,4 @@
-"""Issue 9 in the e-mail channel: sender authentication, blocked senders, forgetting by e-mail."""
+"""Identity in the e-mail channel: sender authentication, blocked senders, forgetting by e-mail."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ DKIM_PASS = "mx.test; dkim=pass header.d=shop.example; spf=pass smtp.mailfrom=sh
 
 @pytest.fixture
 async def guarded(tmp_path: Path, context: IntakeContext) -> AsyncIterator[Env]:
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, authserv_id="mx.test")  # the receiving server's id
     store, desk = await make_desk(settings, context)
     desk.guard = await Guard.open(settings, store)
     blocked = tmp_path / "blocklist.txt"

@@ -189,5 +189,7 @@ def test_steps_accept_dont_know_explicitly() -> None:
     )
 
 
-def test_clean_text_drops_control_and_bidi_characters() -> None:
-    assert clean_text("a\x00b\x1b[31mc\u202ed\r\ne\tf") == "ab[31mcd\ne\tf"
+def test_clean_text_replaces_control_and_drops_bidi_characters() -> None:
+    # Control characters become spaces (deleting them glued words together); invisible bidi
+    # overrides are dropped; CR LF is a newline.
+    assert clean_text("a\x00b\x1b[31mc\u202ed\r\ne\tf") == "a b [31mcd\ne\tf"

@@ -28,6 +28,7 @@ SPF_ONLY = "mx.whatasoft.net; spf=pass smtp.mailfrom=shop.ru; dkim=none"
 NOTHING = "mx.whatasoft.net; none"
 NEUTRAL = "mx.whatasoft.net; spf=neutral smtp.mailfrom=shop.ru; dkim=temperror"
 VERSIONED = 'mx.whatasoft.net 1; dkim/1=pass header.d="shop.ru" header.s=s (quoted; odd)'
+TRUSTED = {"mx.google.com", "mxback5o.mail.yandex.net", "mx.whatasoft.net"}
 
 
 @pytest.mark.parametrize(
@@ -48,13 +49,20 @@ VERSIONED = 'mx.whatasoft.net 1; dkim/1=pass header.d="shop.ru" header.s=s (quot
     ],
 )
 def test_verdicts(headers, domain, verdict):
-    assert auth_results_verdict(headers, domain) == verdict
+    assert auth_results_verdict(headers, domain, TRUSTED) == verdict
 
 
-def test_only_the_topmost_header_counts_without_trusted_ids():
-    # Given a forged pass below the receiving server's real fail
-    forged = "mx.google.com; dkim=pass header.d=bank.ru"
-    assert auth_results_verdict([SPOOFED, forged], "bank.ru") == "fail"
+def test_no_header_is_believed_without_trusted_ids():
+    assert auth_results_verdict([GMAIL_PASS], "mail.ru") == "none"
+    assert auth_results_verdict([SPOOFED], "bank.ru", set()) == "none"
+
+
+def test_only_the_topmost_header_of_the_trusted_server_counts():
+    # A sender's own header with the desk's authserv-id sits below the one the server added.
+    forged = "mx.whatasoft.net; dkim=pass header.d=bank.ru; dmarc=pass header.from=bank.ru"
+    assert auth_results_verdict([SPOOFED, forged], "bank.ru", {"mx.whatasoft.net"}) == "fail"
+    real_none = "mx.whatasoft.net; none"
+    assert auth_results_verdict([real_none, forged], "bank.ru", {"mx.whatasoft.net"}) == "none"
 
 
 def test_trusted_authserv_ids_ignore_headers_from_anyone_else():

@@ -22,7 +22,7 @@ from bot.mail.inbound import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mail"
-OWN = ["frontdesk@localhost"]
+OWN = ["frontdesk@localhost", "frontdesk@frontdesk.localhost"]
 OWN_DOMAINS = ["frontdesk.localhost"]
 
 
@@ -253,7 +253,7 @@ def test_ticket_ids_and_message_id_domain():
         ({"From": "postmaster@mx.example"}, "robot sender postmaster@mx.example"),
         ({"From": "no-reply@shop.example"}, "robot sender no-reply@shop.example"),
         ({"From": "noreply@shop.example"}, "robot sender noreply@shop.example"),
-        ({"From": "Desk <FrontDesk@localhost>"}, "our own address"),
+        ({"From": "Desk <FrontDesk@frontdesk.localhost>"}, "our own address"),
         ({"Message_ID": "<x1@frontdesk.localhost>"}, "our own Message-ID"),
     ],
 )

@@ -189,8 +189,11 @@ def test_backoff_is_exponential_capped_and_jittered(store: Store) -> None:
 def test_envelope_takes_to_cc_and_copy(settings: Settings) -> None:
     ticket = make_ticket()
     ticket.id = "WAS-000007"
-    raw = render_ticket(ticket, settings).as_bytes()
-    assert envelope_of(raw, "frontdesk@whatasoft.test") == (
+    message = render_ticket(ticket, settings)
+    row = OutboxRow(
+        1, ticket.id, "ticket", "<x@y>", message.as_bytes(), 0, "queued", message.envelope
+    )
+    assert envelope_of(row, "frontdesk@whatasoft.test") == (
         ["support@whatasoft.test"],
         ["ivan@example.com", "frontdesk@whatasoft.test"],
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from bot.identity.forget import (
 from bot.identity.verification import VERIFICATION_KIND, Verifier
 from bot.intake.attachments import store_attachment
 from bot.tickets.model import AttachmentRef, Classification, Ticket
+from bot.tickets.render import Envelope, OutboundMessage
 from bot.tickets.store import Store
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -35,8 +35,9 @@ def ticket(user_id: str, attachments: list[AttachmentRef] | None = None) -> Tick
     )  # fmt: skip
 
 
-def render(t: Ticket) -> EmailMessage:
-    message = EmailMessage()
+def render(t: Ticket) -> OutboundMessage:
+    message = OutboundMessage()
+    message.envelope = Envelope(("support@whatasoft.test",))
     message["Message-ID"] = f"<{t.id}.ticket@test>"
     message.set_content(t.description)
     return message
@@ -170,8 +171,9 @@ async def test_purge_drops_old_drafts_and_files_but_keeps_what_is_in_use(
 
 
 async def test_purge_removes_expired_code_mails_from_the_outbox(store: Store, tmp_path: Path):
-    def mail(n: int) -> EmailMessage:
-        message = EmailMessage()
+    def mail(n: int) -> OutboundMessage:
+        message = OutboundMessage()
+        message.envelope = Envelope(("support@whatasoft.test",))
         message["Message-ID"] = f"<code{n}@test>"
         message.set_content("Код: 123456.")
         return message

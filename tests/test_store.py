@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from bot.tickets.model import Classification, Ticket, TicketStatus
+from bot.tickets.render import Envelope, OutboundMessage
 from bot.tickets.store import Store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -22,8 +22,9 @@ def make_ticket(description: str = "Не работает корзина на с
     )  # fmt: skip
 
 
-def render(ticket: Ticket) -> EmailMessage:
-    message = EmailMessage()
+def render(ticket: Ticket) -> OutboundMessage:
+    message = OutboundMessage()
+    message.envelope = Envelope(("support@whatasoft.test",))
     message["Message-ID"] = f"<{ticket.id}.ticket@test>"
     message["Subject"] = f"[{ticket.id}] test"
     message.set_content(ticket.description)
@@ -45,7 +46,7 @@ async def test_ticket_ids_are_sequential_and_never_reused(tmp_path: Path) -> Non
 async def test_ticket_and_its_email_are_one_transaction(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
 
-    def broken(ticket: Ticket) -> EmailMessage:
+    def broken(ticket: Ticket) -> OutboundMessage:
         raise RuntimeError("render failed")
 
     with pytest.raises(RuntimeError):

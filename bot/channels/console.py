@@ -7,6 +7,8 @@ screenshot; other `/commands` are the same as in Telegram.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 import shlex
 from pathlib import Path
@@ -24,6 +26,7 @@ from bot.intake.events import (
     Reply,
     TextEvent,
 )
+from bot.text import clean
 from bot.tickets.model import TICKET_ID_RE
 
 CHANNEL = "console"
@@ -74,9 +77,11 @@ class ConsoleChannel:
 
     async def to_event(self, line: str) -> Event | Reply:
         """Turn one input line into an event (or a reply when a file cannot be taken)."""
+        if line.strip().startswith("/attach"):
+            # The path as typed: a file name that is not UTF-8 still opens (surrogate escapes).
+            return await self._attach(line.strip().removeprefix("/attach").strip())
+        line = clean(line)  # invalid UTF-8 arrives as lone surrogates: U+FFFD from here on
         stripped = line.strip()
-        if stripped.startswith("/attach"):
-            return await self._attach(stripped.removeprefix("/attach").strip())
         if stripped.startswith("/") and len(stripped) > 1:
             name, _, arg = stripped[1:].partition(" ")
             return CommandEvent(name.lower(), arg.strip())
@@ -94,14 +99,15 @@ class ConsoleChannel:
             return Reply("/attach ПУТЬ_К_ФАЙЛУ")
         path = Path(parts[0])
         if not await asyncio.to_thread(path.is_file):
-            return Reply(f"Файл не найден: {path}")
+            return Reply(f"Файл не найден: {clean(str(path), multiline=False)}")
         size = (await asyncio.to_thread(path.stat)).st_size
-        refusal = check_attachment(path.name, None, size, self._lang)
+        name = clean(path.name, multiline=False)  # the file is opened by `path`, named by `name`
+        refusal = check_attachment(name, None, size, self._lang)
         if refusal:
             return Reply(refusal)
         data = await asyncio.to_thread(path.read_bytes)
         ref, note = await store_attachment(
-            self._data_dir, f"{CHANNEL}:{self._user}", path.name, data, self._lang
+            self._data_dir, f"{CHANNEL}:{self._user}", name, data, self._lang
         )
         if ref is None:
             return Reply(note or "")
@@ -110,6 +116,11 @@ class ConsoleChannel:
         return AttachmentEvent(ref)
 
     async def run(self) -> None:
+        if isinstance(self._in, io.TextIOWrapper):
+            # Invalid UTF-8 typed in a strict terminal would end the chat with UnicodeDecodeError:
+            # read it as surrogate escapes instead, which `clean` turns into U+FFFD.
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):
+                self._in.reconfigure(errors="surrogateescape")
         for reply in await self._desk.handle(CHANNEL, self._user, CommandEvent("start")):
             self.show(reply)
         while True:
@@ -118,7 +129,11 @@ class ConsoleChannel:
                 return
             if not line.strip():
                 continue
-            event = await self.to_event(line.rstrip("\n"))
+            try:
+                event = await self.to_event(line.rstrip("\n"))
+            except (OSError, ValueError):  # an unreadable file, an unclosed quote in /attach
+                log.exception("console: line not understood")
+                event = Reply(texts.t("error", self._lang))
             if isinstance(event, Reply):
                 self.show(event)
                 continue

@@ -18,10 +18,12 @@ server checks DKIM, SPF and DMARC and writes the outcome into ``Authentication-R
   and ``neutral`` are not explicit);
 - ``"none"``: nothing usable (no header, ``none``, ``temperror``, only unaligned passes).
 
-A sender can write an ``Authentication-Results`` header of their own. Pass the ids your own
-mail server signs with (``trusted_authserv_ids``, e.g. ``{"mx.whatasoft.net"}``): then only those
-headers count. Without it, only the topmost header counts (the one the receiving server added
-last), which is right when that server always adds one.
+A sender can write an ``Authentication-Results`` header of their own, with any authserv-id. So
+only the ids of the operator's own receiving server count (``trusted_authserv_ids``, e.g.
+``{"mx.whatasoft.net"}``, FRONTDESK_AUTHSERV_ID), and of those only the topmost header: the
+receiving server adds its header above everything that came with the message (RFC 8601 §5 also
+asks it to remove look-alikes). Without trusted ids no header is believed: the verdict is
+``"none"``.
 """
 
 from __future__ import annotations
@@ -162,11 +164,9 @@ def _passes(result: MethodResult, from_domain: str) -> bool:
 def _considered(
     headers: Iterable[AuthResults], trusted: Collection[str] | None
 ) -> list[AuthResults]:
-    parsed = list(headers)
-    if trusted is None:
-        return parsed[:1]
-    ids = {t.lower() for t in trusted}
-    return [h for h in parsed if h.authserv_id in ids]
+    """The topmost header written by a trusted server, if any."""
+    ids = {t.strip().lower() for t in trusted or () if t.strip()}
+    return [h for h in headers if h.authserv_id in ids][:1]
 
 
 def auth_results_verdict(
@@ -182,3 +182,8 @@ def auth_results_verdict(
     if any(r.method in _CHECKED and r.result in _EXPLICIT_FAIL for r in results):
         return "fail"
     return "none"
+
+
+def trusted_ids(setting: str) -> frozenset[str]:
+    """FRONTDESK_AUTHSERV_ID as a set of lowercase ids."""
+    return frozenset(i.strip().lower() for i in setting.split(",") if i.strip())

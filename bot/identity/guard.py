@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 _CODE_RE = re.compile(r"^\s*(\d{3})[\s-]?(\d{3})\s*$")
 _MAX_PENDING = 10_000
 RESEND = "resend_code"
+# Channels whose user id is the address the customer writes from (the e-mail channel).
+SENDER_ADDRESS_CHANNELS = frozenset({"email"})
 
 
 @dataclass(frozen=True)
@@ -209,13 +211,23 @@ class Guard:
         )  # fmt: skip
         return (Reply(text, (self._resend_option(lang),)),)
 
+    def _needs_code(self, channel: str, user_id: str, ticket: Ticket) -> bool:
+        """Whether the contact address must confirm a code before it gets the customer's words.
+
+        In a channel whose user id is the sender's own e-mail address, that address needs no
+        code (the customer wrote from it); any other contact does, whatever the settings say.
+        """
+        if channel in SENDER_ADDRESS_CHANNELS:
+            return ticket.contact_email.lower() != user_id.lower()
+        return channel in self.verify_channels
+
     async def before_filing(
         self, channel: str, user_id: str, ticket: Ticket, state: Conversation, now: datetime
     ) -> tuple[Reply, ...] | None:
         """None when the ticket may be filed; otherwise what to tell the customer (the draft and
         its summary stay as they are)."""
         key = f"{channel}:{user_id}"
-        if channel in self.verify_channels and not await self.verifier.is_verified(
+        if self._needs_code(channel, user_id, ticket) and not await self.verifier.is_verified(
             key, ticket.contact_email
         ):
             state.verify_address = ticket.contact_email

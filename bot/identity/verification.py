@@ -30,13 +30,12 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
 from bot.identity.sqlite import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
 from bot.policy.limits import CODES_HOUR, Limits, format_local_time
-from bot.tickets.render import render_customer_reply
+from bot.tickets.render import OutboundMessage, render_customer_reply
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +269,7 @@ _EMAIL_EN = (
 
 def verification_email(
     address: str, code: str, lang: str, settings: Any, now: datetime | None = None
-) -> EmailMessage:
+) -> OutboundMessage:
     """The code e-mail: fixed text in both languages (the customer's language first)."""
     if len(code) != CODE_DIGITS or not code.isdigit():
         raise ValueError("a verification code is six digits")

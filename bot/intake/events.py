@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.text import clean
 from bot.tickets.model import AttachmentRef, Ticket
 
 
@@ -69,3 +70,14 @@ class Deflected:
 
 
 Effect = FileTicket | AddFollowUp | Deflected
+
+
+def clean_event(event: Event) -> Event:
+    """The event with its text cleaned: free text keeps its lines, commands and choices are one."""
+    if isinstance(event, TextEvent):
+        return replace(event, text=clean(event.text))
+    if isinstance(event, CommandEvent):
+        return replace(event, name=clean(event.name, multiline=False), arg=clean(event.arg))
+    if isinstance(event, ChoiceEvent):
+        return replace(event, value=clean(event.value, multiline=False))
+    return event  # an attachment's name was made safe when the file was stored

@@ -41,6 +41,7 @@ from bot.intake.fields import (
     UNKNOWN,
     Field,
     Invalid,
+    Valid,
     clean_text,
     edition_name,
     is_unknown_answer,
@@ -113,6 +114,8 @@ class IntakeContext:
         lambda coupon, edition, today: None
     )
     current_version: str = ""  # 4.8.2
+    # The desk's own and the support address: never a customer's contact (lowercase, ASCII).
+    reserved_addresses: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -409,6 +412,12 @@ def _text(
             answered = answered or f is asking
             continue
         verdict = validate(f, values[f], ctx.coupon_pattern)
+        if (
+            f is Field.CONTACT_EMAIL
+            and isinstance(verdict, Valid)
+            and verdict.value.lower() in ctx.reserved_addresses
+        ):
+            verdict = Invalid("email_ours")
         if isinstance(verdict, Invalid):
             head.append(
                 texts.t(

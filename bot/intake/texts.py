@@ -316,6 +316,10 @@ REASONS: dict[str, dict[str, str]] = {
         "ru": "адрес e-mail выглядит как name@example.ru.",
         "en": "an e-mail address looks like name@example.com.",
     },
+    "email_ours": {
+        "ru": "это адрес службы поддержки, а нужен ваш — на него придёт ответ (п. 4.2).",
+        "en": "this is the support desk's own address; we need yours to send the answer to.",
+    },
 }
 
 FIELD_LABELS: dict[Field, dict[str, str]] = {

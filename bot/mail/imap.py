@@ -1,7 +1,14 @@
 """IMAP watcher: hands every new message of the front-desk mailbox to a handler, exactly once.
 
-- IDLE when the server offers it (pushes arrive within a second), else polling with NOOP; even
-  with IDLE the mailbox is re-checked every `poll_interval` seconds as a safety net.
+- IDLE when the server offers it (pushes arrive within a second), else polling with NOOP every
+  `poll_interval` seconds. An IDLE is renewed every `idle_renew` seconds, which also re-checks
+  the mailbox as a safety net.
+- Mail already in the mailbox is never left waiting for that safety net: after each batch the
+  mailbox is searched again, and so after every IDLE notice, until a search finds nothing new and
+  no new-mail notice (EXISTS) arrived meanwhile. A server announces a message once, in the answer
+  to whatever command is running when it notices it (often the one marking the previous message
+  \\Seen while the handler was busy); aioimaplib drops such notices, and the next IDLE does not
+  repeat them, so the watcher counts them itself (`_note_untagged`).
 - Reconnects with exponential backoff after any connection problem (server restart, network).
 - UID-based: the last processed UID and the mailbox UIDVALIDITY are persisted in a small JSON
   state file (`$FRONTDESK_DATA_DIR/imap-state.json`), written atomically after every message, so
@@ -9,9 +16,22 @@
   changes (the mailbox was recreated) UIDs mean nothing any more: the mailbox is rescanned from
   the start and messages already handled are recognised by their Message-ID (or content hash),
   remembered for the last `SEEN_KEYS` messages.
-- The very first start (no state) handles the messages not yet marked \\Seen; handled messages
-  are marked \\Seen so people looking at the mailbox see what the desk took.
+- The very first start (no state) handles the messages not yet marked \\Seen; the messages
+  already read count as handled. Handled messages are marked \\Seen so people looking at the
+  mailbox see what the desk took.
 - aioimaplib has no STARTTLS: tls mode `tls` (or `starttls`) uses implicit TLS on the IMAPS port.
+
+When the position is saved
+--------------------------
+A message's UID is written to the state file only after the handler has returned for it. A crash
+(or a kill) while the handler runs, or between its return and that write, hands the same message
+over again at the next start: delivery to the handler is at least once, and exactly once only
+because the handler is idempotent (the e-mail channel records each processed Message-ID in the
+same transaction as the ticket or reply it causes, and skips a message it has already done). The
+`seen` keys of the state file cannot close that window: they are saved in the same write.
+
+Stopping: `stop()`, or cancelling `run()`, lets the handler finish the message in hand (up to
+`stop_grace` seconds when cancelled), saves its position, and only then ends `run()`.
 
 A handler that raises is retried (after a reconnect backoff) up to `max_attempts` times, then the
 message is logged and skipped so one poisonous message cannot stop the desk.
@@ -36,7 +56,7 @@ import aioimaplib
 
 from bot.config import Settings, TlsMode
 
-__all__ = ["ImapError", "ImapWatcher", "UidState", "message_key"]
+__all__ = ["ImapError", "ImapWatcher", "UidState", "message_key", "state_path"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +64,7 @@ Handler = Callable[[bytes], Awaitable[None]]
 SEEN_KEYS = 5000
 _LOST = [b"frontdesk: connection lost"]
 _UIDVALIDITY_RE = re.compile(rb"UIDVALIDITY (\d+)")
+_EXISTS_RE = re.compile(rb"^\* \d+ EXISTS\b", re.IGNORECASE)
 _FETCH_UID_RE = re.compile(rb"\bUID (\d+)")
 _MSGID_RE = re.compile(rb"^message-id:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 
@@ -121,11 +142,13 @@ class ImapWatcher:
         mailbox: str = "INBOX",
         ssl_context: ssl.SSLContext | None = None,
         poll_interval: float = 60.0,
+        idle_renew: float = 60.0,
         use_idle: bool = True,
         backoff_initial: float = 0.5,
         backoff_max: float = 60.0,
         timeout: float = 30.0,
         max_attempts: int = 3,
+        stop_grace: float = 30.0,
     ) -> None:
         self.host = host
         self.tls = tls != "none"
@@ -136,11 +159,13 @@ class ImapWatcher:
         self.mailbox = mailbox
         self.ssl_context = ssl_context
         self.poll_interval = poll_interval
+        self.idle_renew = idle_renew
         self.use_idle = use_idle
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.timeout = timeout
         self.max_attempts = max_attempts
+        self.stop_grace = stop_grace
         self.state = UidState.load(state_path)
         self.processed = 0  # messages handed to the handler by this watcher
         self.connects = 0  # successful logins (1 + reconnects)
@@ -150,22 +175,28 @@ class ImapWatcher:
         self._wake = asyncio.Event()
         self._attempts: dict[int, int] = {}
         self._client: aioimaplib.IMAP4 | None = None
+        self._announced = 0  # new-mail notices (EXISTS) received so far, on any connection
 
     @classmethod
     def from_settings(cls, settings: Settings, handler: Handler, **kwargs: Any) -> ImapWatcher:
         if not settings.imap_host:
             raise ValueError("FRONTDESK_IMAP_HOST is not set: the e-mail channel is off")
         password = settings.imap_password.get_secret_value() if settings.imap_password else ""
+        options: dict[str, Any] = {
+            "poll_interval": settings.imap_poll_interval,
+            "idle_renew": settings.imap_idle_renew,
+        }
+        options.update(kwargs)  # explicit options (tests, benchmarks) win over the settings
         return cls(
             host=settings.imap_host,
             port=settings.imap_port,
             user=settings.imap_user or settings.from_address,
             password=password,
             handler=handler,
-            state_path=settings.data_dir / "imap-state.json",
+            state_path=state_path(settings),
             tls=settings.imap_tls,
             mailbox=settings.imap_mailbox,
-            **kwargs,
+            **options,
         )
 
     # --- control ------------------------------------------------------------------------------
@@ -230,6 +261,7 @@ class ImapWatcher:
             queue.put_nowait(_LOST)
 
         client.protocol.conn_lost_cb = lost
+        self._note_untagged(client)
         try:
             await client.wait_hello_from_server()
             resp = await client.login(self.user, self._password)
@@ -240,6 +272,20 @@ class ImapWatcher:
             raise
         self._client = client
         return client
+
+    def _note_untagged(self, client: aioimaplib.IMAP4) -> None:
+        """Count the server's new-mail notices (`* n EXISTS`) whatever command they come with:
+        aioimaplib keeps them only during IDLE or NOOP and drops those that answer a SEARCH,
+        FETCH or STORE, which is exactly when mail lands while a message is being handled."""
+        protocol = client.protocol
+        untagged = protocol._untagged_response
+
+        def note(line: bytes) -> Any:
+            if _EXISTS_RE.match(line):
+                self._announced += 1
+            return untagged(line)
+
+        protocol._untagged_response = note
 
     async def _session(self) -> None:
         client = await self._connect()
@@ -286,20 +332,36 @@ class ImapWatcher:
         st.save()
 
     async def _drain(self, client: aioimaplib.IMAP4) -> None:
-        """Handle every message after the last handled UID, in UID order."""
+        """Handle every message after the last handled UID, in UID order; search again after each
+        batch until a search finds nothing and no new-mail notice came meanwhile (module doc)."""
         st = self.state
         if st.last_uid < 0:
-            resp = await client.uid_search("UNSEEN", charset=None)
-        else:
-            resp = await client.uid_search("UID", f"{st.last_uid + 1}:*", charset=None)
+            # First start: the unseen messages are new; the ones already read count as handled.
+            # ALL before UNSEEN: a message arriving between the two is unseen, so never skipped.
+            everything = await self._search(client, "ALL")
+            await self._handle(client, await self._search(client, "UNSEEN"))
+            if self._stop.is_set() and st.last_uid < 0:
+                return  # stopped before any message was done: still a first start next time
+            st.last_uid = max(st.last_uid, *everything, 0)
+            st.save()
+        while not self._stop.is_set():
+            announced = self._announced
+            # "N:*" always matches the highest UID, even when it is below N
+            uids = [u for u in await self._search(client, "UID", f"{st.last_uid + 1}:*")
+                    if u > st.last_uid]  # fmt: skip
+            await self._handle(client, uids)
+            if not uids and self._announced == announced:
+                return
+
+    async def _search(self, client: aioimaplib.IMAP4, *criteria: str) -> list[int]:
+        resp = await client.uid_search(*criteria, charset=None)
         if resp.result != "OK":
             raise ImapError(f"IMAP search refused: {_text(resp.lines)}")
-        uids = sorted(_search_uids(resp.lines))
-        uids = [u for u in uids if u > st.last_uid]  # "N:*" always matches the highest UID
-        if st.last_uid < 0:
-            st.last_uid = 0
-            if not uids:
-                st.save()
+        return sorted(set(_search_uids(resp.lines)))
+
+    async def _handle(self, client: aioimaplib.IMAP4, uids: list[int]) -> None:
+        """Hand each message to the handler, saving the position after each one."""
+        st = self.state
         for uid in uids:
             if self._stop.is_set():
                 return
@@ -313,7 +375,7 @@ class ImapWatcher:
                 st.mark(uid, key)
                 continue
             try:
-                await self.handler(raw)
+                await self._call_handler(uid, key, raw)
             except Exception as exc:
                 attempts = self._attempts.get(uid, 0) + 1
                 self._attempts[uid] = attempts
@@ -327,6 +389,25 @@ class ImapWatcher:
             self.processed += 1
             with contextlib.suppress(Exception):
                 await client.uid("store", str(uid), "+FLAGS", r"(\Seen)")
+
+    async def _call_handler(self, uid: int, key: str, raw: bytes) -> None:
+        """Run the handler; when the watcher is cancelled meanwhile (the desk is stopping), let it
+        finish the message in hand first and record it, then let the cancellation through."""
+        task = asyncio.ensure_future(self.handler(raw))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                log.info("IMAP: stopping; finishing UID %s (%s) first", uid, key)
+                await asyncio.wait({task}, timeout=self.stop_grace)
+            if not task.done():
+                task.cancel()
+                log.error("IMAP: UID %s (%s) not finished after %.0fs; it will be handed "
+                          "over again at the next start", uid, key, self.stop_grace)  # fmt: skip
+            elif not task.cancelled() and task.exception() is None:
+                self.state.mark(uid, key)
+                self.processed += 1
+            raise
 
     async def _fetch(self, client: aioimaplib.IMAP4, uid: int) -> bytes | None:
         resp = await client.uid("fetch", str(uid), "(UID BODY.PEEK[])")
@@ -342,12 +423,12 @@ class ImapWatcher:
         return None
 
     async def _idle(self, client: aioimaplib.IMAP4) -> None:
-        """One IDLE round: until a server push, a poke, `poll_interval`, or a lost connection."""
-        idle_task = await client.idle_start(timeout=self.poll_interval + 30)
+        """One IDLE round: until a server push, a poke, `idle_renew`, or a lost connection."""
+        idle_task = await client.idle_start(timeout=self.idle_renew + 30)
         self.idling.set()
         lost = False
         try:
-            push = await client.wait_server_push(timeout=self.poll_interval)
+            push = await client.wait_server_push(timeout=self.idle_renew)
             lost = push is _LOST or any(b"BYE" in bytes(x) for x in push if _is_bytes(x))
         except TimeoutError:
             pass
@@ -366,6 +447,11 @@ class ImapWatcher:
         resp = await client.noop()
         if resp.result != "OK":
             raise ImapError(f"IMAP noop refused: {_text(resp.lines)}")
+
+
+def state_path(settings: Settings) -> Path:
+    """Where the watcher keeps its mailbox position (read by `frontdesk status` too)."""
+    return settings.data_dir / "imap-state.json"
 
 
 def close_client(client: aioimaplib.IMAP4) -> None:

@@ -12,6 +12,7 @@ answered automatically (auto-replies, bounces, lists, robots), or returns None.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import email
 import email.message
@@ -23,6 +24,8 @@ from datetime import datetime
 from email.header import decode_header
 from html.parser import HTMLParser
 
+from bot.address import parse_address
+from bot.text import clean, fix_surrogates
 from bot.tickets.model import TICKET_ID_RE
 
 __all__ = [
@@ -77,6 +80,7 @@ class InboundMessage:
     content_type: str = "text/plain"
     defects: tuple[str, ...] = ()
     auth_results: tuple[str, ...] = ()  # every Authentication-Results header, topmost first
+    delivered_to: tuple[str, ...] = ()  # envelope recipients the receiving server recorded
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -91,16 +95,38 @@ class InboundMessage:
     def recipients(self) -> tuple[str, ...]:
         return self.to + self.cc
 
+    @property
+    def addressed_to(self) -> tuple[str, ...]:
+        """Every address the message was sent to, as far as its headers tell."""
+        return self.to + self.cc + self.delivered_to
+
 
 # ---------------------------------------------------------------------------------------------
 # decoding
 
 
+# A charset label as mailers write it (RFC 2978 allows at most 40 characters); anything else, a
+# NUL, a path or a sentence, names no charset and the charset is detected instead.
+_CHARSET_NAME_RE = re.compile(r"[a-z0-9][a-z0-9._:+-]{0,39}")
+# Python codecs that are no mail charset: they turn escapes in the data into any character at all.
+_NOT_CHARSETS = frozenset(
+    {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
+)
+
+
 def _norm_charset(charset: str | None) -> str | None:
+    """The declared charset as a codec name, or None when it is missing, malformed or unknown."""
     if not charset:
         return None
     cs = charset.strip().strip('"').lower()
-    return _CHARSET_ALIASES.get(cs, cs)
+    cs = _CHARSET_ALIASES.get(cs, cs)
+    if _CHARSET_NAME_RE.fullmatch(cs) is None:
+        return None
+    try:
+        name = codecs.lookup(cs).name
+    except LookupError:
+        return None
+    return None if name in _NOT_CHARSETS else cs
 
 
 def _cyrillic_score(text: str) -> int:
@@ -110,16 +136,32 @@ def _cyrillic_score(text: str) -> int:
     return lower - 2 * upper
 
 
+def _mostly_utf8(data: bytes) -> bool:
+    """True when fewer of the non-ASCII sequences are invalid UTF-8 than valid.
+
+    Cyrillic in windows-1251 or koi8-r almost never forms valid UTF-8 by chance (a letter byte is
+    followed by another letter byte, never by a continuation byte), while UTF-8 with a few broken
+    bytes (a cut multi-byte character, one pasted 8-bit byte) is mostly valid."""
+    text = data.decode("utf-8", errors="replace")
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    return invalid < non_ascii - invalid
+
+
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
-    """Decode text bytes: the declared charset if it fits, else the likeliest of the fallbacks."""
+    """Decode text bytes: the declared charset if it fits, else the likeliest of the fallbacks.
+
+    Never raises, and the result holds no lone surrogates (a declared UTF-7 can make them)."""
     cs = _norm_charset(declared)
-    if cs and cs not in ("us-ascii", "ascii", "unknown-8bit", "x-unknown"):
+    if cs and cs not in ("us-ascii", "ascii"):
         with contextlib.suppress(LookupError, UnicodeDecodeError):
-            return data.decode(cs)
+            return fix_surrogates(data.decode(cs))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(data):  # a few broken bytes must not turn the whole text into mojibake
+        return data.decode("utf-8", errors="replace")
     # 8-bit Cyrillic without a usable label: koi8-r and windows-1251 both decode anything, so pick
     # the reading that looks most like Russian prose.
     candidates = [data.decode(c, errors="replace") for c in ("windows-1251", "koi8-r")]
@@ -148,13 +190,41 @@ def decode_header_value(value: object, fallback_charset: str | None = None) -> s
 
 
 def _addresses(values: Sequence[str], charset: str | None) -> list[tuple[str, str]]:
-    decoded = [decode_header_value(v, charset) for v in values]
+    """(display name, address) pairs of address headers, parsed from the header as received.
+
+    The address is taken from the raw header and only the display name is decoded afterwards: an
+    encoded word in the name can then never pose as the address (``=?utf-8?b?<agent address>?=
+    <attacker@…>`` is the attacker's). Addresses are validated with the one validator of
+    :mod:`bot.address` and kept in their ASCII form, lowercased; anything else is left out.
+    """
     pairs: list[tuple[str, str]] = []
-    for name, addr in email.utils.getaddresses(decoded):
-        addr = addr.strip().lower()
-        if addr and "@" in addr:
-            pairs.append((name.strip(), addr))
+    try:
+        parsed = email.utils.getaddresses([str(v) for v in values])
+    except Exception:  # a header the parser cannot read yields no address
+        return pairs
+    for name, addr in parsed:
+        if any("\udc80" <= ch <= "\udcff" for ch in addr):  # raw 8-bit bytes (an IDN host)
+            addr = addr.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        address = parse_address(addr.strip())
+        if address is not None:
+            pairs.append((decode_header_value(name, charset), address.ascii.lower()))
     return pairs
+
+
+def _single_sender(values: Sequence[str], charset: str | None) -> tuple[str, str]:
+    """(name, address) of a From header that names exactly one valid address, else ("", "").
+
+    A From with two addresses, or one the validator refuses, has no sender the desk can answer
+    or believe; such a message is treated as having none.
+    """
+    if len(values) != 1:
+        return "", ""
+    pairs = _addresses(values, charset)
+    try:
+        count = len(email.utils.getaddresses([str(values[0])]))
+    except Exception:
+        return "", ""
+    return pairs[0] if len(pairs) == 1 and count == 1 else ("", "")
 
 
 def message_id_domain(message_id: str) -> str:
@@ -532,8 +602,7 @@ def parse_message(raw: bytes | str) -> InboundMessage:
     def all_values(name: str) -> list[str]:
         return [v for k, v in raw_headers if k == name]
 
-    from_pairs = _addresses(all_values("from"), charset)
-    from_name, from_addr = from_pairs[0] if from_pairs else ("", "")
+    from_name, from_addr = _single_sender(all_values("from"), charset)
     subject = headers.get("subject", "")
     date: datetime | None = None
     if headers.get("date"):
@@ -541,7 +610,8 @@ def parse_message(raw: bytes | str) -> InboundMessage:
             date = email.utils.parsedate_to_datetime(headers["date"])
 
     try:
-        body = _body(msg, charset)
+        # Cleaned here, where mail text enters: follow-ups go from here to the store unchanged.
+        body = clean(_body(msg, charset))
     except Exception as exc:
         defects.append(f"body: {exc!r}")
         body = ""
@@ -568,6 +638,11 @@ def parse_message(raw: bytes | str) -> InboundMessage:
         to=tuple(a for _, a in _addresses(all_values("to"), charset)),
         cc=tuple(a for _, a in _addresses(all_values("cc"), charset)),
         reply_to=tuple(a for _, a in _addresses(all_values("reply-to"), charset)),
+        delivered_to=tuple(
+            a
+            for name in ("delivered-to", "x-original-to", "envelope-to")
+            for _, a in _addresses(all_values(name), charset)
+        ),
         subject=subject,
         in_reply_to=in_reply[0] if in_reply else "",
         references=tuple(_msgids(headers.get("references", ""))),

@@ -8,6 +8,12 @@ ticket, before any network I/O. This worker loops over ``Store.due_messages``:
 4xx / connection error → ``mark_retry`` with exponential backoff and jitter (base → cap)
 5xx / bad credentials  → ``mark_failed`` → ``alert(row, error)`` (log + the agent chat)
 
+An unreachable server pauses the whole queue, and the delays of the rows tried meanwhile grow up
+to the ceiling (300 s by default) and are stored. Once the server answers again (a delivery, or a
+4xx about one message) every queued row is made due at once (``Store.make_queued_due``), and so
+at every start: otherwise the rows tried last during the outage would wait out their delay while
+newer ones went straight through.
+
 Exactly once
 ------------
 SMTP cannot make "the server accepted it" and "we wrote that down" one atomic step. If the process
@@ -36,8 +42,10 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.clock import Clock, utc_now
+from bot.config import Settings
 from bot.mail.transport import (
     DeliveryError,
     PermanentDeliveryError,
@@ -97,6 +105,27 @@ class Outbox:
         self._not_before: dict[int, datetime] = {}  # uncertain rows waiting for a re-check
         self._checks: dict[int, int] = {}  # uncertain rows: confirmations found nothing so far
         self.stats: dict[str, int] = {"sent": 0, "confirmed": 0, "retried": 0, "failed": 0}
+        # Delays stored before this start, or grown during an outage, are void once the server
+        # answers: set at start and by every "server unreachable", cleared by `_server_answered`.
+        self._stale_delays = True
+
+    @classmethod
+    def from_settings(
+        cls,
+        store: Store,
+        transport: Transport,
+        settings: Settings,
+        notify: Notify | None = None,
+        **kwargs: Any,
+    ) -> Outbox:
+        """An outbox with the timings of FRONTDESK_OUTBOX_*; `kwargs` override them (tests)."""
+        options: dict[str, Any] = {
+            "base_delay": settings.outbox_retry_base,
+            "max_delay": settings.outbox_retry_max,
+            "confirm_grace": settings.outbox_confirm_wait,
+        }
+        options.update(kwargs)
+        return cls(store, transport, notify, **options)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -127,6 +156,14 @@ class Outbox:
 
     async def run(self) -> None:
         log.info("outbox started (transport=%s)", getattr(self.transport, "name", "?"))
+        try:
+            # Delays left by an earlier run (an outage before a restart) are not this run's: try
+            # everything now; if the server is still down the queue pauses after one row.
+            moved = await self.store.make_queued_due(self._clock())
+            if moved:
+                log.info("outbox: %s queued messages made due at start", moved)
+        except Exception:
+            log.exception("outbox: could not reset the retry delays at start")
         while not self._stopping:
             self._wake.clear()
             try:
@@ -266,6 +303,7 @@ class Outbox:
         self._checks.pop(row.id, None)
         self._outages = 0
         if resent:
+            await self._server_answered()
             self.stats["sent"] += 1
             log.info(
                 "outbox delivered row=%s kind=%s ticket=%s %s",
@@ -281,6 +319,7 @@ class Outbox:
         if exc.server_down:
             delay = self._note_outage(exc)
         else:
+            await self._server_answered()  # a 4xx about this message: the server is up
             if attempts >= self.max_attempts:
                 await self._fail(row, f"gave up after {attempts} attempts: {exc}")
                 return
@@ -297,11 +336,28 @@ class Outbox:
         if not exc.server_down:
             return 0.0
         self._outages += 1
+        self._stale_delays = True
         delay = self.backoff(self._outages)
         self._paused_until = self._clock() + timedelta(seconds=delay)
         if self._outages == 1 or self._outages % 10 == 0:
             log.error("outbox: mail server unreachable (%s failures): %s", self._outages, exc)
         return delay
+
+    async def _server_answered(self) -> None:
+        """The server took part in a transaction: end any outage pause, and make every row whose
+        delay grew while it was unreachable due now (see the module docstring)."""
+        self._paused_until = None
+        if not self._stale_delays:
+            return
+        self._stale_delays = False
+        try:
+            moved = await self.store.make_queued_due(self._clock())
+        except Exception:
+            log.exception("outbox: could not reset the retry delays")
+            self._stale_delays = True
+            return
+        if moved:
+            log.info("outbox: mail server answers again; %s queued messages made due now", moved)
 
     async def _fail(self, row: OutboxRow, error: str) -> None:
         self.stats["failed"] += 1

@@ -27,6 +27,7 @@ from typing import Protocol
 
 import aiosmtplib
 
+from bot.address import parse_address
 from bot.config import Settings
 from bot.tickets.store import OutboxRow
 
@@ -78,17 +79,19 @@ class DeliveryCheck(Protocol):
 _header_parser = BytesHeaderParser()
 
 
-def envelope_of(raw: bytes, copy_to: str | None = None) -> tuple[list[str], list[str]]:
-    """(primary recipients: To, secondary: Cc/Bcc + the copy address) of a rendered message.
+def envelope_of(row: OutboxRow, copy_to: str | None = None) -> tuple[list[str], list[str]]:
+    """(primary recipients, secondary: the customer's Cc + the copy address) of an outbox row.
 
-    The message counts as delivered when a primary recipient is accepted; a refused customer Cc
-    only gets a warning.
+    The recipients are the envelope the renderer decided when the row was queued (the desk's own
+    data), never the message's headers. The message counts as delivered when a primary recipient
+    is accepted; a refused secondary one only gets a warning. Rows queued before envelopes were
+    kept fall back to the single validated address of their To header.
     """
-    headers = _header_parser.parsebytes(raw)
-    primary = [a for _, a in getaddresses(headers.get_all("To", [])) if a]
-    secondary = [
-        a for _, a in getaddresses(headers.get_all("Cc", []) + headers.get_all("Bcc", [])) if a
-    ]
+    if row.envelope is not None:
+        primary, secondary = list(row.envelope.to), list(row.envelope.cc)
+    else:
+        to = [a for _, a in getaddresses(_header_parser.parsebytes(row.raw).get_all("To", []))]
+        primary, secondary = [a for a in to[:1] if parse_address(a)], []
     if copy_to:
         secondary.append(parseaddr(copy_to)[1] or copy_to)
     seen: set[str] = set()
@@ -206,7 +209,7 @@ class SmtpTransport:
             client.close()
 
     async def send(self, row: OutboxRow) -> None:
-        primary, secondary = envelope_of(row.raw, self._copy_to)
+        primary, secondary = envelope_of(row, self._copy_to)
         if not primary:
             raise PermanentDeliveryError(f"message {row.message_id} has no To address")
         reused = self._client is not None and self._client.is_connected

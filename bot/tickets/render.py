@@ -1,10 +1,18 @@
 """The official ticket e-mail (ARCHITECTURE.md "Ticket e-mail", regulation 4.1, 4.4, 4.6, 2.2).
 
 Everything that comes from a customer is untrusted. Before it reaches a header it goes through
-:func:`header_text` (CR, LF and every other control character become spaces, so no header can be
-injected), addresses must parse as one plain ``local@domain`` or they stay out of the headers, and
-the HTML part escapes every value. The messages use :data:`POLICY` (SMTP line endings, raising on
-any defect) so a malformed header fails loudly here instead of on the wire.
+:func:`header_text`: RFC 2047 encoded words are decoded first (the stdlib's header parser would
+decode them itself after our cleaning, on some Python versions, and an encoded word may hide a line
+break), then CR, LF and every other control character become spaces and any ``=?`` left is broken
+apart, so no header can be injected. Addresses must be one plain ``local@domain``
+(:mod:`bot.address`) or they stay out of the headers, and the HTML part escapes every value. The
+messages use :data:`POLICY` (SMTP line endings, raising on any defect) so a malformed header fails
+loudly here instead of on the wire.
+
+Every message is an :class:`OutboundMessage`: it carries its SMTP envelope, computed from the
+desk's own data (the support address, the customer's validated contact), which the outbox uses
+as it is — recipients are never read back from the rendered headers. :func:`seal` parses the
+rendered bytes back and refuses a message whose headers are not exactly the ones written.
 
 Message-IDs are derived from the ticket id and the front desk's domain
 (``<WAS-000123.ticket@domain>``): the same ticket always gets the same id, which is what the outbox
@@ -20,17 +28,20 @@ import mimetypes
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.header import Header
-from email.headerregistry import Address
+from email.header import Header, decode_header, make_header
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.policy import EmailPolicy
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from bot.address import parse_address
 from bot.config import Settings
+from bot.text import clean, fix_surrogates
 from bot.tickets.model import CATEGORY_LABELS_RU, SUMMARY_MAX, AttachmentRef, Ticket
 
 
@@ -63,8 +74,8 @@ class _Policy(EmailPolicy):
 POLICY = _Policy(linesep="\r\n", cte_type="7bit", raise_on_defect=True)
 CRITICAL_PREFIX = "[КРИТИЧНО] "
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
-_MSGID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+# A Message-ID we repeat in In-Reply-To/References: printable ASCII, no encoded word.
+_MSGID = re.compile(r"<(?![^>]*=\?)[\x21-\x3b\x3d\x3f\x41-\x7e]+@[\x21-\x3b\x3d\x3f\x41-\x7e]+>")
 
 # Russian labels of the 4.2 fields, in the order an agent reads them.
 FIELD_LABELS: tuple[tuple[str, str], ...] = (
@@ -83,33 +94,43 @@ NOT_GIVEN = "не указано"
 # --- sanitising --------------------------------------------------------------------------------
 
 
+def _decode_encoded_words(text: str) -> str:
+    """What the encoded words in `text` stand for, nested ones too (a few rounds at most)."""
+    for _ in range(4):
+        if "=?" not in text:
+            break
+        try:
+            decoded = str(make_header(decode_header(text)))
+        except (ValueError, LookupError, UnicodeError, AssertionError):
+            break
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
 def header_text(value: str, limit: int | None = None) -> str:
-    """Untrusted text made safe for a header: control characters folded to spaces, one line."""
-    text = " ".join(_CONTROL.sub(" ", value).split())
+    """Untrusted text made safe for a header: one line, nothing a header parser would decode.
+
+    Encoded words are decoded here, then control characters (the line breaks they may have hid
+    included) become spaces, and a ``=?`` that is left is split so no parser decodes it again.
+    """
+    text = _decode_encoded_words(clean(value, multiline=False))
+    text = " ".join(_CONTROL.sub(" ", fix_surrogates(text)).split()).replace("=?", "= ?")
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
 
 
-def safe_address(value: str) -> Address | None:
-    """One plain ``local@domain`` address, or None if `value` is anything else (4.2 contact)."""
-    if _CONTROL.search(value):
-        return None
-    candidate = value.strip()
-    if not _ADDR_SPEC.fullmatch(candidate):
-        return None
-    try:
-        address = Address(addr_spec=candidate)
-    except (ValueError, IndexError):
-        return None
-    if not address.username or not address.domain or "." not in address.domain.strip("."):
-        return None
-    return address
+def safe_address(value: str) -> str | None:
+    """The one plain ``local@domain`` address `value` is (punycode host), or None (4.2 contact)."""
+    address = parse_address(value.strip(" \t"))
+    return address.ascii if address else None
 
 
 def _domain(settings: Settings) -> str:
-    address = safe_address(settings.from_address)
-    return address.domain if address else "localhost"
+    address = parse_address(settings.from_address)
+    return address.ascii_domain if address else "localhost"
 
 
 def ticket_message_id(ticket_id: str, settings: Settings) -> str:
@@ -233,7 +254,7 @@ def _plain(title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]
     for heading, items in sections:
         lines += [heading, "-" * len(heading)]
         for label, value in items:
-            text = value.replace("\r\n", "\n").replace("\r", "\n")
+            text = clean(value)
             if not label:
                 lines.append(f"• {text}")
             elif "\n" in text:
@@ -262,12 +283,12 @@ def _html(title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]])
         out.append(f"<h2>{html.escape(heading)}</h2>")
         if all(not label for label, _ in items):
             out.append("<ul>")
-            out += [f"<li>{html.escape(value)}</li>" for _, value in items]
+            out += [f"<li>{html.escape(clean(value))}</li>" for _, value in items]
             out.append("</ul>")
             continue
         out.append('<table border="0" cellpadding="3">')
         for label, value in items:
-            cell = "<br>".join(_link(line) for line in value.splitlines() or [""])
+            cell = "<br>".join(_link(line) for line in clean(value).splitlines() or [""])
             out.append(
                 f'<tr><th align="left" valign="top">{html.escape(label)}</th><td>{cell}</td></tr>'
             )
@@ -313,30 +334,101 @@ def _attach_files(message: EmailMessage, attachments: Iterable[AttachmentRef]) -
 # --- messages ----------------------------------------------------------------------------------
 
 
-def _base(settings: Settings, subject: str, message_id: str, now: datetime) -> EmailMessage:
-    message = EmailMessage(policy=POLICY)
+@dataclass(frozen=True)
+class Envelope:
+    """SMTP recipients: delivered once one of `to` accepts; `cc` only gets a warning if refused."""
+
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps({"to": list(self.to), "cc": list(self.cc)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Envelope:
+        data = json.loads(text)
+        return cls(tuple(data.get("to", ())), tuple(data.get("cc", ())))
+
+
+class OutboundMessage(EmailMessage):
+    """A message the desk sends, with the envelope its renderer decided (see the docstring)."""
+
+    envelope: Envelope = Envelope(())
+
+
+# Headers a rendered message may carry; anything else parsed back means an injection.
+_ALLOWED_HEADERS = frozenset(
+    {"from", "to", "cc", "reply-to", "subject", "date", "message-id", "auto-submitted"}
+    | {"in-reply-to", "references", "x-priority", "importance", "x-frontdesk-ticket"}
+    | {"mime-version", "content-type", "content-transfer-encoding"}
+)
+_header_parser = BytesHeaderParser()
+
+
+def seal(message: OutboundMessage) -> OutboundMessage:
+    """Check the rendered bytes: known headers only, each once, To/Cc exactly the envelope.
+
+    A renderer that let a customer's text reach a header would fail here, before the message is
+    queued; raises ValueError.
+    """
+    parsed = _header_parser.parsebytes(message.as_bytes())
+    names = [name.lower() for name in parsed]
+    unknown = sorted(set(names) - _ALLOWED_HEADERS)
+    if unknown or len(names) != len(set(names)):
+        raise ValueError(f"unexpected headers in a rendered message: {unknown or names}")
+    for name, expected in (("To", message.envelope.to), ("Cc", message.envelope.cc)):
+        value = str(parsed.get(name, ""))
+        if [a.strip() for a in value.split(",") if a.strip()] != list(expected):
+            raise ValueError(f"{name} of a rendered message differs from its envelope")
+    return message
+
+
+def _base(
+    settings: Settings, subject: str, message_id: str, now: datetime, envelope: Envelope
+) -> OutboundMessage:
+    message = OutboundMessage(policy=POLICY)
+    message.envelope = envelope
     message["From"] = settings.from_address
     message["Subject"] = subject
     message["Date"] = format_datetime(now if now.tzinfo else now.replace(tzinfo=UTC))
     message["Message-ID"] = message_id
     # RFC 3834: the desk's own mail is machine-made; watchers and autoresponders leave it alone.
     message["Auto-Submitted"] = "auto-generated"
+    if envelope.to:
+        message["To"] = ", ".join(envelope.to)
+    if envelope.cc:
+        message["Cc"] = ", ".join(envelope.cc)
     return message
 
 
-def render_ticket(ticket: Ticket, settings: Settings) -> EmailMessage:
-    """The official ticket e-mail to the support address (4.1), see the module docstring."""
+def ticket_envelope(ticket: Ticket, settings: Settings) -> Envelope:
+    """Support in To, the customer's contact in Cc when it is a deliverable address."""
+    customer = safe_address(ticket.contact_email)
+    support = parseaddr(settings.support_address)[1] or settings.support_address
+    return Envelope((support,), (customer,) if customer else ())
+
+
+def _reply_to(customer: str | None, reply_address: str) -> str:
+    return f"{customer}, {reply_address}" if customer else reply_address
+
+
+def render_ticket(
+    ticket: Ticket, settings: Settings, reply_address: str | None = None
+) -> OutboundMessage:
+    """The official ticket e-mail to the support address (4.1), see the module docstring.
+
+    `reply_address`: the front-desk address replies should go to (by default FROM_ADDRESS; the
+    desk passes the ticket's own reply address, which proves a reply came from a recipient).
+    """
     if not ticket.id:
         raise ValueError("render_ticket needs a ticket with an id (Store.create_ticket sets it)")
     subject = ticket_subject(ticket)
-    message = _base(settings, subject, ticket_message_id(ticket.id, settings), ticket.created_at)
-    message["To"] = settings.support_address
+    envelope = ticket_envelope(ticket, settings)
+    message = _base(
+        settings, subject, ticket_message_id(ticket.id, settings), ticket.created_at, envelope
+    )
     customer = safe_address(ticket.contact_email)
-    if customer is not None:
-        message["Reply-To"] = f"{customer.addr_spec}, {settings.from_address}"
-        message["Cc"] = customer.addr_spec
-    else:
-        message["Reply-To"] = settings.from_address
+    message["Reply-To"] = _reply_to(customer, reply_address or settings.from_address)
     if ticket.classification.critical:
         message["X-Priority"] = "1"
         message["Importance"] = "high"
@@ -353,10 +445,10 @@ def render_ticket(ticket: Ticket, settings: Settings) -> EmailMessage:
     title = f"{CRITICAL_PREFIX if ticket.classification.critical else ''}Обращение {ticket.id}"
     message.set_content(_plain(title, sections), subtype="plain")
     message.add_alternative(_html(title, sections), subtype="html")
-    data = json.dumps(ticket.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
+    data = json.dumps(ticket.to_json(), ensure_ascii=False, indent=2).encode("utf-8", "replace")
     message.add_attachment(data, maintype="application", subtype="json", filename="ticket.json")
     _attach_files(message, ticket.attachments)
-    return message
+    return seal(message)
 
 
 def _check_files(attachments: Iterable[AttachmentRef]) -> list[str]:
@@ -379,10 +471,12 @@ def render_followup(
     settings: Settings,
     n: int,
     now: datetime | None = None,
-) -> EmailMessage:
+    reply_address: str | None = None,
+) -> OutboundMessage:
     """The customer's addition to ticket `ticket`: ``Re: <same subject>`` in its thread (4.4).
 
-    `n` makes the Message-ID unique among the ticket's follow-ups (a counter or a timestamp).
+    `n` makes the Message-ID unique among the ticket's follow-ups (a counter or a timestamp);
+    `reply_address` as in :func:`render_ticket`.
     """
     moment = now or datetime.now(UTC)
     message = _base(
@@ -390,14 +484,10 @@ def render_followup(
         _reply_subject(ticket_subject(ticket)),
         followup_message_id(ticket.id, n, settings),
         moment,
+        ticket_envelope(ticket, settings),
     )
-    message["To"] = settings.support_address
     customer = safe_address(ticket.contact_email)
-    if customer is not None:
-        message["Reply-To"] = f"{customer.addr_spec}, {settings.from_address}"
-        message["Cc"] = customer.addr_spec
-    else:
-        message["Reply-To"] = settings.from_address
+    message["Reply-To"] = _reply_to(customer, reply_address or settings.from_address)
     original = ticket_message_id(ticket.id, settings)
     message["In-Reply-To"] = original
     message["References"] = original
@@ -414,7 +504,7 @@ def render_followup(
     message.add_alternative(_html(title, sections), subtype="html")
     if attachments:
         _attach_files(message, attachments)
-    return message
+    return seal(message)
 
 
 def render_customer_reply(
@@ -425,23 +515,29 @@ def render_customer_reply(
     in_reply_to: str | None = None,
     references: Sequence[str] = (),
     now: datetime | None = None,
-) -> EmailMessage:
-    """A plain-text message from the front desk to a customer (e-mail channel replies, codes)."""
+    reply_address: str | None = None,
+) -> OutboundMessage:
+    """A plain-text message from the front desk to a customer (e-mail channel replies, codes).
+
+    `reply_address`: where the customer's answer should go (a ticket's reply address), else none
+    is set and replies go to FROM_ADDRESS.
+    """
     address = safe_address(to)
     if address is None:
         raise ValueError("not a single plain e-mail address")
     moment = now or datetime.now(UTC)
     message = _base(
         settings, header_text(subject) or "Что за софт", make_msgid(domain=_domain(settings)),
-        moment,
+        moment, Envelope((address,)),
     )  # fmt: skip
-    message["To"] = address.addr_spec
+    if reply_address:
+        message["Reply-To"] = reply_address
     ids = [header_text(r) for r in references if _MSGID.fullmatch(header_text(r))]
     if in_reply_to and _MSGID.fullmatch(header_text(in_reply_to)):
         message["In-Reply-To"] = header_text(in_reply_to)
         if header_text(in_reply_to) not in ids:
             ids.append(header_text(in_reply_to))
     if ids:
-        message["References"] = " ".join(ids)
-    message.set_content(text, subtype="plain")
-    return message
+        message["References"] = " ".join(ids[-20:])
+    message.set_content(clean(text), subtype="plain")
+    return seal(message)

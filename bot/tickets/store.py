@@ -11,9 +11,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from bot.tickets.model import (
     TicketStatus,
     format_ticket_id,
 )
+from bot.tickets.render import Envelope, OutboundMessage
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -63,7 +64,24 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
     """,
+    # 2: each outbox row keeps the envelope its renderer decided (never read back from headers);
+    # inbound e-mails already handled (so a retry never files twice); the desk's own secrets.
+    """
+    ALTER TABLE outbox ADD COLUMN envelope TEXT;
+    CREATE TABLE inbound_processed (
+        message_key TEXT PRIMARY KEY,
+        outcome TEXT NOT NULL,
+        ticket_id TEXT,
+        processed_at TEXT NOT NULL
+    );
+    CREATE TABLE desk_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 )
+
+# The inbound e-mail being handled (its Message-ID or a hash of its bytes), set by the e-mail
+# channel around its work: a ticket filed or a message queued meanwhile records that e-mail as
+# processed in the same transaction, so a retry after a later failure never does it twice.
+inbound_key: ContextVar[str | None] = ContextVar("inbound_key", default=None)
 
 
 @dataclass(frozen=True)
@@ -75,6 +93,7 @@ class OutboxRow:
     raw: bytes
     attempts: int
     status: str
+    envelope: Envelope | None = None  # None only for rows queued before envelopes were kept
 
 
 def _ts(moment: datetime) -> str:
@@ -160,7 +179,7 @@ class Store:
     # --- tickets ---------------------------------------------------------------------------
 
     async def create_ticket(
-        self, ticket: Ticket, render: Callable[[Ticket], EmailMessage], now: datetime
+        self, ticket: Ticket, render: Callable[[Ticket], OutboundMessage], now: datetime
     ) -> Ticket:
         """Allocate the id, store the ticket and queue its e-mail, all in one transaction."""
         try:
@@ -181,6 +200,7 @@ class Store:
                     (ticket.id, message_id, ticket_to_data(ticket), number),
                 )
                 await self._insert_outbox("ticket", message, now, ticket.id)
+                await self._record_inbound(db, "filed", ticket.id, now)
         except BaseException:
             ticket.id = ""
             raise
@@ -251,35 +271,88 @@ class Store:
     # --- outbox ----------------------------------------------------------------------------
 
     async def _insert_outbox(
-        self, kind: str, message: EmailMessage, now: datetime, ticket_id: str | None
+        self, kind: str, message: OutboundMessage, now: datetime, ticket_id: str | None
     ) -> int:
         message_id = message["Message-ID"]
         if not message_id:
             raise ValueError("an outbox message needs a Message-ID (exactly-once delivery)")
+        if not message.envelope.to:
+            raise ValueError("an outbox message needs a recipient in its envelope")
         cur = await self._db.execute(
-            "INSERT INTO outbox (ticket_id, kind, message_id, raw, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (ticket_id, kind, str(message_id), message.as_bytes(), _ts(now), _ts(now)),
-        )
+            "INSERT INTO outbox (ticket_id, kind, message_id, raw, next_attempt_at, created_at, "
+            "envelope) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                ticket_id, kind, str(message_id), message.as_bytes(), _ts(now), _ts(now),
+                message.envelope.to_json(),
+            ),
+        )  # fmt: skip
         assert cur.lastrowid is not None
         return cur.lastrowid
 
     async def enqueue(
-        self, kind: str, message: EmailMessage, now: datetime, ticket_id: str | None = None
+        self, kind: str, message: OutboundMessage, now: datetime, ticket_id: str | None = None
     ) -> int:
         """Queue a follow-up, a reply to a customer or a code for delivery."""
-        async with self._lock:
-            return await self._insert_outbox(kind, message, now, ticket_id)
+        async with self._transaction() as db:
+            row_id = await self._insert_outbox(kind, message, now, ticket_id)
+            await self._record_inbound(db, kind, ticket_id, now)
+            return row_id
+
+    # --- inbound e-mail already handled ----------------------------------------------------
+
+    async def _record_inbound(
+        self, db: sqlite.Connection, outcome: str, ticket_id: str | None, now: datetime
+    ) -> None:
+        key = inbound_key.get()
+        if key is not None:
+            await db.execute(
+                "INSERT OR IGNORE INTO inbound_processed (message_key, outcome, ticket_id, "
+                "processed_at) VALUES (?, ?, ?, ?)",
+                (key, outcome, ticket_id, _ts(now)),
+            )
+
+    async def inbound_outcome(self, key: str) -> tuple[str, str | None] | None:
+        """(outcome, ticket id) of an inbound e-mail already handled, or None."""
+        row = await self._db.fetch_one(
+            "SELECT outcome, ticket_id FROM inbound_processed WHERE message_key = ?", (key,)
+        )
+        return (str(row[0]), row[1]) if row else None
+
+    async def record_inbound(
+        self, key: str, outcome: str, ticket_id: str | None, now: datetime
+    ) -> None:
+        """Mark an inbound e-mail handled (when nothing was filed or queued for it)."""
+        await self._write(
+            "INSERT OR IGNORE INTO inbound_processed (message_key, outcome, ticket_id, "
+            "processed_at) VALUES (?, ?, ?, ?)",
+            (key, outcome, ticket_id, _ts(now)),
+        )
+
+    async def secret(self, name: str, make: Callable[[], str]) -> str:
+        """A secret of the desk kept in the database (shared by every process using it)."""
+        async with self._transaction() as db:
+            row = await db.fetch_one("SELECT value FROM desk_secrets WHERE name = ?", (name,))
+            if row:
+                return str(row[0])
+            value = make()
+            await db.execute("INSERT INTO desk_secrets (name, value) VALUES (?, ?)", (name, value))
+            return value
 
     async def due_messages(self, now: datetime, limit: int = 50) -> list[OutboxRow]:
         """Queued messages whose time has come, and those a crash left in 'sending'."""
         rows = await self._db.fetch_all(
-            "SELECT id, ticket_id, kind, message_id, raw, attempts, status FROM outbox "
+            "SELECT id, ticket_id, kind, message_id, raw, attempts, status, envelope FROM outbox "
             "WHERE status = 'sending' OR (status = 'queued' AND next_attempt_at <= ?) "
             "ORDER BY id LIMIT ?",
             (_ts(now), limit),
         )
-        return [OutboxRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
+        return [
+            OutboxRow(
+                r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6],
+                Envelope.from_json(r[7]) if r[7] else None,
+            )
+            for r in rows
+        ]  # fmt: skip
 
     async def next_due_at(self) -> datetime | None:
         row = await self._db.fetch_one(
@@ -327,3 +400,45 @@ class Store:
     async def outbox_counts(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) FROM outbox GROUP BY status")
         return {str(r[0]): int(r[1]) for r in rows}
+
+    # --- outbox: recovery and operators' figures -------------------------------------------
+
+    async def make_queued_due(self, now: datetime) -> int:
+        """Bring every queued row's next attempt forward to `now`; returns how many moved.
+
+        The outbox calls this when the mail server is known to answer again: the delays that grew
+        while it was down (up to the retry ceiling, kept across restarts) no longer mean anything.
+        """
+        async with self._lock:
+            cur = await self._db.execute(
+                "UPDATE outbox SET next_attempt_at = ? "
+                "WHERE status = 'queued' AND next_attempt_at > ?",
+                (_ts(now), _ts(now)),
+            )
+            return max(cur.rowcount, 0)
+
+    async def outbox_figures(self) -> dict[str, Any]:
+        """Figures for `frontdesk status`, read only: counts by status (`queued`, `sending`,
+        `sent`, `failed`), `oldest_waiting_at` (created_at of the oldest row not yet delivered,
+        queued or sending), `next_attempt_at`, `last_sent_at` and `last_error` (of the oldest
+        waiting row); timestamps as datetimes, None when there is none."""
+        counts = await self.outbox_counts()
+        row = await self._db.fetch_one(
+            "SELECT MIN(created_at), MIN(CASE WHEN status = 'queued' THEN next_attempt_at END), "
+            "(SELECT MAX(sent_at) FROM outbox WHERE status = 'sent'), "
+            "(SELECT last_error FROM outbox WHERE status IN ('queued', 'sending') "
+            " ORDER BY id LIMIT 1) "
+            "FROM outbox WHERE status IN ('queued', 'sending')"
+        )
+        oldest, next_at, last_sent, last_error = row if row else (None, None, None, None)
+
+        def moment(value: object) -> datetime | None:
+            return datetime.fromisoformat(str(value)) if value else None
+
+        figures: dict[str, Any] = {s: counts.get(s, 0) for s in ("queued", "sending", "sent")}
+        figures["failed"] = counts.get("failed", 0)
+        figures["oldest_waiting_at"] = moment(oldest)
+        figures["next_attempt_at"] = moment(next_at)
+        figures["last_sent_at"] = moment(last_sent)
+        figures["last_error"] = str(last_error) if last_error else None
+        return figures

@@ -30,6 +30,7 @@ always go, and count.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections import deque
@@ -44,13 +45,13 @@ from bot.channels.email.state import EmailState
 from bot.clock import utc_now
 from bot.config import Settings
 from bot.desk import Desk
-from bot.identity.authres import auth_results_verdict
+from bot.identity.authres import auth_results_verdict, trusted_ids
 from bot.identity.forget import forget_customer, forget_text
 from bot.intake import texts
 from bot.intake.attachments import check_attachment, store_attachment
 from bot.intake.events import AttachmentEvent, ChoiceEvent, CommandEvent, Reply, TextEvent
 from bot.intake.extract import extract_fields
-from bot.intake.fields import FIELD_ORDER, Field, Invalid, validate
+from bot.intake.fields import FIELD_ORDER, Field, Invalid, Valid, validate
 from bot.intake.machine import CATEGORIES, Conversation
 from bot.intake.questions import Question, load_questions
 from bot.mail.imap import ImapWatcher
@@ -61,10 +62,11 @@ from bot.mail.inbound import (
     parse_message,
     ticket_ids,
 )
+from bot.mail.reply_address import ReplyAddresses, open_reply_addresses
 from bot.policy.limits import GUIDED_REPLIES_HOUR, Limits, rules_from_settings
 from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
 from bot.tickets.render import render_customer_reply
-from bot.tickets.store import Store
+from bot.tickets.store import Store, inbound_key
 
 __all__ = ["EmailChannel", "EmailChannelConfig", "Outcome", "run_email_channel"]
 
@@ -75,7 +77,7 @@ _CLOSURE_LINE = r"^\s*(статус|status)\s*:\s*(закрыто|закрыт|c
 _CLOSURE_SUBJECT = r"\[\s*(закрыто|closed)\s*\]"
 _TICKET_MSGID_RE = re.compile(r"^<(WAS-\d{6})\.(?:ticket|followup-\d+)@([^>]+)>$")
 _TAG_RE = re.compile(r"\[?\bWAS-\d{6}\b\]?")
-# Issue 9: the e-mail form of /forget (documented in README).
+# The e-mail form of /forget (documented in README).
 _FORGET_SUBJECT = re.compile(r"удалить\s+мои\s+данные|forget\s+me", re.IGNORECASE)
 # Steps of the chat dialog that an e-mail settles without asking (see _pass_gates).
 _AUTO_CHOICES = {"split": "split_no", "kb": "kb_no", "similar": "similar_no", "confirm": "send"}
@@ -89,7 +91,7 @@ def _domain(address: str) -> str:
 
 @dataclass(frozen=True)
 class EmailChannelConfig:
-    """Conventions of the channel (see AGENTS.md); `from_settings` gives the defaults."""
+    """Conventions of the channel; `from_settings` gives the defaults."""
 
     front_address: str
     support_address: str
@@ -161,6 +163,8 @@ class EmailChannel:
         self.outcomes: dict[str, int] = {}
         self.recent: deque[tuple[str, Outcome]] = deque(maxlen=200)  # (Message-ID, outcome)
         self._docs: dict[str, list[dict[str, Any]]] = {}
+        self._replies: ReplyAddresses | None = None
+        self._trusted = trusted_ids(settings.authserv_id)
         try:
             self._questions: Mapping[str, Sequence[Question]] = load_questions()
         except (OSError, ValueError):
@@ -176,6 +180,7 @@ class EmailChannel:
             self._limits = await Limits.open(self.desk.store, rules)
             self._owns_limits = True
         await self._carry_over_legacy_auto_replies()
+        self._replies = await open_reply_addresses(self.settings, self.desk.store)
         self.desk.subscribe(CHANNEL, self._notify)
 
     async def _carry_over_legacy_auto_replies(self) -> None:
@@ -223,13 +228,28 @@ class EmailChannel:
     # --- entry point --------------------------------------------------------------------------
 
     async def handle_raw(self, raw: bytes) -> None:
-        """The watcher's handler: never raises for what a message contains."""
+        """The watcher's handler: never raises for what a message contains.
+
+        Idempotent: a message is recorded as handled in the same transaction as the ticket or
+        reply it caused (see `inbound_key`), so when the watcher retries it after a later failure
+        (or after a crash before it saved its mailbox position) nothing is filed or sent twice.
+        """
         msg = parse_message(raw)
+        key = _message_key(msg, raw)
+        store = self.desk.store
+        done = await store.inbound_outcome(key)
+        if done is not None:
+            log.info("e-mail %s already handled (%s): skipped", msg.message_id, done[0])
+            return
+        token = inbound_key.set(key)
         try:
             outcome = await self.handle(msg)
         except Exception:
             log.exception("e-mail from %s (%s) failed", msg.from_addr, msg.message_id)
             raise  # the watcher retries a few times (transient errors), then skips it
+        finally:
+            inbound_key.reset(token)
+        await store.record_inbound(key, outcome.kind, outcome.ticket_id, self._clock())
         self.outcomes[outcome.kind] = self.outcomes.get(outcome.kind, 0) + 1
         self.recent.append((msg.message_id, outcome))
         log.info(
@@ -245,18 +265,21 @@ class EmailChannel:
         guard = self.desk.guard
         if guard is not None and guard.blocklist.is_blocked(CHANNEL, msg.from_addr):
             return Outcome("ignored", "blocked sender")
-        # Issue 9: a sender the receiving server could not authenticate (SPF/DKIM/DMARC fail)
-        # gets nothing: no ticket, no reply with anyone's data, no mail to a forged address.
-        verdict = auth_results_verdict(list(msg.auth_results), _domain(msg.from_addr))
+        # A sender the receiving server could not authenticate (SPF/DKIM/DMARC fail) gets
+        # nothing: no ticket, no reply with anyone's data, no mail to a forged address.
+        verdict = self._verdict(msg)
         if verdict == "fail":
             return Outcome("ignored", "sender authentication failed (Authentication-Results)")
         if _FORGET_SUBJECT.search(msg.subject):
             return await self._forget(msg, verified=verdict == "pass")
         ticket = await self._thread_ticket(msg)
         if ticket is not None:
-            if cfg.is_agent(msg.from_addr):
-                return await self._from_agent(ticket, msg)
-            if self._is_customer(ticket, msg.from_addr):
+            agent = cfg.is_agent(msg.from_addr)
+            if agent or self._is_customer(ticket, msg.from_addr):
+                if not self._proven(ticket, msg, verdict):
+                    return await self._unproven(ticket, msg, agent=agent)
+                if agent:
+                    return await self._from_agent(ticket, msg)
                 return await self._from_customer(ticket, msg)
             log.warning(
                 "e-mail from %s refers to %s but is neither its customer nor an agent: "
@@ -265,7 +288,44 @@ class EmailChannel:
             )  # fmt: skip
         elif cfg.is_agent(msg.from_addr):
             return Outcome("ignored", "agent message outside any ticket thread")
-        return await self._request(msg)
+        return await self._request(msg, verified=verdict == "pass")
+
+    # --- who sent it ----------------------------------------------------------------------------
+
+    def _verdict(self, msg: InboundMessage) -> str:
+        """The trusted server's Authentication-Results verdict for the From domain."""
+        return auth_results_verdict(list(msg.auth_results), _domain(msg.from_addr), self._trusted)
+
+    def _proven(self, ticket: Ticket, msg: InboundMessage, verdict: str) -> bool:
+        """Whether the sender proved their From address for an action on `ticket`.
+
+        Two proofs count (README "Privacy and abuse safety"): the trusted receiving server
+        authenticated the From domain, or the message went to the ticket's own reply address,
+        which only recipients of the desk's mail about that ticket know.
+        """
+        if verdict == "pass":
+            return True
+        return self._replies is not None and ticket.id in self._replies.tickets_in(
+            msg.addressed_to
+        )
+
+    async def _unproven(self, ticket: Ticket, msg: InboundMessage, *, agent: bool) -> Outcome:
+        """A message about `ticket` whose sender proved nothing never acts on it.
+
+        A customer's address gets a fixed text (none of the message's words) asking to answer
+        at the ticket's reply address: if it was really them, their answer is proven; if the
+        From was forged, its owner learns that someone tried. Agents get nothing back (their
+        replies are expected through the ticket's reply address).
+        """
+        log.warning(
+            "e-mail from %s about %s without proof of its sender: not acted on",
+            msg.from_addr, ticket.id,
+        )  # fmt: skip
+        if agent:
+            return Outcome("ignored", "agent reply without proof of sender", ticket.id)
+        body = mail_texts.t("unproven", ticket.lang, id=ticket.id)
+        mid = await self._send(msg.from_addr, msg, body, ticket.lang, ticket.id, "unproven")
+        return Outcome("unproven", "sender not proven", ticket.id, [mid] if mid else [])
 
     async def _forget(self, msg: InboundMessage, *, verified: bool) -> Outcome:
         """The e-mail form of /forget (subject «Удалить мои данные» / "Forget me"). Deleting is
@@ -288,6 +348,8 @@ class EmailChannel:
 
     async def _thread_ticket(self, msg: InboundMessage) -> Ticket | None:
         candidates: list[str] = []
+        if self._replies is not None:
+            candidates += self._replies.tickets_in(msg.addressed_to)
         for mid in msg.thread_ids:
             m = _TICKET_MSGID_RE.match(mid)
             if m and m.group(2).lower() in self.config.own_domains:
@@ -365,7 +427,7 @@ class EmailChannel:
 
     # --- new requests and drafts --------------------------------------------------------------
 
-    async def _request(self, msg: InboundMessage) -> Outcome:
+    async def _request(self, msg: InboundMessage, *, verified: bool = False) -> Outcome:
         desk, sender = self.desk, msg.from_addr
         conv = await desk.conversation(CHANNEL, sender)
         lang = conv.lang if conv else _guess_lang(msg)
@@ -385,6 +447,12 @@ class EmailChannel:
         replies: list[Reply] = []
         if text.strip():
             replies = await desk.handle(CHANNEL, sender, TextEvent(text), lang_hint=lang)
+        conv = await desk.conversation(CHANNEL, sender)
+        if conv is not None and conv.step == "ask" and Field.CONTACT_EMAIL not in conv.fields:
+            # The customer's own line named an address that was refused (the desk's own, say):
+            # the answer goes to the address they wrote from.
+            label = mail_texts.form_label(Field.CONTACT_EMAIL, lang)
+            replies = await desk.handle(CHANNEL, sender, TextEvent(f"{label}: {sender}"))
         replies = await self._pass_gates(sender, msg) or replies
         conv = await desk.conversation(CHANNEL, sender)
         assert conv is not None
@@ -396,7 +464,14 @@ class EmailChannel:
                 sender, msg, body, conv.lang, conv.ticket_id, "confirmation", limited=False
             )
             return Outcome("filed", ticket_id=conv.ticket_id, sent=[mid] if mid else [])
-        body = self._guided_text(conv, msg, notes)
+        if conv.verify_address:
+            # The customer asked for answers at another address: it confirms a code first
+            # (fixed text to that address); the customer answers this mail with the code.
+            body = "\n\n".join(
+                [*(r.text for r in replies if r.text), mail_texts.t("code_hint", conv.lang)]
+            )
+        else:
+            body = self._guided_text(conv, msg, notes)
         mid = await self._send(sender, msg, body, conv.lang, None, "guided")
         if not mid:
             limit = self.limits.rules[GUIDED_REPLIES_HOUR].limit
@@ -414,7 +489,7 @@ class EmailChannel:
         replies: list[Reply] = []
         for _ in range(30):
             conv = await self.desk.conversation(CHANNEL, sender)
-            if conv is None:
+            if conv is None or conv.verify_address:  # a code is awaited: the customer's turn
                 break
             event: TextEvent | ChoiceEvent | None = None
             if conv.step == "category":
@@ -474,7 +549,7 @@ class EmailChannel:
             understood.append(f"  {'Файлы' if lang == 'ru' else 'Files'}: {names}")
         if understood:
             lines += ["", mail_texts.t("understood_head", lang), *understood]
-        invalid = _invalid_notes(msg.text, conv, self.settings.coupon_pattern)
+        invalid = _invalid_notes(msg.text, conv, self.settings)
         form: list[str] = []
         hints: list[str] = []
         missing = [f for f in FIELD_ORDER if f not in conv.fields]
@@ -571,6 +646,9 @@ class EmailChannel:
             in_reply_to=(msg.message_id or None) if msg else None,
             references=references,
             now=now,
+            reply_address=self._replies.for_ticket(ticket_id)
+            if ticket_id and self._replies
+            else None,
         )
         _mark_auto_replied(message)
         message_id = str(message["Message-ID"])
@@ -589,6 +667,13 @@ class EmailChannel:
 
 
 # --- helpers ---
+
+
+def _message_key(msg: InboundMessage, raw: bytes) -> str:
+    """What identifies one inbound e-mail: its sender and Message-ID, else a hash of its bytes."""
+    if msg.message_id:
+        return f"{msg.from_addr} {msg.message_id}"
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def _limit_key(address: str) -> str:
@@ -613,14 +698,17 @@ def _guess_lang(msg: InboundMessage) -> str:
     return "en" if lat > 3 * max(cyr, 1) else "ru"
 
 
-def _invalid_notes(text: str, conv: Conversation, coupon_pattern: str) -> list[str]:
+def _invalid_notes(text: str, conv: Conversation, settings: Settings) -> list[str]:
     """Fields the customer gave but the validators refused (they stay missing in the form)."""
-    extracted = extract_fields(text, coupon_pattern)
+    extracted = extract_fields(text, settings.coupon_pattern)
     notes: list[str] = []
     for f, raw in extracted.values.items():
-        if f in conv.fields:
+        verdict = validate(f, raw, settings.coupon_pattern)
+        if f is Field.CONTACT_EMAIL and isinstance(verdict, Valid):
+            if verdict.value.lower() in settings.reserved_addresses:
+                verdict = Invalid("email_ours")
+        elif f in conv.fields:
             continue
-        verdict = validate(f, raw, coupon_pattern)
         if isinstance(verdict, Invalid):
             notes.append(
                 "- "

@@ -106,6 +106,28 @@ _TEXTS: dict[str, dict[str, str]] = {
             "same thread. The answer will come to this address."
         ),
     },
+    "unproven": {
+        "ru": (
+            "Мы получили письмо по обращению {id} с вашего адреса, но не смогли убедиться, что "
+            "его отправили вы, поэтому к обращению оно не добавлено.\n\n"
+            "Если письмо ваше, просто ответьте на это сообщение и повторите в ответе, что хотели "
+            "сообщить: ответ на него придёт в обращение {id}. Если вы ничего не отправляли, "
+            "ничего делать не нужно."
+        ),
+        "en": (
+            "We received a message about request {id} from your address but could not make sure "
+            "you sent it, so it was not added to the request.\n\n"
+            "If it was yours, just reply to this message and repeat what you wanted to say: the "
+            "reply will reach request {id}. If you sent nothing, there is nothing to do."
+        ),
+    },
+    "code_hint": {
+        "ru": (
+            "Когда код придёт, ответьте на это письмо, написав в первой строке только код из "
+            "шести цифр."
+        ),
+        "en": "When the code arrives, reply to this message with just the six-digit code.",
+    },
     "reopen_note": {
         "ru": "Клиент открыл обращение повторно (п. 5.1 регламента).",
         "en": "The customer reopened the request (clause 5.1).",

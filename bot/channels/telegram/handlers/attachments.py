@@ -15,6 +15,7 @@ from bot.channels.telegram.ports import CHANNEL, DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.intake.attachments import check_attachment, store_attachment
 from bot.intake.events import AttachmentEvent, Reply, TextEvent
+from bot.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ async def on_file(
         document = message.document
         assert document is not None
         file_id, size = document.file_id, document.file_size or 0
-        name = document.file_name or f"file_{document.file_unique_id}"
+        # The name is shown back and stored: one clean line.
+        name = clean(document.file_name or "", multiline=False)
+        name = name or f"file_{document.file_unique_id}"
         content_type = document.mime_type or ""
     refusal = check_attachment(name, content_type, size, lang)
     if refusal is not None:
@@ -74,6 +77,6 @@ async def on_file(
         bot,
         user,
         message.chat.id,
-        TextEvent(message.caption),
+        TextEvent(clean(message.caption)),
         before=(*notes, *attached[:1]),
     )

@@ -12,6 +12,7 @@ from bot.channels.telegram.filters import private_chat
 from bot.channels.telegram.ports import DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.intake.events import CommandEvent
+from bot.text import clean
 
 COMMANDS = ("start", "new", "status", "cancel", "help", "lang", "edit", "forget", "privacy")
 
@@ -27,5 +28,5 @@ async def on_command(
     message: Message, command: CommandObject, desk: DeskPort, sender: ReplySender, bot: Bot
 ) -> None:
     assert message.from_user is not None
-    event = CommandEvent(command.command.lower(), (command.args or "").strip())
+    event = CommandEvent(command.command.lower(), clean(command.args or "").strip())
     await converse(desk, sender, bot, message.from_user, message.chat.id, event)

@@ -15,6 +15,7 @@ from bot.channels.telegram.ports import DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.channels.telegram.texts import FOREIGN_BUTTON, UNSUPPORTED_MESSAGE, pick
 from bot.intake.events import ChoiceEvent, Event, TextEvent
+from bot.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,9 @@ def build() -> Router:
 
 async def on_text(message: Message, desk: DeskPort, sender: ReplySender, bot: Bot) -> None:
     assert message.from_user is not None and message.text is not None
-    value = sender.typed_choice(message.from_user.id, message.text)
-    event: Event = ChoiceEvent(value) if value is not None else TextEvent(message.text)
+    text = clean(message.text)  # a "\ud800" escape in the update's JSON is a lone surrogate
+    value = sender.typed_choice(message.from_user.id, text)
+    event: Event = ChoiceEvent(value) if value is not None else TextEvent(text)
     await converse(desk, sender, bot, message.from_user, message.chat.id, event)
 
 
