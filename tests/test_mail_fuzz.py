@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot.address import parse_address
 from bot.config import Settings
+from bot.intake.fields import Valid, validate_email
 from bot.mail.inbound import parse_message
 from bot.mail.reply_address import ReplyAddresses
 from bot.mail.transport import envelope_of
@@ -30,6 +31,7 @@ from bot.tickets.render import (
     render_customer_reply,
     render_followup,
     render_ticket,
+    safe_address,
 )
 from bot.tickets.store import OutboxRow
 from tests.test_render import make_ticket
@@ -216,3 +218,23 @@ def test_parse_message_never_raises_on_hostile_headers(value: str) -> None:
 def test_envelope_round_trips_through_json() -> None:
     envelope = Envelope(("support@whatasoft.net",), ("ivan@mail.ru",))
     assert Envelope.from_json(envelope.to_json()) == envelope
+
+
+address_like = st.one_of(
+    st.from_regex(
+        r"[A-Za-z0-9._%+\"'-]{1,12}@[A-Za-zа-я0-9.-]{1,12}\.[a-zа-я]{2,4}", fullmatch=True
+    ),
+    st.sampled_from(['"x y"@mail.test', "ivan@mail.ru\x85Bcc: c@z.ru", "ivan@почта.рф"]),
+    hostile_text(),
+)
+
+
+@fuzz
+@given(text=address_like)
+def test_an_address_the_customer_is_told_was_accepted_is_the_one_mailed(text: str) -> None:
+    verdict = validate_email(text)
+    if isinstance(verdict, Valid):
+        # the renderer and the envelope use exactly the address the customer was shown
+        assert safe_address(verdict.value) == verdict.value
+        ticket = make_ticket(contact_email=verdict.value)
+        assert render_ticket(ticket, SETTINGS).envelope.cc == (verdict.value,)
