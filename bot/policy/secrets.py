@@ -56,7 +56,7 @@ _PASSWORD_LABEL = re.compile(
 # (":" and "=" inside it stay, trailing ones split off: "пароль: x", "pwd=x").
 _TOKEN = re.compile(
     r"""(?:"[^"\n]{1,128}"|'[^'\n]{1,128}'|«[^»\n]{1,128}»|“[^”\n]{1,128}”|`[^`\n]{1,128}`)"""
-    r"""(?=[\s.,;!?)]|$)|[:=]|[^\s:=]+(?:[:=]+[^\s:=]+)*"""
+    r"""(?=[\s.,;!?)]|$)|=>|[:=]|[^\s:=]+(?:[:=]+[^\s:=]+)*"""
 )
 # A value right after a separator: quoted (spaces allowed) or a run of non-space characters; it
 # may start on the next line ("Пароль:\nQw3rty").
@@ -72,7 +72,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_EXPLICIT_SEPS = frozenset({":", "="})
+_EXPLICIT_SEPS = frozenset({":", "=", "=>"})
 _SOFT_SEPS = frozenset({"-", "—", "–", "is", "это"})
 _PREPOSITIONS = _words("от для к на в во с у из при for to of on at in")
 # Words that may stand between the label and the value: "пароль администратора: x",
@@ -336,7 +336,13 @@ def _config_spans(text: str) -> Iterator[SecretSpan]:
         kind = _key_kind(key)
         if kind is None or key in ("PWD", "OLDPWD"):  # the shell's working directories
             continue
-        v = _CONFIG_VALUE.match(text, m.end())
+        sep = m.group("sep")
+        glued = not text[m.end("sep") : m.end("sep") + 1].isspace()
+        if sep == "=>" and glued and not quoted_key and not key.startswith("$"):
+            sep = "="  # "DB_PASSWORD=>x" in a shell: the value is ">x"; PHP keys are quoted
+            v = _CONFIG_VALUE.match(text, m.start("sep") + 1)
+        else:
+            v = _CONFIG_VALUE.match(text, m.end())
         if v is None:
             continue
         for group in ("dq", "sq"):
@@ -346,7 +352,7 @@ def _config_spans(text: str) -> Iterator[SecretSpan]:
                 break
         else:
             value = v.group("bare")
-            if m.group("sep") == "=>" or key.startswith("$"):
+            if sep == "=>" or key.startswith("$"):
                 # PHP code: only a number is a literal there ('password' => 123456,).
                 if re.fullmatch(r"\d+[,;]?", value):
                     yield _stripped(text, kind, v.start("bare"), v.end("bare"))
