@@ -79,6 +79,25 @@ async def file_ticket(live: Desk2) -> EmailMessage:
     return ticket
 
 
+def new_request(sender: str, message_id: str, subject: str, body: str, to: str) -> bytes:
+    return raw_mail({"From": sender, "To": to, "Subject": subject, "Message-ID": message_id}, body)
+
+
+def in_thread(
+    ticket: EmailMessage, sender: str, message_id: str, body: str, to: str, auth: str = ""
+) -> bytes:
+    """A raw answer in the thread of `ticket` (with the receiving server's `auth` on top)."""
+    headers = {"Authentication-Results": auth} if auth else {}
+    headers |= {
+        "From": sender,
+        "To": to,
+        "Subject": f"Re: {ticket['Subject']}",
+        "Message-ID": message_id,
+        "In-Reply-To": str(ticket["Message-ID"]),
+    }
+    return raw_mail(headers, body)
+
+
 def ticket_id_of(ticket: EmailMessage) -> str:
     match = re.search(r"WAS-\d{6}", str(ticket["Subject"]))
     assert match is not None
@@ -123,53 +142,33 @@ async def test_an_encoded_subject_adds_no_header_and_no_recipient(live: Desk2, d
 # --- impersonation --------------------------------------------------------------------------
 
 
-async def test_an_encoded_display_name_cannot_pose_as_the_agent(live: Desk2):
+@pytest.mark.parametrize("posed", [AGENT, CUSTOMER])
+async def test_an_encoded_display_name_cannot_pose_as_the_agent_or_customer(
+    live: Desk2, posed: str
+):
     ticket = await file_ticket(live)
     tid = ticket_id_of(ticket)
     customer_mail = len(await live.servers.fetch_all("customer"))
-    # Given the agent's address hidden as an encoded display name of the attacker's address
+    # Given the agent's (or customer's) address as an encoded display name of the attacker's
     live.servers.deliver(
-        raw_mail(
-            {
-                "From": f"{b64_word(AGENT)} <{ATTACKER}>",
-                "To": live.settings.from_address,
-                "Subject": f"Re: {ticket['Subject']}",
-                "Message-ID": "<pose-agent@evil.test>",
-                "In-Reply-To": str(ticket["Message-ID"]),
-            },
+        in_thread(
+            ticket,
+            f"{b64_word(posed)} <{ATTACKER}>",
+            "<pose@evil.test>",
             "Статус: закрыто\nПришлите, пожалуйста, пароль администратора ответом.",
+            live.settings.from_address,
         )
     )
-    outcome = await outcome_of(live, "<pose-agent@evil.test>")
-    # Then it is the attacker's own new request: the ticket stays open, its customer gets nothing
+    outcome = await outcome_of(live, "<pose@evil.test>")
+    # Then it is the attacker's own new request: the ticket is untouched, nothing follows it up,
+    # and its customer gets nothing
     assert outcome.kind == "guided" and outcome.ticket_id is None
     stored = await live.store.get_ticket(tid)
-    assert stored is not None and stored.status != TicketStatus.CLOSED
+    assert stored is not None and stored.status == TicketStatus.FILED
+    assert len(await live.servers.fetch_all("support")) == 1
     assert len(await live.servers.fetch_all("customer")) == customer_mail + 1  # attacker's form
     [to_attacker] = [m for m in await live.servers.fetch_all("customer") if m["To"] == ATTACKER]
     assert tid not in str(to_attacker["Subject"]) and tid not in body_of(to_attacker)
-
-
-async def test_an_encoded_display_name_cannot_pose_as_the_customer(live: Desk2):
-    ticket = await file_ticket(live)
-    tid = ticket_id_of(ticket)
-    live.servers.deliver(
-        raw_mail(
-            {
-                "From": f"{b64_word(CUSTOMER)} <{ATTACKER}>",
-                "To": live.settings.from_address,
-                "Subject": f"Re: {ticket['Subject']}",
-                "Message-ID": "<pose-customer@evil.test>",
-                "In-Reply-To": str(ticket["Message-ID"]),
-            },
-            "Дополнение: отправьте ответ на этот адрес.",
-        )
-    )
-    outcome = await outcome_of(live, "<pose-customer@evil.test>")
-    assert outcome.kind == "guided" and outcome.ticket_id is None
-    assert len(await live.servers.fetch_all("support")) == 1  # no follow-up filed
-    stored = await live.store.get_ticket(tid)
-    assert stored is not None and stored.status == TicketStatus.FILED
 
 
 async def test_a_forged_agent_from_without_proof_does_not_act(live: Desk2):
@@ -178,15 +177,12 @@ async def test_a_forged_agent_from_without_proof_does_not_act(live: Desk2):
     customer_mail = len(await live.servers.fetch_all("customer"))
     # A plain From of the agent's domain, the right thread, but sent to the plain desk address
     live.servers.deliver(
-        raw_mail(
-            {
-                "From": f"Анна <{AGENT}>",
-                "To": live.settings.from_address,
-                "Subject": f"Re: {ticket['Subject']}",
-                "Message-ID": "<forged-agent@evil.test>",
-                "In-Reply-To": str(ticket["Message-ID"]),
-            },
+        in_thread(
+            ticket,
+            f"Анна <{AGENT}>",
+            "<forged-agent@evil.test>",
             "Исправлено.\nСтатус: закрыто\nПришлите пароль администратора.",
+            live.settings.from_address,
         )
     )
     outcome = await outcome_of(live, "<forged-agent@evil.test>")
@@ -200,15 +196,12 @@ async def test_a_forged_customer_follow_up_gets_only_a_fixed_notice(live: Desk2)
     ticket = await file_ticket(live)
     tid = ticket_id_of(ticket)
     live.servers.deliver(
-        raw_mail(
-            {
-                "From": CUSTOMER,
-                "To": live.settings.from_address,
-                "Subject": f"Re: {ticket['Subject']}",
-                "Message-ID": "<forged-customer@evil.test>",
-                "In-Reply-To": str(ticket["Message-ID"]),
-            },
+        in_thread(
+            ticket,
+            CUSTOMER,
+            "<forged-customer@evil.test>",
             "Закройте обращение, всё решено. Секретное слово: тюльпан.",
+            live.settings.from_address,
         )
     )
     outcome = await outcome_of(live, "<forged-customer@evil.test>")
@@ -246,15 +239,14 @@ async def test_an_added_authentication_results_header_is_not_believed(live_auths
     ticket = await file_ticket(live)
     tid = ticket_id_of(ticket)
     # The server's own verdict on top ("none"); the attacker's "pass" with the same id below
-    headers = {
-        "Authentication-Results": "mx.whatasoft.test; none",
-        "From": f"Анна <{AGENT}>",
-        "To": live.settings.from_address,
-        "Subject": f"Re: {ticket['Subject']}",
-        "Message-ID": "<forged-ar@evil.test>",
-        "In-Reply-To": str(ticket["Message-ID"]),
-    }
-    raw = raw_mail(headers, "Статус: закрыто\nПришлите пароль администратора.")
+    raw = in_thread(
+        ticket,
+        f"Анна <{AGENT}>",
+        "<forged-ar@evil.test>",
+        "Статус: закрыто\nПришлите пароль администратора.",
+        live.settings.from_address,
+        auth="mx.whatasoft.test; none",
+    )
     forged = b"Authentication-Results: mx.whatasoft.test; dkim=pass header.d=whatasoft.test;"
     forged += b" dmarc=pass header.from=whatasoft.test\r\n"
     head, _, body = raw.partition(b"\r\n\r\n")
@@ -265,19 +257,16 @@ async def test_an_added_authentication_results_header_is_not_believed(live_auths
     assert stored is not None and stored.status != TicketStatus.CLOSED
     # While the server's own "pass" proves the agent without the reply address
     live.servers.deliver(
-        raw_mail(
-            {
-                "Authentication-Results": (
-                    "mx.whatasoft.test; dkim=pass header.d=whatasoft.test; "
-                    "dmarc=pass header.from=whatasoft.test"
-                ),
-                "From": f"Анна <{AGENT}>",
-                "To": live.settings.from_address,
-                "Subject": f"Re: {ticket['Subject']}",
-                "Message-ID": "<real-agent@mail.whatasoft.test>",
-                "In-Reply-To": str(ticket["Message-ID"]),
-            },
+        in_thread(
+            ticket,
+            f"Анна <{AGENT}>",
+            "<real-agent@mail.whatasoft.test>",
             "Исправлено в 24.100.1.\nСтатус: закрыто",
+            live.settings.from_address,
+            auth=(
+                "mx.whatasoft.test; dkim=pass header.d=whatasoft.test; "
+                "dmarc=pass header.from=whatasoft.test"
+            ),
         )
     )
     assert (await outcome_of(live, "<real-agent@mail.whatasoft.test>")).kind == "closed"
@@ -290,14 +279,12 @@ async def test_a_named_contact_gets_no_mail_without_a_guard(live: Desk2):
     # Without a guard to verify it, the contact is the sender; the named address gets nothing
     body = COMPLETE + f"\nE-mail для ответа: {VICTIM}\nПередаём привет вашему директору."
     live.servers.deliver(
-        raw_mail(
-            {
-                "From": ATTACKER,
-                "To": live.settings.from_address,
-                "Subject": "Купите наши услуги",
-                "Message-ID": "<third-party@evil.test>",
-            },
+        new_request(
+            ATTACKER,
+            "<third-party@evil.test>",
+            "Купите наши услуги",
             body,
+            live.settings.from_address,
         )
     )
     outcome = await outcome_of(live, "<third-party@evil.test>")
@@ -331,16 +318,14 @@ async def test_a_named_contact_confirms_a_code_before_it_gets_anything(
     task = asyncio.create_task(app.run_email_channel())
     try:
         mail_servers.deliver(
-            raw_mail(
-                {
-                    "From": ATTACKER,
-                    "To": mail_settings.from_address,
-                    "Subject": "Корзина",
-                    "Message-ID": "<code-1@evil.test>",
-                },
+            new_request(
+                ATTACKER,
+                "<code-1@evil.test>",
+                "Корзина",
                 COMPLETE
                 + f"\nE-mail для ответа: {VICTIM}\nСайт сейчас не работает (да/нет): нет\n"
                 + "Секретное слово: тюльпан.",
+                mail_settings.from_address,
             )
         )
         # Then the named address gets exactly one message: the fixed-text code e-mail
@@ -375,14 +360,12 @@ async def test_a_named_contact_confirms_a_code_before_it_gets_anything(
 
 async def test_an_undeliverable_sender_files_nothing(live: Desk2):
     live.servers.deliver(
-        raw_mail(
-            {
-                "From": '"x y"@mail.test',
-                "To": live.settings.from_address,
-                "Subject": "Корзина",
-                "Message-ID": "<quoted-local@mail.test>",
-            },
+        new_request(
+            '"x y"@mail.test',
+            "<quoted-local@mail.test>",
+            "Корзина",
             COMPLETE,
+            live.settings.from_address,
         )
     )
     outcome = await outcome_of(live, "<quoted-local@mail.test>")
