@@ -82,3 +82,18 @@ async def test_the_channel_counts_in_the_guards_limiter(guarded: Env) -> None:
     assert guarded.channel.limits is guarded.desk.guard.limits
     kinds = [(await guarded.send(body=f"Не работает корзина, попытка {i}")).kind for i in range(6)]
     assert kinds == ["guided"] * 5 + ["rate_limited"]
+
+
+async def test_forget_by_an_answer_to_the_desks_mail_about_ones_own_ticket(guarded: Env) -> None:
+    filed = await guarded.send(body=COMPLETE)
+    assert filed.kind == "filed" and filed.ticket_id
+    [confirmation] = await guarded.replies_to(CUSTOMER)
+    reply_address = str(confirmation["Reply-To"])
+    # Someone else answering that address is not the customer: nothing is deleted
+    out = await guarded.send(
+        sender="mallory@evil.example", subject="Удалить мои данные", body="", To=reply_address
+    )
+    assert out.kind == "ignored"
+    # The customer answering it is proven
+    out = await guarded.send(subject="Удалить мои данные", body="", To=reply_address)
+    assert out.kind == "forgotten"

@@ -271,7 +271,8 @@ class EmailChannel:
         if verdict == "fail":
             return Outcome("ignored", "sender authentication failed (Authentication-Results)")
         if _FORGET_SUBJECT.search(msg.subject):
-            return await self._forget(msg, verified=verdict == "pass")
+            proven = verdict == "pass" or await self._answers_own_ticket(msg)
+            return await self._forget(msg, verified=proven)
         ticket = await self._thread_ticket(msg)
         if ticket is not None:
             agent = cfg.is_agent(msg.from_addr)
@@ -308,6 +309,16 @@ class EmailChannel:
         return self._replies is not None and ticket.id in self._replies.tickets_in(
             msg.addressed_to
         )
+
+    async def _answers_own_ticket(self, msg: InboundMessage) -> bool:
+        """Whether the message went to the reply address of one of its sender's own tickets."""
+        if self._replies is None:
+            return False
+        for ticket_id in self._replies.tickets_in(msg.addressed_to):
+            ticket = await self.desk.store.get_ticket(ticket_id)
+            if ticket is not None and self._is_customer(ticket, msg.from_addr):
+                return True
+        return False
 
     async def _unproven(self, ticket: Ticket, msg: InboundMessage, *, agent: bool) -> Outcome:
         """A message about `ticket` whose sender proved nothing never acts on it.

@@ -149,14 +149,14 @@ FORGET_UNVERIFIED = {
     "ru": (
         "Мы получили просьбу удалить ваши данные, но не можем подтвердить, что письмо отправлено "
         "с этого адреса (почтовый сервер не подтвердил отправителя). Удаление необратимо, "
-        "поэтому отправьте, пожалуйста, письмо с темой «Удалить мои данные» из своего почтового "
-        "ящика напрямую или используйте команду /forget в Telegram."
+        "поэтому ответьте, пожалуйста, на любое наше письмо по вашему обращению, указав тему "
+        "«Удалить мои данные», или используйте команду /forget в Telegram."
     ),
     "en": (
         "We received a request to delete your data but cannot confirm it was sent from this "
         "address (the mail server did not authenticate the sender). Deleting cannot be undone, "
-        "so please send a message with the subject “Forget me” straight from your mailbox, or "
-        "use the /forget command in Telegram."
+        "so please reply to any of our messages about your request with the subject "
+        "“Forget me”, or use the /forget command in Telegram."
     ),
 }
 
