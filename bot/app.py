@@ -127,7 +127,6 @@ def intake_context(
     )
 
 
-
 @dataclass
 class App:
     settings: Settings

@@ -353,3 +353,8 @@ def test_the_subject_carries_the_problem_not_the_details_pasted_after_it(
         == "[WAS-000123] Ошибка продукта: После обновления корзина выдаёт ошибку 500."
     )
     assert "купон AB12-CD34-EF56" in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("url", ["¡::", "http://пример.рф:99999/", "пример.рф:порт"])
+def test_a_site_that_is_no_url_is_shown_as_written(url: str) -> None:
+    assert site_url_forms(url) == (url, None)

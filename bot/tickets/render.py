@@ -160,8 +160,8 @@ def site_url_forms(url: str) -> tuple[str, str | None]:
     has_scheme = "://" in text
     try:
         parts = urlsplit(text if has_scheme else f"http://{text}")
-        host = parts.hostname or ""
-    except ValueError:
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # not a URL after all (a bad port, say): shown as it was written
         return text, None
     if not host:
         return text, None
@@ -179,8 +179,7 @@ def site_url_forms(url: str) -> tuple[str, str | None]:
     def rebuild(new_host: str) -> str:
         netloc = parts.netloc
         userinfo, _, hostport = netloc.rpartition("@")
-        port = f":{parts.port}" if parts.port else ""
-        netloc = (f"{userinfo}@" if userinfo else "") + new_host + port
+        netloc = (f"{userinfo}@" if userinfo else "") + new_host + (f":{port}" if port else "")
         rebuilt = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
         return rebuilt if has_scheme else rebuilt.removeprefix("http://")
 
