@@ -210,7 +210,7 @@ async def build_app(
 
 
 async def _purge_daily(store: Store, settings: Settings, clock: Clock) -> None:
-    """Issue 9: attachments and drafts older than the retention are deleted, daily."""
+    """Attachments and drafts older than the retention are deleted, daily."""
     retention = timedelta(days=settings.retention_days)
     while True:
         try:

@@ -66,12 +66,12 @@ class Settings(BaseSettings):
     renew_url: str = "https://готовый-сайт-для-бизнеса.рф/"
     privacy_policy_url: str = "https://готовый-сайт-для-бизнеса.рф/"
 
-    # Issue 10: check that the customer's site answers before filing (off by default). Only
+    # Check that the customer's site answers before filing (off by default). Only
     # public addresses are contacted, plus the networks listed here (comma-separated CIDRs).
     site_check: bool = False
     site_check_allow: str = ""
 
-    # Issue 9: where personal-data consent is asked and the contact e-mail verified by a code.
+    # Where personal-data consent is asked and the contact e-mail verified by a code.
     consent_channels: str = "telegram"
     verify_channels: str = "telegram"
     retention_days: int = 30  # attachments and drafts older than this are purged

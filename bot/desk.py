@@ -149,7 +149,7 @@ class Desk:
         return replies
 
     async def _probe_site(self, ticket: Ticket) -> Ticket:
-        """Issue 10: record what the site answers; a dead site is a hint for 2.2, not a verdict."""
+        """Record what the site answers; a dead site is a hint for 2.2, not a verdict."""
         assert self._site_probe is not None
         try:
             note, down = await self._site_probe(ticket.site_url)

@@ -1,4 +1,4 @@
-"""Issue 9 end to end: the real bot against the Bot API test server, the desk as `build_app`
+"""Identity end to end: the real bot against the Bot API test server, the desk as `build_app`
 builds it (consent, verification, limits), code e-mails read back from the outbox."""
 
 from __future__ import annotations

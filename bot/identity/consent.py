@@ -1,4 +1,4 @@
-"""Consent to personal-data processing (152-FZ, issue 9), per (channel, user).
+"""Consent to personal-data processing (152-FZ), per (channel, user).
 
 The desk asks once, before it keeps a name, an e-mail or a site: the request says what is
 processed, why, and where the policy is (``privacy_policy_url`` setting, or the text from

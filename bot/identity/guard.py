@@ -1,4 +1,4 @@
-"""Who may talk to the desk and in whose name (issue 9), in front of the intake dialog.
+"""Who may talk to the desk and in whose name, in front of the intake dialog.
 
 The desk asks the guard twice:
 - `intercept` for every event: blocked senders are ignored; /forget and /privacy are answered;

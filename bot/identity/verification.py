@@ -1,4 +1,4 @@
-"""Verified contact e-mail (issue 9): a one-time code before a ticket goes out with an address.
+"""Verified contact e-mail: a one-time code before a ticket goes out with an address.
 
 A Telegram customer types an address; before the desk files a ticket with it (Cc/Reply-To) or
 sends anything else there, it mails a 6-digit code to that address with a FIXED text (nothing the

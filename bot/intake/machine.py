@@ -142,7 +142,7 @@ class Conversation:
     queued_problems: list[str] = field(default_factory=list)  # 2.6: the next requests to file
     pending_description: str | None = None  # 4.8.11: held back until rephrased or confirmed
     coupon_retries: int = 0
-    verify_address: str | None = None  # issue 9: a code was sent there; the desk's, not the core's
+    verify_address: str | None = None  # a code was sent there; the desk's, not the core's
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

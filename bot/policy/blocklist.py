@@ -1,4 +1,4 @@
-"""Blocked senders (issue 9): an operator-editable list in ``data/blocklist.txt``.
+"""Blocked senders: an operator-editable list in ``data/blocklist.txt``.
 
 One entry a line, ``#`` comments::
 

@@ -1,4 +1,4 @@
-"""Rate limits (issue 9): a persistent sliding-window limiter in the desk's SQLite file.
+"""Rate limits: a persistent sliding-window limiter in the desk's SQLite file.
 
 Every allowed action is one row in ``limit_events`` (kind, key, time). An action is allowed while
 fewer than ``rule.limit`` rows of the same (kind, key) fall within the last ``rule.window``; the

@@ -1,6 +1,6 @@
 """SQLite store: tickets, conversations, and the outbox of e-mails to deliver.
 
-A ticket and its e-mail are written in one transaction before any network I/O (issue 4), so a
+A ticket and its e-mail are written in one transaction before any network I/O, so a
 ticket accepted from a customer survives a restart and an SMTP outage. Ticket numbers come from an
 AUTOINCREMENT key: SQLite never hands out the same one twice, even after deletions.
 """

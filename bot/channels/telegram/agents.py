@@ -44,7 +44,7 @@ class AgentAnnouncer:
         await self._post(announcement(ticket), ticket.id)
 
     async def alert(self, text: str) -> None:
-        """An operator alert (a ticket the mail server refused for good, issue 4)."""
+        """An operator alert (a ticket the mail server refused for good)."""
         await self._post(f"⚠️ {escape(text)}", "alert")
 
     async def _post(self, html: str, what: str) -> None:

@@ -1,5 +1,5 @@
 """Commands: /start /new /status /cancel /help /lang /edit /forget /privacy — the desk answers
-them all (/forget and /privacy through its identity guard, issue 9)."""
+them all (/forget and /privacy through its identity guard)."""
 
 from __future__ import annotations
 
