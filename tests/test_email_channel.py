@@ -193,8 +193,10 @@ async def test_incomplete_request_gets_one_guided_reply_listing_exactly_the_miss
     assert reply["Subject"] == "Re: Не работает корзина"
     assert reply["In-Reply-To"] == "<c1@shop.example>"
     assert reply["Auto-Submitted"] == "auto-replied"
-    # And says what was understood, and lists exactly the missing fields as a form
-    assert "корзина на сайте выдаёт ошибку 500" in text
+    # And says what was understood (the prose acknowledged, not quoted to an unproven sender),
+    # and lists exactly the missing fields as a form
+    assert "Описание проблемы: получено" in text
+    assert "корзина на сайте выдаёт ошибку 500" not in text
     assert "shop.example" in text
     form = [line for line in text.splitlines() if line.endswith(": ")]
     assert form == [

@@ -11,7 +11,7 @@ from bot.channels.email.channel import EmailChannel
 from bot.identity.guard import Guard
 from bot.intake.machine import IntakeContext
 from bot.policy.blocklist import Blocklist
-from tests.test_email_channel import COMPLETE, CUSTOMER, Env, make_desk, make_settings
+from tests.test_email_channel import COMPLETE, CUSTOMER, Env, body_of, make_desk, make_settings
 
 DKIM_FAIL = "mx.test; dkim=fail header.d=shop.example; spf=fail smtp.mailfrom=shop.example"
 DKIM_PASS = "mx.test; dkim=pass header.d=shop.example; spf=pass smtp.mailfrom=shop.example"
@@ -97,3 +97,14 @@ async def test_forget_by_an_answer_to_the_desks_mail_about_ones_own_ticket(guard
     # The customer answering it is proven
     out = await guarded.send(subject="Удалить мои данные", body="", To=reply_address)
     assert out.kind == "forgotten"
+
+
+async def test_the_guided_reply_quotes_prose_only_to_an_authenticated_sender(guarded: Env) -> None:
+    await guarded.send(body="Не работает корзина на сайте, помогите", subject="a")
+    await guarded.send(
+        body="Не работает корзина на сайте, помогите", subject="b",
+        Authentication_Results=DKIM_PASS,
+    )  # fmt: skip
+    first, second = (body_of(m) for m in await guarded.replies_to(CUSTOMER))
+    assert "Не работает корзина" not in first and "получено" in first
+    assert "Описание проблемы: Не работает корзина на сайте, помогите" in second

@@ -81,6 +81,8 @@ _TAG_RE = re.compile(r"\[?\bWAS-\d{6}\b\]?")
 _FORGET_SUBJECT = re.compile(r"удалить\s+мои\s+данные|forget\s+me", re.IGNORECASE)
 # Steps of the chat dialog that an e-mail settles without asking (see _pass_gates).
 _AUTO_CHOICES = {"split": "split_no", "kb": "kb_no", "similar": "similar_no", "confirm": "send"}
+# Free text of the customer's that a reply to an unproven sender does not quote back.
+_PROSE_FIELDS = frozenset({Field.DESCRIPTION, Field.STEPS})
 _YES = {"да", "yes", "y", "д", "не работает", "down"}
 _NO = {"нет", "no", "n", "н", "работает", "works"}
 
@@ -482,7 +484,7 @@ class EmailChannel:
                 [*(r.text for r in replies if r.text), mail_texts.t("code_hint", conv.lang)]
             )
         else:
-            body = self._guided_text(conv, msg, notes)
+            body = self._guided_text(conv, msg, notes, verified=verified)
         mid = await self._send(sender, msg, body, conv.lang, None, "guided")
         if not mid:
             limit = self.limits.rules[GUIDED_REPLIES_HOUR].limit
@@ -547,11 +549,21 @@ class EmailChannel:
                 refs.append(ref)
         return refs, notes
 
-    def _guided_text(self, conv: Conversation, msg: InboundMessage, notes: list[str]) -> str:
+    def _guided_text(
+        self, conv: Conversation, msg: InboundMessage, notes: list[str], *, verified: bool
+    ) -> str:
+        """The guided reply. A sender nothing has proven may be someone else's forged address:
+        the customer's own prose (description, steps) is then acknowledged, not quoted back, so
+        the desk cannot be made to carry a stranger's words to that address."""
         lang = conv.lang
         lines = [mail_texts.t("greeting", lang), "", mail_texts.t("guided_intro", lang)]
         understood = [
-            f"  {texts.field_label(f, lang)}: {_short(conv.displays.get(f) or conv.fields[f])}"
+            f"  {texts.field_label(f, lang)}: "
+            + (
+                _short(conv.displays.get(f) or conv.fields[f])
+                if verified or f not in _PROSE_FIELDS
+                else mail_texts.t("received", lang)
+            )
             for f in FIELD_ORDER
             if f in conv.fields
         ]

@@ -41,6 +41,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "understood_head": {"ru": "Из вашего письма понятно:", "en": "From your message we have:"},
+    "received": {"ru": "получено (текст — в вашем письме)", "en": "received (see your message)"},
     "form_head": {
         "ru": (
             "Пожалуйста, ответьте на это письмо, заполнив строки ниже (тему письма не меняйте). "
