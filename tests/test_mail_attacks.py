@@ -395,3 +395,33 @@ async def test_a_message_retried_after_a_failure_is_filed_once(
         await env.channel.handle_raw(raw)
         assert await env.store.count_tickets() == 1
         assert len(await env.queued("ticket")) == 1
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+
+async def test_passwords_in_a_request_reach_neither_the_ticket_nor_the_database(live: Desk2):
+    secrets = ["Qw3rty!-x", "s3cr3t-db-pass", "Hunter22zz"]
+    body = (
+        COMPLETE
+        + f"\nДоступ к серверу: root / {secrets[0]}\n"
+        + f"Из dbconn.php: $DBPassword = \"{secrets[1]}\";\n"
+        + f"password for ftp user bitrix is {secrets[2]}\n"
+    )
+    live.servers.deliver(live.customer_mail(body))
+    [ticket] = await live.wait_mail("support", 1)
+    await drained(live)
+    mail = await live.servers.fetch_all("support") + await live.servers.fetch_all("customer")
+    decoded = "".join(
+        part.get_payload(decode=True).decode("utf-8", "replace")  # type: ignore[union-attr]
+        for message in mail
+        for part in message.walk()
+        if not part.is_multipart()
+    )
+    path = live.settings.database_path
+    database = b"".join(
+        p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()
+    )
+    assert "[скрыто]" in body_of(ticket) and "[скрыто]" in decoded
+    for secret in secrets:
+        assert secret not in decoded and secret.encode() not in database
