@@ -116,3 +116,32 @@ def test_refusal_points_to_support_directly(settings: Settings):
 )  # fmt: skip
 def test_typed_answers(text: str, answer: bool | None):
     assert parse_consent_answer(text) is answer
+
+
+async def test_forgetting_by_email_withdraws_the_remembered_consent(
+    tmp_path: Path, settings: Settings
+) -> None:
+    from bot.identity.guard import Guard
+    from bot.intake.events import TextEvent
+    from bot.intake.machine import new_conversation
+    from bot.tickets.conversations import SqliteConversations
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        guard = await Guard.open(settings.model_copy(update={"consent_channels": "email"}), store)
+        conversations = SqliteConversations(store)
+        state = new_conversation("ru")
+        await guard.consents.record("email:ivan@mail.ru", NOW, POLICY_VERSION)
+        passed = await guard.intercept(
+            "email", "ivan@mail.ru", TextEvent("Сайт не работает"), state, conversations, NOW
+        )
+        assert passed.event == TextEvent("Сайт не работает")  # consented (and remembered)
+        # When the customer is forgotten the way the e-mail channel asks for it
+        await guard.forget("email", "ivan@mail.ru", conversations)
+        # Then consent is asked again at once, not only after a restart
+        asked = await guard.intercept(
+            "email", "ivan@mail.ru", TextEvent("Сайт не работает"), state, conversations, NOW
+        )
+        assert asked.event is None and asked.replies
+    finally:
+        await store.close()

@@ -29,7 +29,7 @@ from bot.identity.consent import (
     parse_consent_answer,
     privacy_policy_text,
 )
-from bot.identity.forget import forget_customer, forget_text
+from bot.identity.forget import ForgetReport, forget_customer, forget_text
 from bot.identity.verification import (
     VERIFICATION_KIND,
     Verifier,
@@ -118,15 +118,11 @@ class Guard:
         now: datetime,
     ) -> Intercept:
         lang = state.lang
-        if self.blocklist.is_blocked(channel, user_id):
-            log.info("blocked sender ignored channel=%s", channel)
+        if self.is_blocked(channel, user_id):
             return Intercept()
         command = event.name.lower().lstrip("/") if isinstance(event, CommandEvent) else ""
         if command == "forget":
-            self._consented.discard(f"{channel}:{user_id}")
-            report = await forget_customer(self.store, self.settings.data_dir, channel, user_id)
-            await conversations.delete(channel, user_id)
-            self._pending.pop((channel, user_id), None)
+            report = await self.forget(channel, user_id, conversations)
             return Intercept((Reply(forget_text(report, lang)),))
         if command == "privacy":
             return Intercept((Reply(privacy_policy_text(lang)),))
@@ -137,6 +133,24 @@ class Guard:
         if state.verify_address and state.step == "confirm":
             return await self._code(channel, user_id, event, state, now)
         return Intercept(event=event)
+
+    def is_blocked(self, channel: str, user_id: str) -> bool:
+        """Whether the operator's blocklist names this sender (they get no answer at all)."""
+        if self.blocklist.is_blocked(channel, user_id):
+            log.info("blocked sender ignored channel=%s", channel)
+            return True
+        return False
+
+    async def forget(
+        self, channel: str, user_id: str, conversations: Conversations
+    ) -> ForgetReport:
+        """Everything kept about this customer deleted (their filed tickets stay with support),
+        in every channel's way of asking: /forget, or the e-mail with the forget subject."""
+        self._consented.discard(f"{channel}:{user_id}")
+        self._pending.pop((channel, user_id), None)
+        report = await forget_customer(self.store, self.settings.data_dir, channel, user_id)
+        await conversations.delete(channel, user_id)
+        return report
 
     # --- consent (152-FZ) -----------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from bot.clock import utc_now
 from bot.config import Settings
 from bot.desk import Desk
 from bot.identity.authres import auth_results_verdict, trusted_ids
-from bot.identity.forget import forget_customer, forget_text
+from bot.identity.forget import forget_text
 from bot.intake import texts
 from bot.intake.attachments import check_attachment, store_attachment
 from bot.intake.events import AttachmentEvent, ChoiceEvent, CommandEvent, Reply, TextEvent
@@ -265,7 +265,7 @@ class EmailChannel:
         if reason:
             return Outcome("ignored", reason)
         guard = self.desk.guard
-        if guard is not None and guard.blocklist.is_blocked(CHANNEL, msg.from_addr):
+        if guard is not None and guard.is_blocked(CHANNEL, msg.from_addr):
             return Outcome("ignored", "blocked sender")
         # A sender the receiving server could not authenticate (SPF/DKIM/DMARC fail) gets
         # nothing: no ticket, no reply with anyone's data, no mail to a forged address.
@@ -342,18 +342,16 @@ class EmailChannel:
 
     async def _forget(self, msg: InboundMessage, *, verified: bool) -> Outcome:
         """The e-mail form of /forget (subject «Удалить мои данные» / "Forget me"). Deleting is
-        destructive, so only a sender the receiving server authenticated may ask for it by mail;
-        others get a fixed answer pointing to the ways that prove who they are."""
+        destructive, so only a proven sender may ask for it by mail; others get a fixed answer
+        pointing to the ways that prove who they are. The guard forgets, as for /forget."""
         lang = _guess_lang(msg)
-        if not verified or self.desk.guard is None:
+        guard = self.desk.guard
+        if not verified or guard is None:
             body = mail_texts.FORGET_UNVERIFIED.get(lang, mail_texts.FORGET_UNVERIFIED["ru"])
             mid = await self._send(msg.from_addr, msg, body, lang, None, "forget")
             return Outcome("ignored", "forget request from an unauthenticated sender",
                            sent=[mid] if mid else [])  # fmt: skip
-        report = await forget_customer(
-            self.desk.store, self.settings.data_dir, CHANNEL, msg.from_addr
-        )
-        await self.desk.conversations.delete(CHANNEL, msg.from_addr)
+        report = await guard.forget(CHANNEL, msg.from_addr, self.desk.conversations)
         mid = await self._send(msg.from_addr, msg, forget_text(report, lang), lang, None, "forget")
         return Outcome("forgotten", sent=[mid] if mid else [])
 
