@@ -287,6 +287,22 @@ class Desk:
             text = texts.t("failed", ticket.lang, id=ticket.id, support=self._support_address)
             await self._notify(ticket, Reply(text))
 
+    async def agent_answered(self, ticket_id: str, *, closing: bool) -> None:
+        """An agent answered the ticket; an answer that closes it marks it closed (4.3)."""
+        status = TicketStatus.CLOSED if closing else TicketStatus.ANSWERED
+        await self.store.set_ticket_status(ticket_id, status)
+
+    async def reopen(self, ticket_id: str) -> None:
+        """The customer answered a closed ticket: it is back in work (5.1)."""
+        await self.store.set_ticket_status(ticket_id, TicketStatus.FILED)
+
+    async def queue_mail(
+        self, kind: str, message: OutboundMessage, now: datetime, ticket_id: str | None = None
+    ) -> None:
+        """Queue a message a channel rendered (a reply to an e-mail customer) and deliver it."""
+        await self.store.enqueue(kind, message, now, ticket_id)
+        self._wake_outbox()
+
     async def notify_customer(self, ticket: Ticket, reply: Reply) -> None:
         await self._notify(ticket, reply)
 

@@ -384,9 +384,7 @@ class EmailChannel:
 
     async def _from_agent(self, ticket: Ticket, msg: InboundMessage) -> Outcome:
         closing = self.config.is_closure(msg)
-        await self.desk.store.set_ticket_status(
-            ticket.id, TicketStatus.CLOSED if closing else TicketStatus.ANSWERED
-        )
+        await self.desk.agent_answered(ticket.id, closing=closing)
         lang = ticket.lang
         customer = ticket.contact_email.lower()
         text = self.config.closure_line.sub("", msg.text).strip()
@@ -419,7 +417,7 @@ class EmailChannel:
         refs, notes = await self._attachments(msg, ticket.lang, msg.from_addr)
         text = msg.text.strip()
         if reopening:
-            await self.desk.store.set_ticket_status(ticket.id, TicketStatus.FILED)
+            await self.desk.reopen(ticket.id)
             text = mail_texts.t("reopen_note", "ru") + ("\n\n" + text if text else "")
         outcome = Outcome("reopened" if reopening else "followup", ticket_id=ticket.id)
         support_has_it = self.config.support_address in msg.recipients
@@ -673,7 +671,7 @@ class EmailChannel:
         )
         _mark_auto_replied(message)
         message_id = str(message["Message-ID"])
-        await self.desk.store.enqueue("reply", message, now, ticket_id)
+        await self.desk.queue_mail("reply", message, now, ticket_id)
         await self.state.record_sent(message_id, ticket_id, kind, to, now)
         return message_id
 
