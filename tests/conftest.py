@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 import bot.channels.telegram  # noqa: F401  (aiogram imported as the bot imports it: lazy_types.py)
 from bot.app import intake_context, load_classifier
@@ -13,6 +15,12 @@ from bot.config import Settings
 from bot.intake.machine import IntakeContext
 from bot.policy.schedule import Schedule
 from classifier import Classifier
+
+# In CI the property and fuzz tests draw the same examples every run: a submission lands or not
+# on its own merits. Locally they explore new examples each run (and keep failing ones).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 pytest_plugins = ["tests.servers.mail", "tests.servers.botapi", "tests.servers.redis"]
 

@@ -293,3 +293,23 @@ def test_text_html_only_message():
     msg.set_content("<p>Сайт: <b>https://x.example</b></p><div>Версия: 24.1</div>", subtype="html")
     m = parse_message(msg.as_bytes())
     assert m.text == "Сайт: https://x.example\n\nВерсия: 24.1"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0@0.AA ( <ivan@mail.ru>", "anna@whatasoft.test <attacker@evil.test>", "a@b.ru, c@d.ru"],
+)
+def test_a_from_that_reads_two_ways_has_no_sender(value: str) -> None:
+    assert parse_message(f"From: {value}\r\n\r\nb".encode()).from_addr == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "address"),
+    [
+        ('"anna@whatasoft.test" <attacker@evil.test>', "attacker@evil.test"),
+        ("=?utf-8?q?anna=40whatasoft.test?= <attacker@evil.test>", "attacker@evil.test"),
+        ("Иван <ivan@mail.ru>", "ivan@mail.ru"),
+    ],
+)
+def test_a_quoted_or_encoded_name_is_not_the_address(value: str, address: str) -> None:
+    assert parse_message(f"From: {value}\r\n\r\nb".encode()).from_addr == address

@@ -405,7 +405,7 @@ async def test_passwords_in_a_request_reach_neither_the_ticket_nor_the_database(
     body = (
         COMPLETE
         + f"\nДоступ к серверу: root / {secrets[0]}\n"
-        + f"Из dbconn.php: $DBPassword = \"{secrets[1]}\";\n"
+        + f'Из dbconn.php: $DBPassword = "{secrets[1]}";\n'
         + f"password for ftp user bitrix is {secrets[2]}\n"
     )
     live.servers.deliver(live.customer_mail(body))

@@ -358,3 +358,8 @@ def test_the_subject_carries_the_problem_not_the_details_pasted_after_it(
 @pytest.mark.parametrize("url", ["¡::", "http://пример.рф:99999/", "пример.рф:порт"])
 def test_a_site_that_is_no_url_is_shown_as_written(url: str) -> None:
     assert site_url_forms(url) == (url, None)
+
+
+def test_an_undecodable_encoded_word_is_defused_not_raised() -> None:
+    text = header_text("Re: =??Q? =?utf-8?b?PT91dGYtOD9iP01BPT0/PQ==?= x")
+    assert "=?" not in text and "\r" not in text and "\n" not in text

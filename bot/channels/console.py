@@ -16,7 +16,7 @@ from typing import TextIO
 
 from bot.desk import Desk
 from bot.intake import texts
-from bot.intake.attachments import check_attachment, store_attachment
+from bot.intake.attachments import receive_attachment
 from bot.intake.events import (
     AttachmentEvent,
     ChoiceEvent,
@@ -25,6 +25,7 @@ from bot.intake.events import (
     Option,
     Reply,
     TextEvent,
+    typed_option,
 )
 from bot.text import clean
 from bot.tickets.model import TICKET_ID_RE
@@ -50,7 +51,7 @@ class ConsoleChannel:
         self._out = stdout
         self._user = user_id
         self._options: tuple[Option, ...] = ()
-        self._lang = "ru"
+        self._lang = texts.DEFAULT_LANG  # until the desk has a conversation to tell
         desk.subscribe(CHANNEL, self._notice)
 
     def _print(self, text: str) -> None:
@@ -85,13 +86,8 @@ class ConsoleChannel:
         if stripped.startswith("/") and len(stripped) > 1:
             name, _, arg = stripped[1:].partition(" ")
             return CommandEvent(name.lower(), arg.strip())
-        if self._options:
-            if stripped.isdigit() and 1 <= int(stripped) <= len(self._options):
-                return ChoiceEvent(self._options[int(stripped) - 1].value)
-            for option in self._options:
-                if stripped.casefold() == option.label.casefold():
-                    return ChoiceEvent(option.value)
-        return TextEvent(line)
+        value = typed_option(stripped, self._options)  # the options are printed numbered
+        return ChoiceEvent(value) if value is not None else TextEvent(line)
 
     async def _attach(self, argument: str) -> AttachmentEvent | Reply:
         parts = shlex.split(argument) if argument else []
@@ -102,12 +98,14 @@ class ConsoleChannel:
             return Reply(f"Файл не найден: {clean(str(path), multiline=False)}")
         size = (await asyncio.to_thread(path.stat)).st_size
         name = clean(path.name, multiline=False)  # the file is opened by `path`, named by `name`
-        refusal = check_attachment(name, None, size, self._lang)
-        if refusal:
-            return Reply(refusal)
-        data = await asyncio.to_thread(path.read_bytes)
-        ref, note = await store_attachment(
-            self._data_dir, f"{CHANNEL}:{self._user}", name, data, self._lang
+        ref, note = await receive_attachment(
+            self._data_dir,
+            f"{CHANNEL}:{self._user}",
+            name,
+            None,
+            size,
+            lambda: asyncio.to_thread(path.read_bytes),
+            self._lang,
         )
         if ref is None:
             return Reply(note or "")

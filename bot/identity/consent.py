@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.identity.sqlite import DbOrPath, SharedDb, connect, ensure_schema
+from bot.tickets.shared_db import DbOrPath, SharedDb, connect, ensure_schema
 
 POLICY_PATH = Path(__file__).resolve().parents[2] / "data" / "privacy_policy.md"
 POLICY_VERSION = "2026-01"  # the "Версия:" line of data/privacy_policy.md

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.identity.consent import withdraw_consent
-from bot.identity.sqlite import DbOrPath, SharedDb, connect
 from bot.identity.verification import CODE_TTL, VERIFICATION_KIND, forget_verification
+from bot.tickets.shared_db import DbOrPath, SharedDb, connect
 
 log = logging.getLogger(__name__)
 

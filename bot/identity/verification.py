@@ -33,9 +33,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.identity.sqlite import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
 from bot.policy.limits import CODES_HOUR, Limits, format_local_time
 from bot.tickets.render import OutboundMessage, render_customer_reply
+from bot.tickets.shared_db import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
 
 log = logging.getLogger(__name__)
 

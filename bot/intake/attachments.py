@@ -1,7 +1,8 @@
 """Customer files (4.6): JPG, GIF and PNG screenshots are kept; BMP is zipped; others refused.
 
-Channels call `check_attachment` before downloading anything, then `store_attachment` with the
-bytes. The type is decided from the file's content (magic bytes), not only from its name.
+Channels take a file with `receive_attachment`: it checks the name, type and size
+(`check_attachment`) before anything is downloaded, then keeps the bytes (`store_attachment`).
+The type is decided from the file's content (magic bytes), not only from its name.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.intake.texts import DEFAULT_LANG, pick_lang
 from bot.tickets.model import AttachmentRef
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # the Bot API download limit; the same for e-mail
@@ -61,7 +64,7 @@ def _suffix(name: str) -> str:
 
 def check_attachment(name: str, content_type: str | None, size: int, lang: str) -> str | None:
     """None if the file may be downloaded and kept; otherwise a polite refusal (4.6)."""
-    lang = lang if lang in _REFUSED else "ru"
+    lang = pick_lang(lang)
     safe = safe_filename(name)
     if size > MAX_ATTACHMENT_BYTES:
         return _TOO_BIG[lang].format(name=safe, size=round(size / 1024 / 1024, 1))
@@ -96,15 +99,34 @@ def _store_sync(directory: Path, name: str, data: bytes) -> Path:
     return path
 
 
+async def receive_attachment(
+    data_dir: Path,
+    customer_key: str,
+    name: str,
+    content_type: str | None,
+    size: int,
+    read: Callable[[], Awaitable[bytes]],
+    lang: str = DEFAULT_LANG,
+) -> tuple[AttachmentRef | None, str | None]:
+    """Take a customer's file: checked (4.6) first, then `read` (a download, a file read) is
+    awaited for its bytes, which are kept under the data dir. Returns (ref, note for the customer):
+    without a ref the note says why the file was not taken; with one, a note says what was done
+    to it (a BMP zipped)."""
+    refusal = check_attachment(name, content_type, size, lang)
+    if refusal is not None:
+        return None, refusal
+    return await store_attachment(data_dir, customer_key, name, await read(), lang)
+
+
 async def store_attachment(
-    data_dir: Path, customer_key: str, name: str, data: bytes, lang: str = "ru"
+    data_dir: Path, customer_key: str, name: str, data: bytes, lang: str = DEFAULT_LANG
 ) -> tuple[AttachmentRef | None, str | None]:
     """Keep a checked file under the data dir. Returns (ref, note for the customer).
 
     The ref is None when the content is not an accepted image whatever its name says (a renamed
     .exe, say); the note then says why.
     """
-    lang = lang if lang in _REFUSED else "ru"
+    lang = pick_lang(lang)
     real = sniff(data)
     name = safe_filename(name)
     if real is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.text import clean
@@ -40,6 +41,29 @@ Event = TextEvent | ChoiceEvent | AttachmentEvent | CommandEvent
 class Option:
     value: str
     label: str
+
+
+def typed_option(text: str, options: Sequence[Option], *, numbered: bool = True) -> str | None:
+    """The option a customer typed instead of pressing its button, or None.
+
+    Typing an option's label or its value counts (case, spacing and a final "." or "!" do not
+    matter), and so does its number (1 for the first) when `numbered`: the console lists the
+    options with numbers, a Telegram keyboard does not.
+    """
+    key = typed_key(text)
+    if not key:
+        return None
+    for n, option in enumerate(options, start=1):
+        if key in (typed_key(option.label), option.value.casefold()):
+            return option.value
+        if numbered and key.isdecimal() and int(key) == n:
+            return option.value
+    return None
+
+
+def typed_key(text: str) -> str:
+    """What is compared of a typed answer: case, spacing and a final "." or "!" do not matter."""
+    return " ".join(text.casefold().split()).strip(" .!")
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ like prose, is the description.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.intake.fields import (
+    EDITION_NAMES_EN,
+    EDITIONS,
     Field,
     Valid,
     clean_text,
@@ -89,13 +92,24 @@ _FOREIGN_VERSION_RE = re.compile(
     r"postgres\w*|redis|memcached?|windows|chrome|firefox|safari|opera|яндекс|edge|ie)\s*v?\s*$",
     re.IGNORECASE,
 )
+
+
+def _names_pattern(names: Iterable[str]) -> str:
+    """Edition names as regular-expression alternatives, longest first ("малый бизнес" before
+    "бизнес"); the dash in "Корпоративный портал — Энтерпрайз" matches a dash or a hyphen, spaced
+    or not."""
+    return "|".join(
+        r"\s*[—-]\s*".join(re.escape(part) for part in re.split(r"\s*—\s*", name.lower()))
+        for name in sorted(names, key=len, reverse=True)
+    )
+
+
+# An edition named in free text (the names are bot.tickets.values's): after "редакция", "лицензия"
+# or "edition" in either language, or in Russian before "редакция" ("Бизнес редакция").
 _EDITION_IN_TEXT_RE = re.compile(
     r"(?:редакци[яиюей]|лицензи[яиюей]|edition|управление сайтом)\s*[:—–-]?\s*«?\"?"
-    r"(корпоративный портал(?:\s*[—-]\s*энтерпрайз)?|малый бизнес|бизнес|стандарт|"
-    r"старт|энтерпрайз|"
-    r"small business|business|standard|start|enterprise)\b"
-    r"|\b(корпоративный портал(?:\s*[—-]\s*энтерпрайз)?|малый бизнес|бизнес|стандарт|"
-    r"старт|энтерпрайз)»?"
+    rf"({_names_pattern([*EDITIONS, *EDITION_NAMES_EN.values()])})\b"
+    rf"|\b({_names_pattern(EDITIONS)})»?"
     r"\"?\s+редакци",
     re.IGNORECASE,
 )

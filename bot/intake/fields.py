@@ -2,19 +2,28 @@
 
 A validator takes the customer's raw answer and returns either the normalised value or the key of a
 reason (rendered in the customer's language by `texts.py`). Validators never raise on bad input.
+The vocabulary they check against (editions, «не знаю», the coupon's normal form) is
+`bot.tickets.values`, shared with the coupon registry; its names are re-exported here.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.address import host_to_ascii, host_to_unicode, parse_address
-from bot.text import clean
+from bot.tickets.values import DEFAULT_PRODUCT as DEFAULT_PRODUCT
+from bot.tickets.values import EDITION_ALIASES as EDITION_ALIASES
+from bot.tickets.values import EDITION_NAMES_EN as EDITION_NAMES_EN
+from bot.tickets.values import EDITIONS as EDITIONS
+from bot.tickets.values import UNKNOWN as UNKNOWN
+from bot.tickets.values import canonical_edition
+from bot.tickets.values import clean_text as clean_text
+from bot.tickets.values import is_unknown_answer as is_unknown_answer
+from bot.tickets.values import normalise_coupon as normalise_coupon
 
 
 class Field(StrEnum):
@@ -38,81 +47,15 @@ FIELD_ORDER: tuple[Field, ...] = (
     Field.CONTACT_EMAIL,
 )
 
-UNKNOWN = "не знаю"  # accepted for steps, edition and version: the agent may ask later (4.2.6)
-
-EDITIONS: tuple[str, ...] = (
-    "Старт",
-    "Стандарт",
-    "Малый бизнес",
-    "Бизнес",
-    "Энтерпрайз",
-    "Корпоративный портал",
-    "Корпоративный портал — Энтерпрайз",
-)
-EDITION_ALIASES: dict[str, str] = {
-    "старт": "Старт",
-    "start": "Старт",
-    "стандарт": "Стандарт",
-    "standard": "Стандарт",
-    "малый бизнес": "Малый бизнес",
-    "small business": "Малый бизнес",
-    "бизнес": "Бизнес",
-    "business": "Бизнес",
-    "энтерпрайз": "Энтерпрайз",
-    "enterprise": "Энтерпрайз",
-    "корпоративный портал": "Корпоративный портал",
-    "корп портал": "Корпоративный портал",
-    "corporate portal": "Корпоративный портал",
-    "корпоративный портал энтерпрайз": "Корпоративный портал — Энтерпрайз",
-    "корпоративный портал — энтерпрайз": "Корпоративный портал — Энтерпрайз",
-    "корпоративный портал - энтерпрайз": "Корпоративный портал — Энтерпрайз",
-    "corporate portal enterprise": "Корпоративный портал — Энтерпрайз",
-}
-
-# The editions' English names, for English-speaking customers (the ticket keeps the Russian ones).
-EDITION_NAMES_EN: dict[str, str] = {
-    "Старт": "Start",
-    "Стандарт": "Standard",
-    "Малый бизнес": "Small Business",
-    "Бизнес": "Business",
-    "Энтерпрайз": "Enterprise",
-    "Корпоративный портал": "Corporate Portal",
-    "Корпоративный портал — Энтерпрайз": "Corporate Portal Enterprise",
-}
-
 
 def edition_name(edition: str, lang: str) -> str:
+    """The edition's name for the customer: the English one (EDITION_NAMES_EN) in English; the
+    ticket keeps the Russian one."""
     return EDITION_NAMES_EN.get(edition, edition) if lang == "en" else edition
 
 
-DEFAULT_PRODUCT = "1С-Битрикс: Управление сайтом"
-
 MAX_DESCRIPTION = 10_000
 MIN_DESCRIPTION_LETTERS = 10
-
-_UNKNOWN_ANSWERS = {
-    "не знаю",
-    "незнаю",
-    "хз",
-    "нет",
-    "не",
-    "не помню",
-    "неизвестно",
-    "без шагов",
-    "-",
-    "—",
-    "don't know",
-    "dont know",
-    "i don't know",
-    "unknown",
-    "no",
-    "none",
-    "n/a",
-    "na",
-    "skip",
-    "пропустить",
-    "не могу сказать",
-}
 
 _VERSION_RE = re.compile(r"[vV]?\s*(\d{1,2}\.\d{1,3}\.\d{1,4})")
 
@@ -129,16 +72,6 @@ class Invalid:
 
 
 Verdict = Valid | Invalid
-
-
-def clean_text(text: str) -> str:
-    """Cleaned as at the desk's door (`bot.text.clean`: control characters become spaces, never
-    glue words), normalised to NFC, stripped. Validators see only such text."""
-    return unicodedata.normalize("NFC", clean(text)).strip()
-
-
-def is_unknown_answer(text: str) -> bool:
-    return clean_text(text).lower().strip(" .!") in _UNKNOWN_ANSWERS
 
 
 def validate_description(text: str) -> Verdict:
@@ -204,16 +137,8 @@ def validate_edition(text: str) -> Verdict:
     text = clean_text(text)
     if not text:
         return Invalid("empty")
-    if is_unknown_answer(text):
-        return Valid(UNKNOWN)
-    key = " ".join(re.sub(r"[«»\"'.,!]", " ", text.lower()).replace("ё", "е").split())
-    key = key.removeprefix("редакция ").removeprefix("edition ").strip()
-    if key in EDITION_ALIASES:
-        return Valid(EDITION_ALIASES[key])
-    for edition in EDITIONS:
-        if key == edition.lower():
-            return Valid(edition)
-    return Invalid("edition_unknown")
+    edition = canonical_edition(text)
+    return Invalid("edition_unknown") if edition is None else Valid(edition)
 
 
 def validate_version(text: str) -> Verdict:
@@ -226,10 +151,6 @@ def validate_version(text: str) -> Verdict:
     if not match or len(text) > 60:
         return Invalid("version_format")
     return Valid(match.group(1))
-
-
-def normalise_coupon(text: str) -> str:
-    return re.sub(r"\s+", "", clean_text(text)).upper().replace("—", "-").replace("–", "-")
 
 
 def validate_coupon(text: str, pattern: str) -> Verdict:

@@ -31,6 +31,7 @@ from bot.intake.events import (
     FileTicket,
     Option,
     Reply,
+    typed_option,
 )
 from bot.intake.extract import extract_fields
 from bot.intake.fields import (
@@ -52,13 +53,13 @@ from bot.intake.questions import SKIPPED, Question, is_skip, pending_questions
 from bot.policy.profanity import contains_profanity, profanity_notice
 from bot.policy.secrets import redact, secrets_notice
 from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket
+from classifier import load_categories
 
 MAX_ATTACHMENTS = 10
-CATEGORIES = ("install", "performance", "update", "error", "development", "theory")
+# The category ids (data/scope.json, read through the classifier), offered when it is unsure.
+CATEGORIES = tuple(load_categories())
 # Fields a returning customer usually keeps; offered again on /new (not the problem itself).
 REMEMBERED = (Field.SITE_URL, Field.EDITION, Field.VERSION, Field.COUPON, Field.CONTACT_EMAIL)
-_YES = {"да", "ага", "угу", "yes", "y", "yep", "ok", "ок", "конечно", "да, помогло"}
-_NO = {"нет", "no", "n", "nope", "не", "не помогло"}
 
 
 class CouponVerdict(Protocol):
@@ -122,7 +123,7 @@ class IntakeContext:
 class Conversation:
     """Per (channel, user) state; JSON-serialisable via to_dict/from_dict."""
 
-    lang: str = "ru"
+    lang: str = texts.DEFAULT_LANG
     # idle | ask | split | category | critical | question | kb | similar | confirm | edit | filed
     step: str = "idle"
     asking: str | None = None  # the field, or the question id in step "question"
@@ -163,8 +164,8 @@ class Step:
     effects: tuple[Effect, ...] = ()
 
 
-def new_conversation(lang: str = "ru") -> Conversation:
-    return Conversation(lang=lang if lang in texts.LANGS else "ru")
+def new_conversation(lang: str | None = None) -> Conversation:
+    return Conversation(lang=texts.pick_lang(lang))
 
 
 def handle(state: Conversation, event: Event, now: datetime, ctx: IntakeContext) -> Step:
@@ -332,15 +333,13 @@ def _typed_choice(s: Conversation, text: str, ctx: IntakeContext) -> str | None:
     if s.step not in ("split", "category", "critical", "kb", "similar", "confirm", "edit"):
         return None
     options = _prompt(s, ctx)[-1].options
-    key = " ".join(text.casefold().split()).strip(" .!")
-    for n, option in enumerate(options, start=1):
-        if key in (option.label.casefold(), option.value.casefold(), str(n)):
-            return option.value
+    chosen = typed_option(text, options)
+    if chosen is not None:
+        return chosen
     if len(options) >= 2 and s.step in ("split", "critical", "kb", "similar"):
-        if key in _YES:
-            return options[0].value
-        if key in _NO:
-            return options[1].value
+        answer = texts.yes_or_no(text, site_down=s.step == "critical")
+        if answer is not None:
+            return options[0].value if answer else options[1].value
     return None
 
 
@@ -695,8 +694,8 @@ def _classify(s: Conversation, ctx: IntakeContext) -> Classification:
     if s.critical is not None:
         result = replace(result, critical=s.critical)
     if s.category and s.category != result.category:
-        section = CATEGORIES.index(s.category) + 1
-        return Classification(s.category, True, f"3.{section}", result.critical, 1.0, False)
+        section = load_categories()[s.category].section
+        return Classification(s.category, True, section, result.critical, 1.0, False)
     if s.category:
         return replace(result, unsure=False)
     return result

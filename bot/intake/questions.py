@@ -28,18 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.intake.fields import clean_text
+from classifier import load_categories
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 QUESTIONS_FILE = DATA_DIR / "questions.json"
 FORMAT = 1
-CATEGORIES: tuple[str, ...] = (
-    "install",
-    "performance",
-    "update",
-    "error",
-    "development",
-    "theory",
-)
+# Every category of data/scope.json (read through the classifier) has its list of questions.
+CATEGORIES: tuple[str, ...] = tuple(load_categories())
 
 # What to store for a question the customer skipped (so that it is not asked again).
 SKIPPED = "—"

@@ -3,10 +3,43 @@
 
 from __future__ import annotations
 
-from bot.intake.fields import Field
+from bot.intake.events import typed_key
+from bot.intake.fields import FIELD_ORDER, Field
+from bot.tickets.model import FIELD_LABELS as TICKET_FIELD_LABELS
+from bot.tickets.model import FORM_LABEL_OVERRIDES
+from classifier import load_categories
 
 Lang = str  # "ru" | "en"
 LANGS = ("ru", "en")
+DEFAULT_LANG: Lang = "ru"
+
+
+def pick_lang(code: str | None) -> Lang:
+    """The language to talk in, from a language code (Telegram's "en-GB", a channel's hint, a
+    stored conversation's): English for any "en…", Russian for anything else or nothing."""
+    return "en" if code and code.strip().lower().startswith("en") else DEFAULT_LANG
+
+
+# Typed answers to a yes/no question: the same as pressing its first or its second button.
+YES_WORDS = frozenset(
+    {"да", "д", "ага", "угу", "конечно", "yes", "y", "yep", "ok", "ок", "да, помогло"}
+)
+NO_WORDS = frozenset({"нет", "н", "не", "no", "n", "nope", "не помогло"})
+# "Is the site down now?" (2.2) may also be answered with the site's state.
+SITE_DOWN_YES = YES_WORDS | {"не работает", "down"}
+SITE_DOWN_NO = NO_WORDS | {"работает", "works"}
+
+
+def yes_or_no(text: str, *, site_down: bool = False) -> bool | None:
+    """True for a typed yes, False for a no, None for anything else (compared as `typed_key`).
+    `site_down`: the answer to "is the site down now?"."""
+    key = typed_key(text)
+    if key in (SITE_DOWN_YES if site_down else YES_WORDS):
+        return True
+    if key in (SITE_DOWN_NO if site_down else NO_WORDS):
+        return False
+    return None
+
 
 _TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
@@ -322,23 +355,14 @@ REASONS: dict[str, dict[str, str]] = {
     },
 }
 
-FIELD_LABELS: dict[Field, dict[str, str]] = {
-    Field.DESCRIPTION: {"ru": "Описание проблемы", "en": "Problem description"},
-    Field.STEPS: {"ru": "Шаги воспроизведения", "en": "Steps to reproduce"},
-    Field.SITE_URL: {"ru": "Адрес сайта", "en": "Site address"},
-    Field.EDITION: {"ru": "Редакция", "en": "Edition"},
-    Field.VERSION: {"ru": "Версия", "en": "Version"},
-    Field.COUPON: {"ru": "Купон", "en": "Coupon"},
-    Field.CONTACT_EMAIL: {"ru": "E-mail для ответа", "en": "E-mail for the answer"},
-}
+# The 4.2 fields' labels are written once, with the ticket (bot.tickets.model.FIELD_LABELS).
+FIELD_LABELS: dict[Field, dict[str, str]] = {f: TICKET_FIELD_LABELS[f.value] for f in FIELD_ORDER}
 
+# The categories as customers see them: the name from the classifier's data/scope.json (the one
+# place categories are written) with the section of the regulation, "Ошибка продукта (3.4)".
 CATEGORY_NAMES: dict[str, dict[str, str]] = {
-    "install": {"ru": "Установка и настройка (3.1)", "en": "Installation and setup (3.1)"},
-    "performance": {"ru": "Производительность (3.2)", "en": "Performance (3.2)"},
-    "update": {"ru": "Обновление продукта (3.3)", "en": "Product updates (3.3)"},
-    "error": {"ru": "Ошибка продукта (3.4)", "en": "Product error (3.4)"},
-    "development": {"ru": "Разработка (3.5)", "en": "Development (3.5)"},
-    "theory": {"ru": "Работа с системой (3.6)", "en": "Using the system (3.6)"},
+    c.id: {lang: f"{c.name(lang)} ({c.section})" for lang in LANGS}
+    for c in load_categories().values()
 }
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -364,6 +388,12 @@ def reason(key: str, lang: Lang) -> str:
 
 def field_label(field: Field, lang: Lang) -> str:
     return FIELD_LABELS[field].get(lang) or FIELD_LABELS[field]["ru"]
+
+
+def form_label(field: Field, lang: Lang) -> str:
+    """The label of a 4.2 field in the guided e-mail's form: the field's label, or the one the
+    parser needs instead (bot.tickets.model.FORM_LABEL_OVERRIDES)."""
+    return FORM_LABEL_OVERRIDES.get(lang, {}).get(field.value) or field_label(field, lang)
 
 
 def category_name(category: str, lang: Lang) -> str:

@@ -17,8 +17,8 @@ from typing import Any
 import aioimaplib
 
 from bot.config import Settings
+from bot.mail.errors import TemporaryDeliveryError
 from bot.mail.imap import close_client
-from bot.mail.transport import TemporaryDeliveryError
 
 _SAFE_ID = re.compile(r"<[^<>\s\"\\]+>")
 

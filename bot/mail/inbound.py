@@ -211,13 +211,22 @@ def _addresses(values: Sequence[str], charset: str | None) -> list[tuple[str, st
     return pairs
 
 
+_QUOTED_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
+_ENCODED_WORD_RE = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
 def _single_sender(values: Sequence[str], charset: str | None) -> tuple[str, str]:
     """(name, address) of a From header that names exactly one valid address, else ("", "").
 
     A From with two addresses, or one the validator refuses, has no sender the desk can answer
-    or believe; such a message is treated as having none.
+    or believe; such a message is treated as having none. So has one whose text, quoted names
+    and encoded words aside, holds a second "@" (``0@0.aa ( <ivan@mail.ru>``): parsers and mail
+    clients may each read a different address out of it.
     """
     if len(values) != 1:
+        return "", ""
+    bare = _ENCODED_WORD_RE.sub("", _QUOTED_RE.sub("", str(values[0])))
+    if bare.count("@") > 1:
         return "", ""
     pairs = _addresses(values, charset)
     try:

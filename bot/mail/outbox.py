@@ -46,13 +46,13 @@ from typing import Any
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
-from bot.mail.transport import (
+from bot.mail.errors import (
     DeliveryError,
     PermanentDeliveryError,
     TemporaryDeliveryError,
-    Transport,
     UncertainDeliveryError,
 )
+from bot.mail.transport import Transport
 from bot.tickets.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)

@@ -1,15 +1,7 @@
 """Transports that hand one outbox row to the outside world: SMTP, or .eml files when SMTP is off.
 
-Exception tree (what the outbox does with each)::
-
-    DeliveryError
-     ├── TemporaryDeliveryError     4xx reply, connection refused/lost, timeout: retry, backoff
-     │    └── UncertainDeliveryError lost after the message data went out: maybe delivered;
-     │                               confirm by Message-ID before sending again
-     └── PermanentDeliveryError     5xx reply, bad credentials, TLS misconfiguration: alert
-
-``TemporaryDeliveryError.server_down`` tells the outbox the server itself is unreachable, so it
-pauses the whole queue instead of trying every row in turn.
+They report failures with the exceptions of ``bot/mail/errors.py`` (temporary, uncertain,
+permanent), which tell the outbox whether to retry, confirm or alert.
 """
 
 from __future__ import annotations
@@ -29,29 +21,15 @@ import aiosmtplib
 
 from bot.address import parse_address
 from bot.config import Settings
+from bot.mail.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    UncertainDeliveryError,
+)
 from bot.tickets.store import OutboxRow
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryError(Exception):
-    """A message was not (or not certainly) delivered."""
-
-
-class TemporaryDeliveryError(DeliveryError):
-    """Worth retrying later: the server said 4xx, or could not be reached."""
-
-    def __init__(self, message: str, *, server_down: bool = False) -> None:
-        super().__init__(message)
-        self.server_down = server_down
-
-
-class UncertainDeliveryError(TemporaryDeliveryError):
-    """The connection failed after the message data was sent: the server may have accepted it."""
-
-
-class PermanentDeliveryError(DeliveryError):
-    """Retrying cannot help: the server said 5xx, or the configuration is wrong."""
 
 
 class Transport(Protocol):
@@ -354,6 +332,7 @@ def transport_from_settings(
     the front-desk mailbox and confirms uncertain deliveries there (see ``bot/mail/outbox.py``)."""
     if not settings.smtp_enabled:
         return EmlTransport(settings.outbox_dir)
+    # Imported here, not at the top: a setup without SMTP never loads the IMAP client library.
     from bot.mail.confirm import ImapDeliveryCheck
 
     if settings.imap_enabled:

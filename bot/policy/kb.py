@@ -5,8 +5,8 @@ common questions (``data/kb.json``). Retrieval is TF-IDF over character n-grams 
 title, keywords and answer (both languages), ranked by cosine similarity; the index is built once
 in :meth:`KnowledgeBase.load` and :meth:`KnowledgeBase.suggest` is a single sparse product. The
 weights are scikit-learn's ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5),
-sublinear_tf=True)`` computed in plain Python and numpy (as ``classifier.features`` does), so the
-bot does not import scikit-learn or SciPy at run time.
+sublinear_tf=True)`` computed in plain Python and numpy (as the classifier's featurizer does), so
+the bot does not import scikit-learn or SciPy at run time.
 
     kb = KnowledgeBase.load()
     for hit in kb.suggest("после обновления белый экран", category="error"):
@@ -30,9 +30,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.tickets.model import DocLink
-from classifier.features import char_wb_ngrams
+from classifier import char_wb_ngrams, load_categories
 
-CATEGORIES = ("install", "performance", "update", "error", "development", "theory")
+# The category ids of data/scope.json (read through the classifier): every entry has one.
+CATEGORIES: tuple[str, ...] = tuple(load_categories())
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "kb.json"
 MIN_ENTRIES = 40
 # Cosine similarity below which a hit is noise (tuned on tests/test_policy_kb.py: realistic

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings
-from bot.identity.sqlite import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
+from bot.tickets.shared_db import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from classifier.features import char_wb_ngrams, sublinear_unit_vector
+from classifier import char_wb_ngrams, sublinear_unit_vector
 
 # Rephrasings of one problem score 0.45-0.95; other problems on the same site stay under 0.25.
 DEFAULT_THRESHOLD = 0.35

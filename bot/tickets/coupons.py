@@ -36,14 +36,13 @@ from typing import Literal, TextIO
 
 import aiosqlite
 
-from bot.intake.fields import (
+from bot.tickets.values import (
     DEFAULT_PRODUCT,
     EDITIONS,
     UNKNOWN,
-    Valid,
+    canonical_edition,
     clean_text,
     normalise_coupon,
-    validate_edition,
 )
 
 DEFAULT_RENEW_URL = "https://готовый-сайт-для-бизнеса.рф/"
@@ -196,10 +195,8 @@ def _header_map(row: list[str]) -> dict[str, int]:
 
 
 def _edition(raw: str) -> str | None:
-    verdict = validate_edition(raw)
-    if isinstance(verdict, Valid) and verdict.value != UNKNOWN:
-        return verdict.value
-    return None
+    edition = canonical_edition(raw)
+    return None if edition == UNKNOWN else edition
 
 
 class _RowChecker:
@@ -484,8 +481,9 @@ def check_coupon(
     mismatch = False
     stated = None
     if stated_edition:
-        verdict = validate_edition(stated_edition)
-        stated = verdict.value if isinstance(verdict, Valid) else clean_text(stated_edition)
+        stated = canonical_edition(stated_edition)
+        if stated is None:  # not an edition: the agent sees the customer's own words
+            stated = clean_text(stated_edition)
         if stated == UNKNOWN:
             stated = None
     if stated and stated != record.edition:

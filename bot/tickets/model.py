@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from classifier import load_categories
+
 TICKET_ID_RE = re.compile(r"WAS-\d{6}")
 
 
@@ -26,13 +28,32 @@ class TicketStatus(StrEnum):
     FAILED = "failed"  # the SMTP server refused it permanently; operators alerted
 
 
-CATEGORY_LABELS_RU = {
-    "install": "Установка и настройка",
-    "performance": "Производительность",
-    "update": "Обновление продукта",
-    "error": "Ошибка продукта",
-    "development": "Разработка",
-    "theory": "Работа с системой",
+# The categories' Russian names, as the ticket subject shows them (`[WAS-000123] <name>: ...`);
+# written once, in the classifier's data/scope.json.
+CATEGORY_LABELS_RU: dict[str, str] = {c.id: c.ru for c in load_categories().values()}
+
+# The labels of the ticket's fields (the 4.2 fields and the product), by Ticket attribute, in the
+# order an agent reads them. Written only here: the intake asks with them
+# (bot.intake.texts.field_label) and the ticket e-mail lists them in Russian.
+FIELD_LABELS: dict[str, dict[str, str]] = {
+    "description": {"ru": "Описание проблемы", "en": "Problem description"},
+    "steps": {"ru": "Шаги воспроизведения", "en": "Steps to reproduce"},
+    "site_url": {"ru": "Адрес сайта", "en": "Site address"},
+    "product": {"ru": "Продукт", "en": "Product"},  # not asked: every ticket is for one product
+    "edition": {"ru": "Редакция", "en": "Edition"},
+    "version": {"ru": "Версия", "en": "Version"},
+    "coupon": {"ru": "Купон", "en": "Coupon"},
+    "contact_email": {"ru": "E-mail для ответа", "en": "E-mail for the answer"},
+}
+# The guided e-mail's form writes "<label>: " lines that bot.intake.extract reads back from the
+# customer's reply, so a form label must be one the parser knows. Three English labels above are
+# not ("Problem description", "Site address", "E-mail for the answer"): the form writes these.
+FORM_LABEL_OVERRIDES: dict[str, dict[str, str]] = {
+    "en": {
+        "description": "Description",
+        "site_url": "Site URL",
+        "contact_email": "Contact e-mail",
+    },
 }
 
 

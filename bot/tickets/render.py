@@ -30,6 +30,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.errors import HeaderParseError
 from email.header import Header, decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -42,7 +43,7 @@ from zoneinfo import ZoneInfo
 from bot.address import parse_address
 from bot.config import Settings
 from bot.text import clean, fix_surrogates
-from bot.tickets.model import CATEGORY_LABELS_RU, SUMMARY_MAX, AttachmentRef, Ticket
+from bot.tickets.model import CATEGORY_LABELS_RU, FIELD_LABELS, SUMMARY_MAX, AttachmentRef, Ticket
 
 
 class _Policy(EmailPolicy):
@@ -77,17 +78,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # A Message-ID we repeat in In-Reply-To/References: printable ASCII, no encoded word.
 _MSGID = re.compile(r"<(?![^>]*=\?)[\x21-\x3b\x3d\x3f\x41-\x7e]+@[\x21-\x3b\x3d\x3f\x41-\x7e]+>")
 
-# Russian labels of the 4.2 fields, in the order an agent reads them.
-FIELD_LABELS: tuple[tuple[str, str], ...] = (
-    ("description", "Описание проблемы"),
-    ("steps", "Шаги воспроизведения"),
-    ("site_url", "Адрес сайта"),
-    ("product", "Продукт"),
-    ("edition", "Редакция"),
-    ("version", "Версия"),
-    ("coupon", "Купон"),
-    ("contact_email", "E-mail для ответа"),
-)
 NOT_GIVEN = "не указано"
 
 
@@ -101,8 +91,8 @@ def _decode_encoded_words(text: str) -> str:
             break
         try:
             decoded = str(make_header(decode_header(text)))
-        except (ValueError, LookupError, UnicodeError, AssertionError):
-            break
+        except (HeaderParseError, ValueError, LookupError, UnicodeError, AssertionError):
+            break  # what is left undecoded is defused by header_text
         if decoded == text:
             break
         text = decoded
@@ -200,7 +190,8 @@ def _local(moment: datetime, settings: Settings) -> str:
 def _sections(ticket: Ticket, settings: Settings) -> list[tuple[str, list[tuple[str, str]]]]:
     """The ticket as (heading, [(label, value)]) sections shared by the text and HTML parts."""
     fields: list[tuple[str, str]] = []
-    for name, label in FIELD_LABELS:
+    for name, labels in FIELD_LABELS.items():
+        label = labels["ru"]
         value = str(getattr(ticket, name) or "")
         if name == "site_url" and value:
             unicode_form, ascii_form = site_url_forms(value)

@@ -83,8 +83,8 @@ _FORGET_SUBJECT = re.compile(r"удалить\s+мои\s+данные|forget\s+m
 _AUTO_CHOICES = {"split": "split_no", "kb": "kb_no", "similar": "similar_no", "confirm": "send"}
 # Free text of the customer's that a reply to an unproven sender does not quote back.
 _PROSE_FIELDS = frozenset({Field.DESCRIPTION, Field.STEPS})
-_YES = {"да", "yes", "y", "д", "не работает", "down"}
-_NO = {"нет", "no", "n", "н", "работает", "works"}
+_YES = texts.SITE_DOWN_YES  # the form's "is the site down now (yes/no)" line
+_NO = texts.SITE_DOWN_NO
 
 
 def _domain(address: str) -> str:

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from bot.intake.fields import Field
+from bot.intake import texts as intake_texts
+from bot.intake.fields import FIELD_ORDER, Field
 
-# Form labels: each must be recognised by bot.intake.extract (tests check the round trip).
+# Form labels: the fields' labels, with the overrides the parser needs
+# (bot.tickets.model.FORM_LABEL_OVERRIDES; tests check the round trip).
 FORM_LABELS: dict[str, dict[Field, str]] = {
-    "ru": {
-        Field.DESCRIPTION: "Описание проблемы",
-        Field.STEPS: "Шаги воспроизведения",
-        Field.SITE_URL: "Адрес сайта",
-        Field.EDITION: "Редакция",
-        Field.VERSION: "Версия",
-        Field.COUPON: "Купон",
-        Field.CONTACT_EMAIL: "E-mail для ответа",
-    },
-    "en": {
-        Field.DESCRIPTION: "Description",
-        Field.STEPS: "Steps to reproduce",
-        Field.SITE_URL: "Site URL",
-        Field.EDITION: "Edition",
-        Field.VERSION: "Version",
-        Field.COUPON: "Coupon",
-        Field.CONTACT_EMAIL: "Contact e-mail",
-    },
+    lang: {f: intake_texts.form_label(f, lang) for f in FIELD_ORDER} for lang in intake_texts.LANGS
 }
 CATEGORY_LABEL = {"ru": "Категория", "en": "Category"}
 CRITICAL_LABEL = {"ru": "Сайт сейчас не работает (да/нет)", "en": "Is the site down now (yes/no)"}
@@ -143,7 +128,7 @@ def t(key: str, lang: str, **kwargs: object) -> str:
 
 
 def form_label(field: Field, lang: str) -> str:
-    return FORM_LABELS.get(lang, FORM_LABELS["ru"])[field]
+    return intake_texts.form_label(field, lang)
 
 
 FORGET_UNVERIFIED = {

@@ -103,8 +103,3 @@ def coalesce(replies: Sequence[Reply], limit: int = MAX_MESSAGE) -> list[Reply]:
             flush(reply.options)
     flush()
     return groups
-
-
-def option_lookup(options: Sequence[Option]) -> dict[str, str]:
-    """What a customer may type instead of pressing a button: its label, case-insensitive."""
-    return {" ".join(o.label.split()).casefold(): o.value for o in options}

@@ -15,8 +15,8 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 
 from bot.channels.telegram.callbacks import CallbackSigner
-from bot.channels.telegram.render import coalesce, option_lookup, render
-from bot.intake.events import Reply
+from bot.channels.telegram.render import coalesce, render
+from bot.intake.events import Option, Reply, typed_option
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +26,17 @@ _REMEMBERED_USERS = 50_000
 class ReplySender:
     def __init__(self, signer: CallbackSigner) -> None:
         self.signer = signer
-        self._options: OrderedDict[int, dict[str, str]] = OrderedDict()
+        self._options: OrderedDict[int, tuple[Option, ...]] = OrderedDict()
 
     def typed_choice(self, user_id: int, text: str) -> str | None:
-        """The option value if `text` is the label of a button in the user's last keyboard."""
-        return self._options.get(user_id, {}).get(" ".join(text.split()).casefold())
+        """The option value if `text` names a button of the user's last keyboard (see
+        `typed_option`; the buttons carry no numbers)."""
+        return typed_option(text, self._options.get(user_id, ()), numbered=False)
 
     async def send(self, bot: Bot, chat_id: int, user_id: int, replies: Sequence[Reply]) -> None:
         for reply in coalesce(replies):
             if reply.options:
-                self._options[user_id] = option_lookup(reply.options)
+                self._options[user_id] = reply.options
                 self._options.move_to_end(user_id)
                 while len(self._options) > _REMEMBERED_USERS:
                     self._options.popitem(last=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.intake.texts import pick_lang
+
 SOMETHING_WENT_WRONG = (
     "Что-то пошло не так, простите. Всё, что вы уже сообщили, сохранено — попробуйте повторить "
     "последнее сообщение через минуту.\n"
@@ -51,4 +53,5 @@ COMMANDS = {
 
 
 def pick(texts: dict[str, str], lang: str | None) -> str:
-    return texts["en"] if lang and lang.startswith("en") else texts["ru"]
+    """The text in the language of a Telegram language code ("en-GB" → English)."""
+    return texts[pick_lang(lang)]

@@ -13,8 +13,9 @@ from bot.channels.telegram.dialog import converse
 from bot.channels.telegram.filters import Magic, private_chat
 from bot.channels.telegram.ports import CHANNEL, DeskPort
 from bot.channels.telegram.sender import ReplySender
-from bot.intake.attachments import check_attachment, store_attachment
+from bot.intake.attachments import receive_attachment
 from bot.intake.events import AttachmentEvent, Reply, TextEvent
+from bot.intake.texts import pick_lang
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -27,17 +28,12 @@ def build() -> Router:
     return router
 
 
-def _lang(message: Message) -> str:
-    code = message.from_user.language_code if message.from_user else None
-    return "en" if code and code.startswith("en") else "ru"
-
-
 async def on_file(
     message: Message, desk: DeskPort, sender: ReplySender, bot: Bot, data_dir: Path
 ) -> None:
     user = message.from_user
     assert user is not None
-    lang = _lang(message)
+    lang = pick_lang(user.language_code)
     if message.photo:
         photo = message.photo[-1]  # Telegram lists sizes smallest first
         file_id, size = photo.file_id, photo.file_size or 0
@@ -50,17 +46,17 @@ async def on_file(
         name = clean(document.file_name or "", multiline=False)
         name = name or f"file_{document.file_unique_id}"
         content_type = document.mime_type or ""
-    refusal = check_attachment(name, content_type, size, lang)
-    if refusal is not None:
-        await sender.send(bot, message.chat.id, user.id, [Reply(refusal)])
-        return
-    buffer = io.BytesIO()
-    await bot.download(file_id, destination=buffer)
-    ref, note = await store_attachment(
-        data_dir, f"{CHANNEL}:{user.id}", name, buffer.getvalue(), lang
+
+    async def download() -> bytes:  # only once the file passed the check
+        buffer = io.BytesIO()
+        await bot.download(file_id, destination=buffer)
+        return buffer.getvalue()
+
+    ref, note = await receive_attachment(
+        data_dir, f"{CHANNEL}:{user.id}", name, content_type, size, download, lang
     )
     notes = (Reply(note),) if note else ()
-    if ref is None:  # the content is not an accepted image whatever the name says
+    if ref is None:  # refused by its name, type or size, or by its content
         await sender.send(bot, message.chat.id, user.id, list(notes))
         return
     log.info("telegram: user %s attached %s (%d bytes)", user.id, ref.name, ref.size)

@@ -1,4 +1,6 @@
-"""Opening the desk's SQLite file for the identity and policy tables.
+"""Opening the desk's SQLite file for the tables other packages keep there (identity, policy).
+
+It lives with the Store, below its users, so that neither of them imports the other for it.
 
 Each table owner calls :func:`connect` with one of:
 
