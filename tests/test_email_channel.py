@@ -666,9 +666,14 @@ async def test_a_4_2_6_answer_given_with_its_label_reaches_the_ticket(env: Env):
     assert "вчера вечером" in said  # found by the question's patterns, or read by its label
 
 
-def test_question_lines_are_read_by_their_labels(env: Env):
+def test_question_lines_are_read_by_their_labels():
+    from bot.intake.events import ChoiceEvent, TextEvent
+    from bot.intake.form import question_answer
+    from bot.intake.questions import load_questions
+
+    questions = load_questions()
     text = "Когда началось: вчера\nBrowser / another browser: Firefox 120"
-    assert env.channel._question_answer("since", text) == "вчера"
-    assert env.channel._question_answer("browser", text) == "Firefox 120"
-    assert env.channel._question_answer("changes", text) is None
-    assert env.channel._question_answer("no-such-question", text) is None
+    assert question_answer("since", text, questions) == TextEvent("вчера")
+    assert question_answer("browser", text, questions) == TextEvent("Firefox 120")
+    assert question_answer("changes", text, questions) == ChoiceEvent("skip")
+    assert question_answer("no-such-question", text, questions) == ChoiceEvent("skip")

@@ -15,6 +15,13 @@ class TextEvent:
 
 
 @dataclass(frozen=True)
+class FormEvent(TextEvent):
+    """A whole message from a customer who cannot press buttons (an e-mail): its fields and its
+    form lines are read at once and the core settles every step it can (bot/intake/form.py).
+    Everywhere else it is text like any other (a verification code, a consent answer)."""
+
+
+@dataclass(frozen=True)
 class ChoiceEvent:
     """The customer picked one of the options of a previous reply (button, number)."""
 

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from bot.intake import texts
+from bot.intake import form, texts
 from bot.intake.courtesy import is_courtesy
 from bot.intake.events import (
     AddFollowUp,
@@ -29,6 +29,7 @@ from bot.intake.events import (
     Effect,
     Event,
     FileTicket,
+    FormEvent,
     Option,
     Reply,
     typed_option,
@@ -176,7 +177,50 @@ def handle(state: Conversation, event: Event, now: datetime, ctx: IntakeContext)
         return _choice(s, event.value, now, ctx)
     if isinstance(event, AttachmentEvent):
         return _attachment(s, event.ref, now, ctx)
+    if isinstance(event, FormEvent):
+        return _form(s, event.text, now, ctx)
     return _text(s, event.text, now, ctx)
+
+
+def _form(s: Conversation, text: str, now: datetime, ctx: IntakeContext) -> Step:
+    """A whole request read at once (bot/intake/form.py): the text's fields, then every step its
+    form lines answer or that is decided for a customer who cannot press buttons, until the
+    ticket is filed or the customer must answer something. The replies are those of the last
+    step that said anything, with the documentation found listed after them."""
+    step = _text(s, text, now, ctx) if text.strip() else Step(s, ())
+    replies, effects = step.replies, step.effects
+    docs: list[dict[str, str]] = []
+    for _ in range(30):  # bounded: a dialog has far fewer steps than that
+        state = step.state
+        event = _form_answer(state, text, ctx)
+        if event is None or state.verify_address:
+            break
+        if state.step == "kb":
+            docs = list(state.docs)
+        step = handle(state, event, now, ctx)
+        replies = step.replies or replies
+        effects = (*effects, *step.effects)
+        if any(isinstance(e, FileTicket) for e in step.effects):
+            break
+    listed = form.docs_text(docs, step.state.lang)
+    if listed:
+        replies = (*replies, Reply(listed))
+    return Step(step.state, tuple(replies), tuple(effects))
+
+
+def _form_answer(s: Conversation, text: str, ctx: IntakeContext) -> Event | None:
+    """What the form lines of `text` answer at step `s.step`, or what is decided there."""
+    if s.step == "category":
+        category = form.category_answer(text, CATEGORIES)
+        return ChoiceEvent(category) if category else None
+    if s.step == "critical":
+        answer = form.critical_answer(text)
+        return ChoiceEvent(answer) if answer else None
+    if s.step == "question" and s.asking:
+        return form.question_answer(s.asking, text, ctx.questions)
+    if s.step in form.DECIDED:
+        return ChoiceEvent(form.DECIDED[s.step])
+    return None
 
 
 def on_ticket_queued(

@@ -34,7 +34,7 @@ import hashlib
 import logging
 import re
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -49,11 +49,11 @@ from bot.identity.authres import auth_results_verdict, trusted_ids
 from bot.identity.forget import forget_text
 from bot.intake import texts
 from bot.intake.attachments import check_attachment, store_attachment
-from bot.intake.events import AttachmentEvent, ChoiceEvent, CommandEvent, Reply, TextEvent
+from bot.intake.events import AttachmentEvent, CommandEvent, FormEvent, Reply
 from bot.intake.extract import extract_fields
 from bot.intake.fields import FIELD_ORDER, Field, Invalid, Valid, validate
+from bot.intake.form import CATEGORY_LABEL, CRITICAL_LABEL
 from bot.intake.machine import CATEGORIES, Conversation
-from bot.intake.questions import Question, load_questions
 from bot.mail.imap import ImapWatcher
 from bot.mail.inbound import (
     InboundMessage,
@@ -79,12 +79,8 @@ _TICKET_MSGID_RE = re.compile(r"^<(WAS-\d{6})\.(?:ticket|followup-\d+)@([^>]+)>$
 _TAG_RE = re.compile(r"\[?\bWAS-\d{6}\b\]?")
 # The e-mail form of /forget (documented in README).
 _FORGET_SUBJECT = re.compile(r"удалить\s+мои\s+данные|forget\s+me", re.IGNORECASE)
-# Steps of the chat dialog that an e-mail settles without asking (see _pass_gates).
-_AUTO_CHOICES = {"split": "split_no", "kb": "kb_no", "similar": "similar_no", "confirm": "send"}
 # Free text of the customer's that a reply to an unproven sender does not quote back.
 _PROSE_FIELDS = frozenset({Field.DESCRIPTION, Field.STEPS})
-_YES = texts.SITE_DOWN_YES  # the form's "is the site down now (yes/no)" line
-_NO = texts.SITE_DOWN_NO
 
 
 def _domain(address: str) -> str:
@@ -164,14 +160,8 @@ class EmailChannel:
         self._owns_limits = False
         self.outcomes: dict[str, int] = {}
         self.recent: deque[tuple[str, Outcome]] = deque(maxlen=200)  # (Message-ID, outcome)
-        self._docs: dict[str, list[dict[str, Any]]] = {}
         self._replies: ReplyAddresses | None = None
         self._trusted = trusted_ids(settings.authserv_id)
-        try:
-            self._questions: Mapping[str, Sequence[Question]] = load_questions()
-        except (OSError, ValueError):
-            log.exception("4.2.6 questions not loaded: their form lines are not read")
-            self._questions = {}
 
     async def start(self) -> None:
         self._state = await EmailState.open(self.settings.data_dir / "email-channel.sqlite3")
@@ -450,25 +440,15 @@ class EmailChannel:
         if not text and not (conv and conv.fields):
             text = normalize_subject(msg.subject)  # a subject-only message still says something
         if conv is None or Field.CONTACT_EMAIL.value not in conv.fields:
-            # The From address is the contact e-mail; a labelled line of the customer's wins.
-            label = mail_texts.form_label(Field.CONTACT_EMAIL, lang)
-            text = f"{label}: {sender}\n{text}"
-        replies: list[Reply] = []
-        if text.strip():
-            replies = await desk.handle(CHANNEL, sender, TextEvent(text), lang_hint=lang)
-        conv = await desk.conversation(CHANNEL, sender)
-        if conv is not None and conv.step == "ask" and Field.CONTACT_EMAIL not in conv.fields:
-            # The customer's own line named an address that was refused (the desk's own, say):
-            # the answer goes to the address they wrote from.
-            label = mail_texts.form_label(Field.CONTACT_EMAIL, lang)
-            replies = await desk.handle(CHANNEL, sender, TextEvent(f"{label}: {sender}"))
-        replies = await self._pass_gates(sender, msg) or replies
+            text = self._with_sender_as_contact(text, sender, lang)
+        # The whole message at once: the core reads its fields and form lines and settles
+        # every step it can (its non-interactive mode), so one e-mail needs one reply at most.
+        replies = await desk.handle(CHANNEL, sender, FormEvent(text), lang_hint=lang)
         conv = await desk.conversation(CHANNEL, sender)
         assert conv is not None
         if conv.step == "filed" and conv.ticket_id:
             body = "\n\n".join(r.text for r in replies if r.text)
-            docs = _docs_text(self._docs.pop(sender, []), conv.lang)
-            body += ("\n\n" + docs if docs else "") + ("\n\n" + "\n".join(notes) if notes else "")
+            body += ("\n\n" + "\n".join(notes)) if notes else ""
             mid = await self._send(
                 sender, msg, body, conv.lang, conv.ticket_id, "confirmation", limited=False
             )
@@ -487,44 +467,19 @@ class EmailChannel:
             return Outcome("rate_limited", f"over {limit}/hour")
         return Outcome("guided", sent=[mid])
 
-    async def _pass_gates(self, sender: str, msg: InboundMessage) -> list[Reply]:
-        """Settle the core's button steps from what the e-mail says, one round trip at most.
-
-        Category and "site down" (2.2) come from their form lines (else the guided reply asks);
-        4.2.6 questions are answered from a line with their label, else skipped (optional);
-        one ticket per message (split: no), documentation (kb) and similar tickets (2.5) are
-        not held against a customer who wrote a complete e-mail; then the summary is sent.
-        """
-        replies: list[Reply] = []
-        for _ in range(30):
-            conv = await self.desk.conversation(CHANNEL, sender)
-            if conv is None or conv.verify_address:  # a code is awaited: the customer's turn
-                break
-            event: TextEvent | ChoiceEvent | None = None
-            if conv.step == "category":
-                value = _category_answer(msg.text)
-                event = ChoiceEvent(value) if value else None
-            elif conv.step == "critical":
-                value = _critical_answer(msg.text)
-                event = ChoiceEvent(value) if value else None
-            elif conv.step == "question" and conv.asking:
-                answer = self._question_answer(conv.asking, msg.text)
-                event = TextEvent(answer) if answer else ChoiceEvent("skip")
-            elif conv.step in _AUTO_CHOICES:
-                if conv.step == "kb":
-                    self._docs[sender] = list(conv.docs)
-                event = ChoiceEvent(_AUTO_CHOICES[conv.step])
-            if event is None:
-                break
-            replies = await self.desk.handle(CHANNEL, sender, event)
-        return replies
-
-    def _question_answer(self, question_id: str, text: str) -> str | None:
-        q = next((q for qs in self._questions.values() for q in qs if q.id == question_id), None)
-        if q is None:
-            return None
-        labels = tuple(dict.fromkeys(x for x in (q.label("ru"), q.label("en")) if x))
-        return _form_value(text, labels) if labels else None
+    def _with_sender_as_contact(self, text: str, sender: str, lang: str) -> str:
+        """The From address is the contact e-mail unless the customer's own labelled line names
+        another one the desk accepts (which then confirms a code); a refused one (malformed, or
+        the desk's own address) is overridden by the sender's, the last line read winning."""
+        label = mail_texts.form_label(Field.CONTACT_EMAIL, lang)
+        named = extract_fields(text, self.settings.coupon_pattern).values.get(Field.CONTACT_EMAIL)
+        if named is None:
+            return f"{label}: {sender}\n{text}"
+        verdict = validate(Field.CONTACT_EMAIL, named, self.settings.coupon_pattern)
+        reserved = self.settings.reserved_addresses
+        if isinstance(verdict, Valid) and verdict.value.lower() not in reserved:
+            return text
+        return f"{text}\n{label}: {sender}"
 
     async def _attachments(
         self, msg: InboundMessage, lang: str, customer_key: str
@@ -578,11 +533,11 @@ class EmailChannel:
             if f is Field.COUPON:
                 hints.append(f"  {mail_texts.t('coupon_hint', lang)}")
         if conv.step == "category":
-            form.append(f"{mail_texts.CATEGORY_LABEL[lang]}: ")
+            form.append(f"{CATEGORY_LABEL[lang]}: ")
             names = "; ".join(texts.category_name(c, lang) for c in CATEGORIES)
             hints.append("- " + mail_texts.t("category_hint", lang, names=names))
         elif conv.step == "critical":
-            form.append(f"{mail_texts.CRITICAL_LABEL[lang]}: ")
+            form.append(f"{CRITICAL_LABEL[lang]}: ")
             hints.append(f"- {texts.t('ask_critical', lang)}")
         if invalid or notes:
             lines += ["", mail_texts.t("notes_head", lang), *invalid, *notes]
@@ -740,50 +695,6 @@ def _invalid_notes(text: str, conv: Conversation, settings: Settings) -> list[st
                 )
             )
     return notes
-
-
-def _form_value(text: str, labels: tuple[str, ...]) -> str | None:
-    pattern = r"^\s*(?:" + "|".join(re.escape(lbl) for lbl in labels) + r")\s*[:：]\s*(.+)$"
-    m = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
-    return m.group(1).strip() if m else None
-
-
-def _category_answer(text: str) -> str | None:
-    value = _form_value(text, tuple(mail_texts.CATEGORY_LABEL.values()))
-    if not value:
-        return None
-    low = value.lower()
-    for cat in CATEGORIES:
-        names = {cat, *(texts.category_name(cat, lg).lower() for lg in texts.LANGS)}
-        short = {n.split(" (")[0] for n in names}
-        if low in names or low in short or any(low.startswith(s) for s in short if s):
-            return cat
-    return None
-
-
-def _critical_answer(text: str) -> str | None:
-    value = _form_value(text, tuple(mail_texts.CRITICAL_LABEL.values()))
-    if not value:
-        return None
-    low = value.lower().strip(" .!")
-    if low in _YES:
-        return "yes"
-    if low in _NO:
-        return "no"
-    return None
-
-
-def _docs_text(docs: list[dict[str, Any]], lang: str) -> str:
-    """Documentation the desk found for the request (4.7), listed in the confirmation."""
-    lines = [
-        f"- {d.get('title', '')}: {d.get('url', '')}".strip(" -:")
-        for d in docs
-        if d.get("url") or d.get("title")
-    ]
-    if not lines:
-        return ""
-    head = "Возможно, пригодится документация:" if lang != "en" else "Documentation that may help:"
-    return "\n".join([head, *lines])
 
 
 async def run_email_channel(

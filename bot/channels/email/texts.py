@@ -10,8 +10,6 @@ from bot.intake.fields import FIELD_ORDER, Field
 FORM_LABELS: dict[str, dict[Field, str]] = {
     lang: {f: intake_texts.form_label(f, lang) for f in FIELD_ORDER} for lang in intake_texts.LANGS
 }
-CATEGORY_LABEL = {"ru": "Категория", "en": "Category"}
-CRITICAL_LABEL = {"ru": "Сайт сейчас не работает (да/нет)", "en": "Is the site down now (yes/no)"}
 
 _TEXTS: dict[str, dict[str, str]] = {
     "greeting": {"ru": "Здравствуйте!", "en": "Hello,"},
