@@ -8,7 +8,7 @@ channel through the callback it subscribed with.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -33,6 +33,8 @@ from bot.tickets.render import OutboundMessage
 from bot.tickets.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
+
+EMAIL_CHANNEL = "email"  # its customers are told in the thread of the agent's own mail
 
 Notify = Callable[[str, Reply], Awaitable[None]]  # (user_id, reply)
 AgentNotify = Callable[[Ticket], Awaitable[None]]
@@ -287,14 +289,53 @@ class Desk:
             text = texts.t("failed", ticket.lang, id=ticket.id, support=self._support_address)
             await self._notify(ticket, Reply(text))
 
-    async def agent_answered(self, ticket_id: str, *, closing: bool) -> None:
-        """An agent answered the ticket; an answer that closes it marks it closed (4.3)."""
+    async def agent_answer(
+        self,
+        ticket: Ticket,
+        text: str,
+        attachment_names: Sequence[str] = (),
+        *,
+        closing: bool,
+        customer_has_it: bool = False,
+    ) -> tuple[str, ...]:
+        """An agent answered `ticket` by e-mail: it is marked answered, or closed with the 4.3
+        reminder to change the passwords given to support. Returns what the customer is to be
+        told. The e-mail channel mails that in the agent's thread; a customer of any other
+        channel is told here, through their channel. `customer_has_it`: the agent's mail went
+        to the customer too, so only the closure notice is left to tell."""
         status = TicketStatus.CLOSED if closing else TicketStatus.ANSWERED
-        await self.store.set_ticket_status(ticket_id, status)
+        await self.store.set_ticket_status(ticket.id, status)
+        lang = ticket.lang
+        relay = texts.t("agent_reply", lang, id=ticket.id, text=text or "—")
+        if attachment_names:
+            names = ", ".join(attachment_names)
+            relay += "\n\n" + texts.t("attachments_note", lang, names=names)
+        closed = [texts.t("closed", lang, id=ticket.id)] if closing else []
+        if ticket.channel == EMAIL_CHANNEL:
+            return (*([] if customer_has_it else [relay]), *closed)
+        for part in (relay, *closed):
+            await self.notify_customer(ticket, Reply(part))
+        return ()
 
-    async def reopen(self, ticket_id: str) -> None:
-        """The customer answered a closed ticket: it is back in work (5.1)."""
-        await self.store.set_ticket_status(ticket_id, TicketStatus.FILED)
+    async def customer_answer(
+        self,
+        ticket: Ticket,
+        text: str,
+        attachments: tuple[AttachmentRef, ...] = (),
+        now: datetime | None = None,
+        *,
+        support_has_it: bool = False,
+    ) -> str | None:
+        """The ticket's customer wrote in its thread: a closed ticket is reopened (5.1) and the
+        message goes to support as a follow-up (unless support got it directly). Returns the
+        notice for the customer when the ticket was reopened, else None."""
+        reopening = ticket.status == TicketStatus.CLOSED
+        if reopening:
+            await self.store.set_ticket_status(ticket.id, TicketStatus.FILED)
+            text = texts.t("reopen_note", "ru") + ("\n\n" + text if text else "")
+        if (text or attachments) and (reopening or not support_has_it):
+            await self.add_followup(ticket.id, text, attachments, now)
+        return texts.t("reopened", ticket.lang, id=ticket.id) if reopening else None
 
     async def queue_mail(
         self, kind: str, message: OutboundMessage, now: datetime, ticket_id: str | None = None

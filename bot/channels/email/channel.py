@@ -64,7 +64,7 @@ from bot.mail.inbound import (
 )
 from bot.mail.reply_address import ReplyAddresses, open_reply_addresses
 from bot.policy.limits import GUIDED_REPLIES_HOUR, Limits, rules_from_settings
-from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
+from bot.tickets.model import AttachmentRef, Ticket
 from bot.tickets.render import render_customer_reply
 from bot.tickets.store import Store, inbound_key
 
@@ -373,52 +373,41 @@ class EmailChannel:
         return ticket.channel == CHANNEL and ticket.customer_id.lower() == address
 
     async def _from_agent(self, ticket: Ticket, msg: InboundMessage) -> Outcome:
+        """An agent's answer: the desk applies it; what the customer is told is mailed in the
+        agent's thread (e-mail tickets; others are told through their own channel)."""
         closing = self.config.is_closure(msg)
-        await self.desk.agent_answered(ticket.id, closing=closing)
-        lang = ticket.lang
         customer = ticket.contact_email.lower()
-        text = self.config.closure_line.sub("", msg.text).strip()
-        relay = mail_texts.t("agent_reply", lang, id=ticket.id, text=text or "—")
-        if msg.attachments:
-            names = ", ".join(a.name for a in msg.attachments)
-            relay += "\n\n" + mail_texts.t("attachments_note", lang, names=names)
-        closed = mail_texts.t("closed", lang, id=ticket.id)
+        told = await self.desk.agent_answer(
+            ticket,
+            self.config.closure_line.sub("", msg.text).strip(),
+            [a.name for a in msg.attachments],
+            closing=closing,
+            customer_has_it=customer in msg.recipients,
+        )
         outcome = Outcome("closed" if closing else "relayed", ticket_id=ticket.id)
-        if ticket.channel == CHANNEL:
-            copied = customer in msg.recipients
-            parts = ([] if copied else [relay]) + ([closed] if closing else [])
-            if parts and customer:
-                mid = await self._send(
-                    customer, msg, "\n\n".join(parts), lang, ticket.id, "relay", limited=False
-                )
-                outcome.sent.append(mid)
-            if not parts:
-                outcome.reason = "customer already in To/Cc"
-        else:
-            await self.desk.notify_customer(ticket, Reply(relay))
-            if closing:
-                await self.desk.notify_customer(ticket, Reply(closed))
+        if ticket.channel != CHANNEL:
             outcome.reason = f"relayed to {ticket.channel}"
+        elif told and customer:
+            mid = await self._send(
+                customer, msg, "\n\n".join(told), ticket.lang, ticket.id, "relay", limited=False
+            )
+            outcome.sent.append(mid)
+        elif not told:
+            outcome.reason = "customer already in To/Cc"
         return outcome
 
     async def _from_customer(self, ticket: Ticket, msg: InboundMessage) -> Outcome:
-        now = self._clock()
-        reopening = ticket.status == TicketStatus.CLOSED
+        """The customer's answer in the ticket's thread: the desk files it (and reopens, 5.1)."""
         refs, notes = await self._attachments(msg, ticket.lang, msg.from_addr)
-        text = msg.text.strip()
-        if reopening:
-            await self.desk.reopen(ticket.id)
-            text = mail_texts.t("reopen_note", "ru") + ("\n\n" + text if text else "")
-        outcome = Outcome("reopened" if reopening else "followup", ticket_id=ticket.id)
         support_has_it = self.config.support_address in msg.recipients
-        if (text or refs) and (reopening or not support_has_it):
-            await self.desk.add_followup(ticket.id, text, tuple(refs), now)
-        elif support_has_it:
+        reopened = await self.desk.customer_answer(
+            ticket, msg.text.strip(), tuple(refs), self._clock(), support_has_it=support_has_it
+        )
+        outcome = Outcome("reopened" if reopened else "followup", ticket_id=ticket.id)
+        if support_has_it and not reopened:
             outcome.reason = "support already in To/Cc"
-        if reopening:
-            body = mail_texts.t("reopened", ticket.lang, id=ticket.id)
-            if notes:
-                body += "\n\n" + "\n".join(notes)
+        if reopened:
+            body = reopened + ("\n\n" + "\n".join(notes) if notes else "")
             mid = await self._send(msg.from_addr, msg, body, ticket.lang, ticket.id, "reopened")
             if mid:
                 outcome.sent.append(mid)

@@ -53,43 +53,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "-- \nСлужба технической поддержки «Что за софт» (автоматический ответ)",
         "en": "-- \n«Что за софт» technical support (automatic reply)",
     },
-    "agent_reply": {
-        "ru": "Ответ поддержки по обращению {id}:\n\n{text}",
-        "en": "Support answered your request {id}:\n\n{text}",
-    },
-    "attachments_note": {
-        "ru": "(к ответу приложены файлы: {names} — они в письме поддержки)",
-        "en": "(files attached to the answer: {names} — see the support e-mail)",
-    },
-    "closed": {
-        "ru": (
-            "Обращение {id} закрыто службой поддержки.\n\n"
-            "Важно (п. 4.3 регламента): сразу после закрытия обращения смените пароли и данные "
-            "авторизации, переданные поддержке, и отключите временные учётные записи, созданные "
-            "для сотрудников «Что за софт» (сайт, FTP, SSH, панель хостинга). После закрытия "
-            "поддержка не отвечает за сохранность этих данных.\n\n"
-            "Если вопрос не решён, просто ответьте на это письмо — обращение будет открыто "
-            "повторно в той же переписке (п. 5.1)."
-        ),
-        "en": (
-            "Your request {id} has been closed by support.\n\n"
-            "Important (clause 4.3): right after closure change the passwords and credentials "
-            "you gave support and disable the temporary accounts created for «Что за софт» staff "
-            "(site, FTP, SSH, hosting panel). After closure support is not responsible for them."
-            "\n\nIf the problem is not solved, just reply to this message: the request will be "
-            "reopened in the same thread (clause 5.1)."
-        ),
-    },
-    "reopened": {
-        "ru": (
-            "Обращение {id} открыто повторно (п. 5.1): ваше письмо передано в поддержку в той "
-            "же переписке. Ответ придёт на этот адрес."
-        ),
-        "en": (
-            "Request {id} is reopened (clause 5.1): your message was passed to support in the "
-            "same thread. The answer will come to this address."
-        ),
-    },
     "unproven": {
         "ru": (
             "Мы получили письмо по обращению {id} с вашего адреса, но не смогли убедиться, что "
@@ -111,10 +74,6 @@ _TEXTS: dict[str, dict[str, str]] = {
             "шести цифр."
         ),
         "en": "When the code arrives, reply to this message with just the six-digit code.",
-    },
-    "reopen_note": {
-        "ru": "Клиент открыл обращение повторно (п. 5.1 регламента).",
-        "en": "The customer reopened the request (clause 5.1).",
     },
 }
 
