@@ -42,7 +42,7 @@ from bot.mail.transport import SmtpTransport  # noqa: E402
 from bot.tickets.render import render_ticket  # noqa: E402
 from bot.tickets.store import Store  # noqa: E402
 from tests.servers.mail import HOST, Dovecot, MailServers, free_port  # noqa: E402
-from tests.test_outbox import make_ticket  # noqa: E402
+from tests.unit.test_outbox import make_ticket  # noqa: E402
 
 
 async def _fill(settings: Settings, n: int) -> Store:

@@ -76,12 +76,35 @@ async def serve(
     finally:
         if not console:
             loop.remove_signal_handler(signal.SIGTERM)
-        # Cancelling the e-mail channel lets the watcher finish the message in hand first.
-        for task in channels:
-            task.cancel()
-        await asyncio.gather(*channels, return_exceptions=True)
+        await _stop_channels(channels)
         await app.close()
         log.info("frontdesk stopped")
+
+
+# How long the channels get to stop: the e-mail channel finishes the message in hand (its
+# watcher allows that 30 s), then the stop is repeated for a while in case one cancellation was
+# swallowed by a library on the way; after that the desk stops without them.
+CHANNELS_STOP_WAIT = 35.0
+CHANNELS_STOP_RETRY = 15.0
+
+
+async def _stop_channels(channels: list[asyncio.Task[None]]) -> None:
+    """Cancel the channels and wait for them, bounded (see CHANNELS_STOP_WAIT)."""
+    if not channels:
+        return
+    for task in channels:
+        task.cancel()
+    _, pending = await asyncio.wait(channels, timeout=CHANNELS_STOP_WAIT)
+    deadline = asyncio.get_running_loop().time() + CHANNELS_STOP_RETRY
+    while pending and asyncio.get_running_loop().time() < deadline:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    for task in pending:
+        log.error("channel %s did not stop; stopping without it", task.get_name())
+    for task in channels:  # what a channel raised on its way out was logged by the channel
+        if task.done() and not task.cancelled():
+            task.exception()
 
 
 async def _until_stopped(channels: list[asyncio.Task[None]], stopping: asyncio.Event) -> None:

@@ -36,7 +36,7 @@ from classifier import char_wb_ngrams, load_categories
 CATEGORIES: tuple[str, ...] = tuple(load_categories())
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "kb.json"
 MIN_ENTRIES = 40
-# Cosine similarity below which a hit is noise (tuned on tests/test_policy_kb.py: realistic
+# Cosine similarity below which a hit is noise (tuned on tests/unit/test_policy_kb.py: realistic
 # requests score 0.2-0.5 against their entry, unrelated text stays under 0.1).
 DEFAULT_MIN_SCORE = 0.16
 # The classifier's category only breaks near-ties: entries of that category are ranked as if

@@ -33,7 +33,7 @@ from classifier.model import ARTIFACT_FILE, METADATA_FILE
 from classifier.rules import critical_rule
 from classifier.text import normalize
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEV_SET = REPO / "data" / "dev.jsonl"
 HOLDOUT_SET = REPO / "data" / "holdout.jsonl"
 

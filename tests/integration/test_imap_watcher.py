@@ -11,8 +11,8 @@ import asyncio
 import pytest
 
 from bot.mail.imap import ImapWatcher, UidState
+from tests.integration.test_imap import WAIT, Recorder, msg, watching
 from tests.servers.mail import MailServers
-from tests.test_imap import WAIT, Recorder, msg, watching
 
 LONG = 3600.0  # a stall would last this long: far beyond every wait below
 PROMPT = 15.0  # generous for a noisy machine; the watcher needs about a second

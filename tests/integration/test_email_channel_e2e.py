@@ -23,9 +23,9 @@ from bot.mail.outbox import Outbox
 from bot.mail.transport import transport_from_settings
 from bot.tickets.render import POLICY
 from bot.tickets.store import Store
-from tests.test_email_channel import COMPLETE, INCOMPLETE, body_of, make_desk
+from tests.integration.test_email_channel import COMPLETE, INCOMPLETE, body_of, make_desk
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mail"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "mail"
 CUSTOMER = "ivan@shop.example"
 WAIT = 30.0
 
@@ -58,8 +58,21 @@ class Desk2:
         assert len(msgs) >= count, f"{user}: {len(msgs)} messages, expected {count}"
         return msgs
 
-    async def settle(self, seconds: float = 1.0) -> None:
-        await asyncio.sleep(seconds)
+    async def drained(self) -> None:
+        """Wait until the outbox has handed everything queued to SMTP."""
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            counts = await self.store.outbox_counts()
+            if not counts.get("queued") and not counts.get("sending"):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the outbox did not drain")
+
+    async def settle(self) -> None:
+        """Wait until whatever was coming has come: the watcher has handed over everything in
+        the mailbox (it is back in IDLE) and the outbox has handed every reply to SMTP."""
+        await asyncio.wait_for(self.watcher.idling.wait(), WAIT)
+        await self.drained()
 
 
 @pytest.fixture
@@ -138,7 +151,7 @@ async def test_raw_fixtures_robots_get_nothing_outlook_gets_a_form(live: Desk2):
         live.servers.deliver((FIXTURES / name).read_bytes())
     # Outlook (HTML only, windows-1251) and koi8-r messages get guided replies; robots nothing
     msgs = await live.wait_mail("customer", 2)
-    await live.settle(1.5)
+    await live.settle()  # the robots handled too, and nothing more on its way
     msgs = await live.servers.fetch_all("customer")
     subjects = sorted(str(m["Subject"]) for m in msgs)
     assert subjects == ["Re: Не работает корзина", "Re: Не работает обновление"]
@@ -195,7 +208,7 @@ async def test_dovecot_restart_while_watching_loses_no_request(live: Desk2):
     await asyncio.to_thread(live.servers.restart_dovecot)
     live.servers.deliver(live.customer_mail(INCOMPLETE, subject="Второе"))
     msgs = await live.wait_mail("customer", 2)
-    await live.settle(1.0)
+    await live.settle()  # no second reply to "Первое" after the reconnect
     msgs = await live.servers.fetch_all("customer")
     assert sorted(str(m["Subject"]) for m in msgs) == ["Re: Второе", "Re: Первое"]
 

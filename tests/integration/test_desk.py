@@ -164,7 +164,7 @@ async def test_counters_for_tickets_out_of_scope_and_deflections_are_logged(
 def test_coupons_import_command(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     from bot.__main__ import main
 
-    fixture = Path(__file__).parent / "fixtures" / "coupons" / "good.csv"
+    fixture = Path(__file__).parents[1] / "fixtures" / "coupons" / "good.csv"
     assert main(["coupons", "import", str(fixture)]) == 0
     out = capsys.readouterr()
     assert "ABCD-1234-EFGH" not in out.err  # the report counts rows, it does not echo them

@@ -19,8 +19,18 @@ from bot.intake import texts
 from bot.tickets.model import TICKET_ID_RE
 from bot.tickets.render import render_ticket
 from classifier import Classifier
+from tests.helpers import until_send
+from tests.integration.test_telegram_e2e import (
+    AGENTS,
+    ALICE,
+    BOB,
+    JPEG,
+    PASTE,
+    STEPS,
+    Harness,
+    next_reply,
+)
 from tests.servers.botapi import BotApiServer
-from tests.test_telegram_e2e import AGENTS, ALICE, BOB, JPEG, PASTE, STEPS, Harness, next_reply
 
 BROKEN_PASTE = PASTE.replace("корзина", "корзина\ud800").replace("при", "\x00при", 1)
 BROKEN_STEPS = STEPS.replace(" 2.", "\u20282.\u0085")
@@ -47,22 +57,14 @@ async def text_bot(
 
 async def _answer_until_send(botapi: BotApiServer, user: int, message: dict[str, Any]) -> None:
     """Answer the clarifying questions with buttons, then press Send."""
-    clarifications = [
-        texts.category_name("error", "ru"),
-        texts.choice_label("no", "ru"),
-        texts.choice_label("skip", "ru"),
-        texts.choice_label("send", "ru"),
-    ]
-    for _ in range(8):
-        labels = dict(botapi.buttons(message))
-        label = next((label for label in clarifications if label in labels), None)
-        assert label is not None, f"unexpected question: {message['text']!r} {labels}"
-        botapi.user_click(user, message["message_id"], labels[label])
-        message = await next_reply(botapi, user)
-        if label == texts.choice_label("send", "ru"):
-            assert TICKET_ID_RE.search(message["text"]), message["text"]
-            return
-    raise AssertionError("not filed")
+    summary = await until_send(botapi, user, message)
+    botapi.user_click(
+        user,
+        summary["message_id"],
+        dict(botapi.buttons(summary))[texts.choice_label("send", "ru")],
+    )
+    filed = await next_reply(botapi, user)
+    assert TICKET_ID_RE.search(filed["text"]), filed["text"]
 
 
 async def test_lone_surrogate_and_control_characters_are_answered_stored_and_filed(

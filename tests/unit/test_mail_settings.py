@@ -15,7 +15,7 @@ from bot.mail.outbox import Outbox
 from bot.mail.transport import EmlTransport
 from bot.tickets.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TIMINGS = {
     "FRONTDESK_OUTBOX_CONFIRM_WAIT": ("outbox_confirm_wait", 10.0),
     "FRONTDESK_OUTBOX_RETRY_BASE": ("outbox_retry_base", 1.0),

@@ -16,7 +16,7 @@ from bot.mail.transport import SmtpTransport, transport_from_settings
 from bot.tickets.model import TicketStatus
 from bot.tickets.store import OutboxRow, Store
 from tests.servers.mail import MailServers
-from tests.test_outbox import Recorder, make_ticket, renderer, wait_until
+from tests.unit.test_outbox import Recorder, make_ticket, renderer, wait_until
 
 FAST = {"base_delay": 0.02, "max_delay": 0.3, "poll_interval": 0.2, "confirm_grace": 0.1}
 

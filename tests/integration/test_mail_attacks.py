@@ -26,8 +26,14 @@ from bot.identity.verification import VERIFICATION_SUBJECT
 from bot.intake.machine import IntakeContext
 from bot.tickets.model import TicketStatus
 from bot.tickets.render import POLICY
-from tests.test_email_channel import COMPLETE, INCOMPLETE, body_of, make_settings, running
-from tests.test_email_channel_e2e import CUSTOMER, WAIT, Desk2, running_live
+from tests.integration.test_email_channel import (
+    COMPLETE,
+    INCOMPLETE,
+    body_of,
+    make_settings,
+    running,
+)
+from tests.integration.test_email_channel_e2e import CUSTOMER, WAIT, Desk2, running_live
 
 VICTIM = "victim@victim.test"
 ATTACKER = "attacker@evil.test"
@@ -51,21 +57,10 @@ async def outcome_of(live: Desk2, message_id: str) -> Outcome:
     while time.monotonic() < deadline:
         for mid, outcome in list(live.channel.recent):
             if mid == message_id:
-                await drained(live)
+                await live.drained()
                 return outcome
         await asyncio.sleep(0.05)
     raise AssertionError(f"{message_id} was not handled within {WAIT} s")
-
-
-async def drained(live: Desk2) -> None:
-    """Wait until the outbox has handed everything queued to SMTP."""
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        counts = await live.store.outbox_counts()
-        if not counts.get("queued") and not counts.get("sending"):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the outbox did not drain")
 
 
 def envelope_recipients(live: Desk2) -> set[str]:
@@ -75,7 +70,7 @@ def envelope_recipients(live: Desk2) -> set[str]:
 async def file_ticket(live: Desk2) -> EmailMessage:
     live.servers.deliver(live.customer_mail(COMPLETE))
     [ticket] = await live.wait_mail("support", 1)
-    await drained(live)
+    await live.drained()
     return ticket
 
 
@@ -290,7 +285,7 @@ async def test_a_named_contact_gets_no_mail_without_a_guard(live: Desk2):
     outcome = await outcome_of(live, "<third-party@evil.test>")
     assert outcome.kind == "filed"
     [ticket] = await live.wait_mail("support", 1)
-    await drained(live)
+    await live.drained()
     assert VICTIM not in envelope_recipients(live)
     assert str(ticket["Cc"]) == ATTACKER
     assert VICTIM in body_of(ticket)  # agents are told which address was named
@@ -304,7 +299,7 @@ async def test_the_desks_own_addresses_are_no_contact(live: Desk2):
         )
     tickets = await live.wait_mail("support", 2)
     assert [str(t["Cc"]) for t in tickets] == [CUSTOMER, CUSTOMER]
-    await drained(live)
+    await live.drained()
     for item in live.servers.received:  # support only ever as the ticket's To
         if live.settings.support_address in item.rcpt_tos:
             assert item.mailboxes == ["support", "customer", "frontdesk"]
@@ -410,7 +405,7 @@ async def test_passwords_in_a_request_reach_neither_the_ticket_nor_the_database(
     )
     live.servers.deliver(live.customer_mail(body))
     [ticket] = await live.wait_mail("support", 1)
-    await drained(live)
+    await live.drained()
     mail = await live.servers.fetch_all("support") + await live.servers.fetch_all("customer")
     decoded = "".join(
         part.get_payload(decode=True).decode("utf-8", "replace")  # type: ignore[union-attr]

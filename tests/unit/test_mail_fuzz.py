@@ -34,7 +34,7 @@ from bot.tickets.render import (
     safe_address,
 )
 from bot.tickets.store import OutboxRow
-from tests.test_render import make_ticket
+from tests.unit.test_render import make_ticket
 
 SETTINGS = Settings(
     _env_file=None,  # type: ignore[call-arg]

@@ -342,7 +342,7 @@ async def test_robots_and_our_own_mail_get_no_reply(env: Env, headers: dict[str,
 
 
 async def test_raw_auto_reply_and_bounce_fixtures_are_ignored(env: Env):
-    fixtures = Path(__file__).parent / "fixtures" / "mail"
+    fixtures = Path(__file__).parents[1] / "fixtures" / "mail"
     for name in ("auto_reply.eml", "bounce.eml"):
         out = await env.channel.handle(parse_message((fixtures / name).read_bytes()))
         assert out.kind == "ignored", name
@@ -424,7 +424,7 @@ async def test_an_old_auto_replies_table_is_carried_over_and_dropped(
 
 
 async def test_malformed_mail_does_not_crash_the_channel(env: Env):
-    raw = (Path(__file__).parent / "fixtures" / "mail" / "malformed.eml").read_bytes()
+    raw = (Path(__file__).parents[1] / "fixtures" / "mail" / "malformed.eml").read_bytes()
     await env.channel.handle_raw(raw)
     assert env.channel.outcomes == {"guided": 1}
 

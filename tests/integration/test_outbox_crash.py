@@ -1,6 +1,7 @@
 """The process is killed (SIGKILL) at the worst moments; a new outbox still delivers exactly once.
 
-The child process is this module run as ``python -m tests.test_outbox_crash MODE CONFIG``:
+The child process is this module run as
+``python -m tests.integration.test_outbox_crash MODE CONFIG``:
 - ``queue``: files tickets (outbox rows committed) and dies before any delivery;
 - ``marked``: marks the row 'sending' and dies before talking to the SMTP server;
 - ``accepted``: the SMTP server accepts the ticket, and the process dies before ``mark_sent``.
@@ -25,9 +26,9 @@ from bot.mail.outbox import Outbox
 from bot.mail.transport import SmtpTransport, transport_from_settings
 from bot.tickets.store import OutboxRow, Store
 from tests.servers.mail import MailServers
-from tests.test_outbox import Recorder, make_ticket, renderer, wait_until
+from tests.unit.test_outbox import Recorder, make_ticket, renderer, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FAST = {"base_delay": 0.02, "max_delay": 0.3, "poll_interval": 0.2, "confirm_grace": 0.2}
 
 
@@ -65,7 +66,7 @@ def run_child(mode: str, settings: Settings) -> None:
         )
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.test_outbox_crash", mode, json.dumps(config)],
+        [sys.executable, "-m", "tests.integration.test_outbox_crash", mode, json.dumps(config)],
         cwd=ROOT, capture_output=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode(errors="replace")

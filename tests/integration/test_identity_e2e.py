@@ -19,6 +19,7 @@ from bot.channels.telegram import setup
 from bot.config import Settings
 from bot.tickets.model import TICKET_ID_RE
 from classifier import Classifier
+from tests.helpers import first_but_declines, until_send
 from tests.servers.botapi import BotApiServer
 
 TOKEN = "434343:identity-e2e"
@@ -73,15 +74,7 @@ class Bot:
     async def until_send(self, message: dict[str, Any]) -> dict[str, Any]:
         """Answer the dialog's questions up to Send: the first option, except "no" to the
         documentation and to "the same as your open ticket"."""
-        for _ in range(12):
-            labels = [text for text, _ in self.botapi.buttons(message)]
-            assert labels, message.get("text")
-            if "Отправить" in labels:
-                return message
-            declines = ("Не помогло", "Нет, это новая")  # 1.3 documentation, 2.5 same problem
-            choice = next((x for x in labels if x.startswith(declines)), labels[0])
-            [message] = await self.press(message, choice)
-        raise AssertionError("no summary")
+        return await until_send(self.botapi, ALICE, message, first_but_declines)
 
     async def new_request(self) -> None:
         """/new: "new request", what is kept from the last one, and the question, joined."""

@@ -1,9 +1,9 @@
 """SIGTERM stops the real `frontdesk run` cleanly, against the real mail servers.
 
 The desk runs as a child process with FRONTDESK_SMTP_*/FRONTDESK_IMAP_* pointing at the test
-servers (tests/servers/mail.py). `python -m tests.test_sigterm slow` runs the same entry point
-(`bot.__main__.main(["run"])`) with a handler that takes a while per message, so that SIGTERM
-lands while a message is in hand.
+servers (tests/servers/mail.py). `python -m tests.integration.test_sigterm slow` runs the same
+entry point (`bot.__main__.main(["run"])`) with a handler that takes a while per message, so
+that SIGTERM lands while a message is in hand.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import pytest
 from bot.config import Settings
 from bot.mail.imap import UidState, state_path
 from bot.tickets.render import POLICY
+from tests.integration.test_email_channel import COMPLETE
 from tests.servers.mail import MailServers
-from tests.test_email_channel import COMPLETE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FRONTDESK = Path(sys.executable).with_name("frontdesk")
 WAIT = 120.0  # the child loads the classifier (and trains it, the first time) before it runs
 SLOW = 3.0  # seconds the slowed handler holds each message
@@ -51,7 +51,7 @@ class Desk:
         env.update(_env_of(settings))
         env["PYTHONUNBUFFERED"] = "1"
         command = (
-            [sys.executable, "-m", "tests.test_sigterm", "slow"]
+            [sys.executable, "-m", "tests.integration.test_sigterm", "slow"]
             if slow
             else [str(FRONTDESK) if FRONTDESK.exists() else sys.executable, "run"]
         )

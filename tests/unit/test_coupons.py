@@ -23,7 +23,7 @@ from bot.tickets.coupons import (
     renew_url,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "coupons"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "coupons"
 PATTERN = Settings().coupon_pattern
 HEADER = "coupon,customer,product,edition,support_until\n"
 PRODUCT = "1С-Битрикс: Управление сайтом"

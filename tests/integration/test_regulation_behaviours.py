@@ -18,12 +18,13 @@ from bot.intake.machine import IntakeContext, Step
 from bot.policy.kb import KnowledgeBase
 from bot.tickets.coupons import CouponLookup, CouponRegistry
 from bot.tickets.model import Ticket
+from tests.helpers import through_gates
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DETAILS = (
     " Сайт example.ru, редакция Бизнес, версия 25.1.0, купон SM6-NS-ABCD12345, ivan@example.ru"
 )
-FIXTURES = Path(__file__).parent / "fixtures" / "coupons"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "coupons"
 KB = KnowledgeBase.load()
 
 
@@ -32,18 +33,6 @@ def run(ctx: IntakeContext, *events: Event, step: Step | None = None) -> Step:
     for event in events:
         step = machine.handle(step.state, event, NOW, ctx)
     return step
-
-
-def until(ctx: IntakeContext, step: Step, target: str, answers: dict[str, str]) -> Step:
-    """Answer the gates with `answers` until the dialog reaches `target`."""
-    for _ in range(20):
-        if step.state.step == target:
-            return step
-        answer = answers.get(step.state.step)
-        if answer is None:
-            raise AssertionError(f"unexpected step {step.state.step}: {step.replies[-1].text}")
-        step = machine.handle(step.state, ChoiceEvent(answer), NOW, ctx)
-    raise AssertionError("no progress")
 
 
 SKIP_ALL = {"question": "skip", "critical": "no", "kb": "kb_no", "similar": "similar_no",
@@ -59,7 +48,7 @@ def filed(step: Step) -> Ticket:
 def test_1_3_documentation_solves_it_and_no_ticket_is_filed(context: IntakeContext) -> None:
     step = run(context, TextEvent("Как настроить композитный сайт, чтобы страницы отдавались "
                                   "быстрее?" + DETAILS), TextEvent("нет"))  # fmt: skip
-    step = until(context, step, "kb", SKIP_ALL)
+    step = through_gates(context, step, SKIP_ALL, NOW, until="kb")
     assert "1.3" in step.replies[-1].text and "http" in step.replies[-1].text
     step = machine.handle(step.state, ChoiceEvent("kb_yes"), NOW, context)
     assert step.effects == (Deflected(),)
@@ -69,7 +58,7 @@ def test_1_3_documentation_solves_it_and_no_ticket_is_filed(context: IntakeConte
 def test_1_3_documentation_not_enough_the_ticket_carries_the_links(context: IntakeContext) -> None:
     step = run(context, TextEvent("Как настроить композитный сайт, чтобы страницы отдавались "
                                   "быстрее?" + DETAILS), TextEvent("нет"))  # fmt: skip
-    step = until(context, step, "confirm", SKIP_ALL)
+    step = through_gates(context, step, SKIP_ALL, NOW, until="confirm")
     ticket = filed(machine.handle(step.state, ChoiceEvent("send"), NOW, context))
     assert ticket.suggested_docs and ticket.suggested_docs[0].url.startswith("https://")
     assert any("1.3" in note for note in ticket.notes)
@@ -82,7 +71,7 @@ def test_1_3_the_search_reads_the_problem_not_the_4_2_values_quoted_with_it(
     # the problem and once brought up the coupon-renewal article.
     problem = "После обновления корзина выдаёт ошибку 500 при оформлении заказа."
     step = run(context, TextEvent(problem + DETAILS), TextEvent("1. Добавить товар 2. Оформить"))
-    step = until(context, step, "confirm", SKIP_ALL)
+    step = through_gates(context, step, SKIP_ALL, NOW, until="confirm")
     ticket = filed(machine.handle(step.state, ChoiceEvent("send"), NOW, context))
     assert "SM6-NS-ABCD12345" in ticket.description  # the agent still reads it as written
     assert ticket.coupon == "SM6-NS-ABCD12345"
@@ -94,7 +83,7 @@ def test_1_3_the_search_reads_the_problem_not_the_4_2_values_quoted_with_it(
 def test_3_x_2_out_of_scope_is_explained_and_may_still_be_filed(context: IntakeContext) -> None:
     text = "Установите нам, пожалуйста, битрикс на наш новый сервер под ключ, сами не умеем."
     step = run(context, TextEvent(text + DETAILS), TextEvent("нет"))
-    step = until(context, step, "confirm", SKIP_ALL)
+    step = through_gates(context, step, SKIP_ALL, NOW, until="confirm")
     summary = step.replies[-1].text
     assert "вне рамок" in summary and "3.1.2.1" in summary
     ticket = filed(machine.handle(step.state, ChoiceEvent("send"), NOW, context))
@@ -124,7 +113,7 @@ def test_2_6_several_problems_are_filed_as_separate_tickets(context: IntakeConte
     assert step.state.step == "split"
     assert "2.6" in step.replies[-1].text
     step = machine.handle(step.state, ChoiceEvent("split_yes"), NOW, context)
-    step = until(context, step, "confirm", SKIP_ALL)
+    step = through_gates(context, step, SKIP_ALL, NOW, until="confirm")
     first = filed(machine.handle(step.state, ChoiceEvent("send"), NOW, context))
     assert "корзин" in first.description and "каталог" not in first.description
     first.id = "WAS-000010"
@@ -173,7 +162,7 @@ def test_2_5_an_open_ticket_about_the_same_problem_is_offered(context: IntakeCon
     ))  # fmt: skip
     step = run(ctx, TextEvent("Опять не работает оформление заказа в корзине, ошибка при оплате"
                               + DETAILS), TextEvent("нет"))  # fmt: skip
-    step = until(ctx, step, "similar", SKIP_ALL)
+    step = through_gates(ctx, step, SKIP_ALL, NOW, until="similar")
     assert "WAS-000005" in step.replies[-1].text and "2.5" in step.replies[-1].text
     step = machine.handle(step.state, ChoiceEvent("similar_yes"), NOW, ctx)
     assert isinstance(step.effects[0], AddFollowUp)
@@ -192,12 +181,12 @@ def test_4_2_6_category_questions_are_asked_once_and_reach_the_ticket(
 ) -> None:
     text = "После установки модуля на сайте ошибка Fatal error в компоненте каталога" + DETAILS
     step = run(context, TextEvent(text), TextEvent("не знаю"))
-    step = until(context, step, "question", {**SKIP_ALL, "category": "error"})
+    step = through_gates(context, step, {**SKIP_ALL, "category": "error"}, NOW, until="question")
     asked = step.state.asking
     assert step.replies[-1].options[0].value == "skip"
     step = machine.handle(step.state, TextEvent("вчера вечером"), NOW, context)
     assert step.state.details[asked] == "вчера вечером"
-    step = until(context, step, "confirm", SKIP_ALL)
+    step = through_gates(context, step, SKIP_ALL, NOW, until="confirm")
     ticket = filed(machine.handle(step.state, ChoiceEvent("send"), NOW, context))
     assert ticket.details[asked] == "вчера вечером"
 

@@ -134,6 +134,8 @@ async def test_long_polling_waits_and_offset_confirms(botapi: BotApiServer) -> N
     try:
         # Given nothing to deliver, getUpdates holds the request until a user writes.
         poll = asyncio.create_task(bot.get_updates(timeout=30))
+        await botapi.wait_for(lambda: bool(botapi.calls("getUpdates")))
+        # Genuinely "wait, then assert nothing came": the request is held, not answered
         await asyncio.sleep(0.2)
         assert not poll.done()
         botapi.user_text(USER, "wake up")
@@ -151,7 +153,7 @@ async def test_second_poller_terminates_the_first(botapi: BotApiServer) -> None:
     bot = botapi.make_bot()
     try:
         first = asyncio.create_task(bot.get_updates(timeout=30))
-        await asyncio.sleep(0.2)
+        await botapi.wait_for(lambda: len(botapi.calls("getUpdates")) == 1)  # the first is held
         second = asyncio.create_task(bot.get_updates(timeout=30))
         with pytest.raises(Exception, match="terminated by other getUpdates"):
             await asyncio.wait_for(first, 10)

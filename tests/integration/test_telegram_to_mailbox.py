@@ -13,6 +13,7 @@ from bot.app import build_app
 from bot.channels.telegram import setup
 from bot.config import Settings
 from classifier import Classifier
+from tests.helpers import first_but_declines, until_send
 from tests.servers.botapi import BotApiServer
 from tests.servers.mail import MailServers
 
@@ -56,12 +57,7 @@ async def test_telegram_request_ends_as_a_ticket_in_the_support_mailbox(
         await botapi.wait_bot_messages(CUSTOMER)
         botapi.user_text(CUSTOMER, "1. Добавить товар в корзину 2. Нажать «Оформить заказ»")
         [message] = await botapi.wait_bot_messages(CUSTOMER)
-        for _ in range(12):
-            labels = [t for t, _ in botapi.buttons(message)]
-            if "Отправить" in labels:
-                break
-            pick = next((x for x in labels if x.startswith(("Не помогло", "Нет, это"))), labels[0])
-            message = await press(message, pick)
+        message = await until_send(botapi, CUSTOMER, message, first_but_declines)
         sent = await press(message, "Отправить")
         assert "i***@customer.test" in sent["text"]
         # Then the code arrives in their own mailbox, with no word of their request in it

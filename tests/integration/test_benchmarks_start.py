@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-# classifier.py has no options: it trains and measures at once (tests/test_classifier.py).
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+# classifier.py has no options: it trains and measures at once
+# (tests/integration/test_classifier.py).
 WITH_OPTIONS = sorted(p.name for p in BENCHMARKS.glob("*.py") if p.name != "classifier.py")
 
 

@@ -20,6 +20,7 @@ from bot.intake.events import (
 from bot.intake.fields import UNKNOWN, Field
 from bot.intake.machine import Conversation, IntakeContext, Step
 from bot.tickets.model import AttachmentRef, Ticket
+from tests.helpers import through_gates
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Moscow: support is open
 
@@ -154,15 +155,7 @@ GATE_ANSWERS = {
 
 def settle(step: Step, context: IntakeContext, category: str = "update") -> Step:
     """Pass the gates between the fields and the summary (category, 2.2, 4.2.6, 1.3, 2.5)."""
-    for _ in range(20):
-        if step.state.step == "category":
-            step = machine.handle(step.state, ChoiceEvent(category), NOW, context)
-        elif step.state.step in GATE_ANSWERS:
-            answer = GATE_ANSWERS[step.state.step]
-            step = machine.handle(step.state, ChoiceEvent(answer), NOW, context)
-        else:
-            return step
-    raise AssertionError(f"stuck at {step.state.step}")
+    return through_gates(context, step, {**GATE_ANSWERS, "category": category}, NOW)
 
 
 def confirmed(context: IntakeContext) -> Step:

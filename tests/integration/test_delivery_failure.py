@@ -9,8 +9,8 @@ from bot.config import Settings
 from bot.intake.events import Reply
 from bot.tickets.model import TicketStatus
 from classifier import Classifier
+from tests.integration.test_desk import file_request
 from tests.servers.mail import MailServers
-from tests.test_desk import file_request
 
 
 async def test_permanent_refusal_reaches_customer_and_agents(

@@ -21,7 +21,7 @@ from bot.mail.inbound import (
     ticket_ids,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mail"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "mail"
 OWN = ["frontdesk@localhost", "frontdesk@frontdesk.localhost"]
 OWN_DOMAINS = ["frontdesk.localhost"]
 

@@ -356,7 +356,7 @@ def test_from_settings_defaults_use_the_repo_data_file() -> None:
 
 def test_the_shipped_overrides_file_is_valid_and_documented(tmp_path: Path) -> None:
     assert (
-        Path(__file__).resolve().parents[1] / "data" / "calendar_overrides.csv" == OVERRIDES_FILE
+        Path(__file__).resolve().parents[2] / "data" / "calendar_overrides.csv" == OVERRIDES_FILE
     )
     text = OVERRIDES_FILE.read_text(encoding="utf-8")
     assert text.startswith("#")

@@ -11,7 +11,14 @@ from bot.channels.email.channel import EmailChannel
 from bot.identity.guard import Guard
 from bot.intake.machine import IntakeContext
 from bot.policy.blocklist import Blocklist
-from tests.test_email_channel import COMPLETE, CUSTOMER, Env, body_of, make_desk, make_settings
+from tests.integration.test_email_channel import (
+    COMPLETE,
+    CUSTOMER,
+    Env,
+    body_of,
+    make_desk,
+    make_settings,
+)
 
 DKIM_FAIL = "mx.test; dkim=fail header.d=shop.example; spf=fail smtp.mailfrom=shop.example"
 DKIM_PASS = "mx.test; dkim=pass header.d=shop.example; spf=pass smtp.mailfrom=shop.example"

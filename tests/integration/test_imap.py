@@ -119,9 +119,10 @@ async def test_restart_of_the_watcher_neither_repeats_nor_skips(mail_servers, tm
     mail_servers.deliver(msg(2))
     mail_servers.deliver(msg(3))
     rec2 = Recorder()
-    async with watching(mail_servers, state, rec2):
+    async with watching(mail_servers, state, rec2) as watcher:
         assert await rec2.wait_count(2) == ["message 2", "message 3"]
-        await asyncio.sleep(0.5)
+        # IDLE starts once the mailbox is drained: anything repeated would have come by then
+        await asyncio.wait_for(watcher.idling.wait(), WAIT)
     assert rec2.subjects == ["message 2", "message 3"]
 
 
@@ -137,12 +138,14 @@ async def test_dovecot_restart_during_watching_loses_nothing(mail_servers, tmp_p
         await asyncio.to_thread(kick, mail_servers, "frontdesk")
         await asyncio.to_thread(mail_servers.stop_dovecot)
         mail_servers.deliver(msg(2))
+        # Deliberately a fixed pause: the watcher keeps failing to reconnect meanwhile
         await asyncio.sleep(0.3)
         await asyncio.to_thread(mail_servers.start_dovecot)
         mail_servers.deliver(msg(3))
         # Then everything is handled once, after a reconnect
         assert await rec.wait_count(3) == ["message 1", "message 2", "message 3"]
-        await asyncio.sleep(0.5)
+        # IDLE starts once the mailbox is drained: anything repeated would have come by then
+        await asyncio.wait_for(watcher.idling.wait(), WAIT)
         assert rec.subjects == ["message 1", "message 2", "message 3"]
         assert watcher.connects >= 2
 
@@ -162,9 +165,10 @@ async def test_uidvalidity_change_rescans_without_repeating(mail_servers, tmp_pa
     mail_servers.deliver(msg(2, message_id=False))
     mail_servers.deliver(msg(4))
     rec2 = Recorder()
-    async with watching(mail_servers, state, rec2):
+    async with watching(mail_servers, state, rec2) as watcher:
         assert await rec2.wait_count(1) == ["message 4"]
-        await asyncio.sleep(0.5)
+        # IDLE starts once the rescan is done: a repeated message 1 or 2 would have come by then
+        await asyncio.wait_for(watcher.idling.wait(), WAIT)
     assert rec2.subjects == ["message 4"]
     assert UidState.load(state).uidvalidity != old.uidvalidity
 
@@ -212,6 +216,7 @@ async def test_wrong_password_keeps_retrying_until_stopped(mail_servers, tmp_pat
         backoff_max=0.1,
     )
     task = asyncio.create_task(watcher.run())
+    # Genuinely "wait, then assert it never happened": several refused logins and backoffs
     await asyncio.sleep(0.5)
     assert not watcher.connected.is_set()
     watcher.stop()

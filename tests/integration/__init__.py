@@ -1,0 +1,1 @@
+"""Integration tests: real local servers (tests/servers/), subprocesses, the trained classifier."""
