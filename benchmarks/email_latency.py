@@ -75,7 +75,7 @@ async def run(messages: int, poll: bool) -> None:
         store, desk = await build_desk(settings, classifier, Schedule.from_settings(settings))
         outbox = Outbox(store, transport_from_settings(settings), desk.on_delivered)
         desk.set_outbox_waker(outbox.wake)
-        channel = EmailChannel(desk, settings, wake_outbox=outbox.wake)
+        channel = EmailChannel(desk, settings)
         await channel.start()
         picked: dict[str, float] = {}
         handle = channel.handle_raw

@@ -275,9 +275,9 @@ def verification_email(
         raise ValueError("a verification code is six digits")
     ru, en = _EMAIL_RU.format(code=code), _EMAIL_EN.format(code=code)
     body = f"{en}\n\n---\n\n{ru}\n" if lang == "en" else f"{ru}\n\n---\n\n{en}\n"
-    message = render_customer_reply(address, VERIFICATION_SUBJECT, body, settings, now=now)
-    message["X-Frontdesk-Kind"] = VERIFICATION_KIND
-    return message
+    return render_customer_reply(
+        address, VERIFICATION_SUBJECT, body, settings, now=now, kind=VERIFICATION_KIND
+    )
 
 
 _TEXTS: dict[str, dict[str, str]] = {

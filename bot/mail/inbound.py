@@ -197,11 +197,18 @@ def _addresses(values: Sequence[str], charset: str | None) -> list[tuple[str, st
     <attacker@…>`` is the attacker's). Addresses are validated with the one validator of
     :mod:`bot.address` and kept in their ASCII form, lowercased; anything else is left out.
     """
-    pairs: list[tuple[str, str]] = []
+    return _valid_pairs(_raw_pairs(values), charset)
+
+
+def _raw_pairs(values: Sequence[str]) -> list[tuple[str, str]]:
     try:
-        parsed = email.utils.getaddresses([str(v) for v in values])
+        return email.utils.getaddresses([str(v) for v in values])
     except Exception:  # a header the parser cannot read yields no address
-        return pairs
+        return []
+
+
+def _valid_pairs(parsed: list[tuple[str, str]], charset: str | None) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
     for name, addr in parsed:
         if any("\udc80" <= ch <= "\udcff" for ch in addr):  # raw 8-bit bytes (an IDN host)
             addr = addr.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -228,12 +235,9 @@ def _single_sender(values: Sequence[str], charset: str | None) -> tuple[str, str
     bare = _ENCODED_WORD_RE.sub("", _QUOTED_RE.sub("", str(values[0])))
     if bare.count("@") > 1:
         return "", ""
-    pairs = _addresses(values, charset)
-    try:
-        count = len(email.utils.getaddresses([str(values[0])]))
-    except Exception:
-        return "", ""
-    return pairs[0] if len(pairs) == 1 and count == 1 else ("", "")
+    raw = _raw_pairs(values)
+    pairs = _valid_pairs(raw, charset) if len(raw) == 1 else []
+    return pairs[0] if pairs else ("", "")
 
 
 def message_id_domain(message_id: str) -> str:

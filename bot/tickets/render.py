@@ -37,6 +37,7 @@ from email.parser import BytesHeaderParser
 from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -105,8 +106,8 @@ def header_text(value: str, limit: int | None = None) -> str:
     Encoded words are decoded here, then control characters (the line breaks they may have hid
     included) become spaces, and a ``=?`` that is left is split so no parser decodes it again.
     """
-    text = _decode_encoded_words(clean(value, multiline=False))
-    text = " ".join(_CONTROL.sub(" ", fix_surrogates(text)).split()).replace("=?", "= ?")
+    text = clean(_decode_encoded_words(fix_surrogates(value)), multiline=False)
+    text = " ".join(text.split()).replace("=?", "= ?")
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -341,15 +342,33 @@ class Envelope:
 
 
 class OutboundMessage(EmailMessage):
-    """A message the desk sends, with the envelope its renderer decided (see the docstring)."""
+    """A message the desk sends, with the envelope its renderer decided (see the docstring).
+
+    `wire`: the bytes :func:`seal` checked, which are the bytes queued; a sealed message is not
+    changed afterwards.
+    """
 
     envelope: Envelope = Envelope(())
+    wire: bytes = b""
+
+    def __setitem__(self, name: str, val: Any) -> None:
+        self._unsealed()
+        super().__setitem__(name, val)
+
+    def __delitem__(self, name: str) -> None:
+        self._unsealed()
+        super().__delitem__(name)
+
+    def _unsealed(self) -> None:
+        if self.wire:  # a header added now would go out unchecked, or not at all
+            raise RuntimeError("a sealed message is not changed: let its renderer write it")
 
 
 # Headers a rendered message may carry; anything else parsed back means an injection.
 _ALLOWED_HEADERS = frozenset(
     {"from", "to", "cc", "reply-to", "subject", "date", "message-id", "auto-submitted"}
     | {"in-reply-to", "references", "x-priority", "importance", "x-frontdesk-ticket"}
+    | {"x-frontdesk-kind"}
     | {"mime-version", "content-type", "content-transfer-encoding"}
 )
 _header_parser = BytesHeaderParser()
@@ -361,7 +380,8 @@ def seal(message: OutboundMessage) -> OutboundMessage:
     A renderer that let a customer's text reach a header would fail here, before the message is
     queued; raises ValueError.
     """
-    parsed = _header_parser.parsebytes(message.as_bytes())
+    message.wire = message.as_bytes()
+    parsed = _header_parser.parsebytes(message.wire)
     names = [name.lower() for name in parsed]
     unknown = sorted(set(names) - _ALLOWED_HEADERS)
     if unknown or len(names) != len(set(names)):
@@ -374,7 +394,12 @@ def seal(message: OutboundMessage) -> OutboundMessage:
 
 
 def _base(
-    settings: Settings, subject: str, message_id: str, now: datetime, envelope: Envelope
+    settings: Settings,
+    subject: str,
+    message_id: str,
+    now: datetime,
+    envelope: Envelope,
+    auto_submitted: str = "auto-generated",
 ) -> OutboundMessage:
     message = OutboundMessage(policy=POLICY)
     message.envelope = envelope
@@ -383,7 +408,7 @@ def _base(
     message["Date"] = format_datetime(now if now.tzinfo else now.replace(tzinfo=UTC))
     message["Message-ID"] = message_id
     # RFC 3834: the desk's own mail is machine-made; watchers and autoresponders leave it alone.
-    message["Auto-Submitted"] = "auto-generated"
+    message["Auto-Submitted"] = auto_submitted
     if envelope.to:
         message["To"] = ", ".join(envelope.to)
     if envelope.cc:
@@ -506,8 +531,13 @@ def render_customer_reply(
     references: Sequence[str] = (),
     now: datetime | None = None,
     reply_address: str | None = None,
+    auto_submitted: str = "auto-generated",
+    kind: str | None = None,
 ) -> OutboundMessage:
     """A plain-text message from the front desk to a customer (e-mail channel replies, codes).
+
+    `auto_submitted`: "auto-replied" for an answer to the customer's own mail (RFC 3834);
+    `kind`: shown as `X-Frontdesk-Kind` (e.g. "verification_code"), for tools reading the mail.
 
     `reply_address`: where the customer's answer should go (a ticket's reply address), else none
     is set and replies go to FROM_ADDRESS.
@@ -518,10 +548,12 @@ def render_customer_reply(
     moment = now or datetime.now(UTC)
     message = _base(
         settings, header_text(subject) or "Что за софт", make_msgid(domain=_domain(settings)),
-        moment, Envelope((address,)),
+        moment, Envelope((address,)), auto_submitted,
     )  # fmt: skip
     if reply_address:
         message["Reply-To"] = reply_address
+    if kind:
+        message["X-Frontdesk-Kind"] = header_text(kind)
     ids = [header_text(r) for r in references if _MSGID.fullmatch(header_text(r))]
     if in_reply_to and _MSGID.fullmatch(header_text(in_reply_to)):
         message["In-Reply-To"] = header_text(in_reply_to)

@@ -282,7 +282,8 @@ class Store:
             "INSERT INTO outbox (ticket_id, kind, message_id, raw, next_attempt_at, created_at, "
             "envelope) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                ticket_id, kind, str(message_id), message.as_bytes(), _ts(now), _ts(now),
+                ticket_id, kind, str(message_id), message.wire or message.as_bytes(),
+                _ts(now), _ts(now),
                 message.envelope.to_json(),
             ),
         )  # fmt: skip

@@ -91,7 +91,7 @@ async def running_live(
         store, transport_from_settings(settings), desk.on_delivered, base_delay=0.1, max_delay=1
     )
     desk.set_outbox_waker(outbox.wake)
-    channel = EmailChannel(desk, settings, wake_outbox=outbox.wake)
+    channel = EmailChannel(desk, settings)
     await channel.start()
     watcher = channel.watcher(backoff_initial=0.1, backoff_max=1.0, timeout=5.0)
     outbox.start()

@@ -363,3 +363,12 @@ def test_a_site_that_is_no_url_is_shown_as_written(url: str) -> None:
 def test_an_undecodable_encoded_word_is_defused_not_raised() -> None:
     text = header_text("Re: =??Q? =?utf-8?b?PT91dGYtOD9iP01BPT0/PQ==?= x")
     assert "=?" not in text and "\r" not in text and "\n" not in text
+
+
+def test_a_sealed_message_is_not_changed_after_its_check(settings: Settings) -> None:
+    reply = render_customer_reply("ivan@example.com", "s", "t", settings, kind="verification_code")
+    assert reply.wire == reply.as_bytes() and b"X-Frontdesk-Kind: verification_code" in reply.wire
+    with pytest.raises(RuntimeError):
+        reply["Bcc"] = "victim@victim.test"
+    with pytest.raises(RuntimeError):
+        del reply["Auto-Submitted"]

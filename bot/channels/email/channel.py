@@ -37,7 +37,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Any
 
 from bot.channels.email import texts as mail_texts
@@ -146,14 +145,12 @@ class EmailChannel:
         settings: Settings,
         *,
         config: EmailChannelConfig | None = None,
-        wake_outbox: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utc_now,
         limits: Limits | None = None,
     ) -> None:
         self.desk = desk
         self.settings = settings
         self.config = config or EmailChannelConfig.from_settings(settings)
-        self._wake_outbox = wake_outbox
         self._clock = clock
         self._state: EmailState | None = None
         self._limits = limits
@@ -574,7 +571,6 @@ class EmailChannel:
             raise
         if not limited:
             await self.limits.record(GUIDED_REPLIES_HOUR, key, now)
-        self._wake_outbox()
         return message_id
 
     async def _queue(
@@ -612,8 +608,8 @@ class EmailChannel:
             reply_address=self._replies.for_ticket(ticket_id)
             if ticket_id and self._replies
             else None,
+            auto_submitted="auto-replied",
         )
-        _mark_auto_replied(message)
         message_id = str(message["Message-ID"])
         await self.desk.queue_mail("reply", message, now, ticket_id)
         await self.state.record_sent(message_id, ticket_id, kind, to, now)
@@ -642,11 +638,6 @@ def _message_key(msg: InboundMessage, raw: bytes) -> str:
 def _limit_key(address: str) -> str:
     """The limits key of an e-mail customer, as the guard keys them: `email:<address>`."""
     return f"{CHANNEL}:{address.lower()}"
-
-
-def _mark_auto_replied(message: EmailMessage) -> None:
-    del message["Auto-Submitted"]
-    message["Auto-Submitted"] = "auto-replied"
 
 
 def _short(value: str, limit: int = 200) -> str:
@@ -702,5 +693,5 @@ async def run_email_channel(
     if store is not None and store is not desk.store:
         raise ValueError("the e-mail channel queues replies in the desk's own store")
 
-    channel = EmailChannel(desk, settings, wake_outbox=desk.wake_outbox, limits=limits)
+    channel = EmailChannel(desk, settings, limits=limits)
     await channel.run(**watcher_options)
