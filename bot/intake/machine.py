@@ -16,9 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.intake import form, texts
+from bot.intake.agent_notes import NoteKind, agent_note, note_lines, set_notes
+from bot.intake.conversation import Conversation, Gate, Step, Turn
 from bot.intake.courtesy import is_courtesy
 from bot.intake.events import (
     AddFollowUp,
@@ -26,7 +28,6 @@ from bot.intake.events import (
     ChoiceEvent,
     CommandEvent,
     Deflected,
-    Effect,
     Event,
     FileTicket,
     FormEvent,
@@ -55,6 +56,22 @@ from bot.policy.profanity import contains_profanity, profanity_notice
 from bot.policy.secrets import redact, secrets_notice
 from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket
 from classifier import load_categories
+
+__all__ = [
+    "CATEGORIES",
+    "STEPS",
+    "Conversation",
+    "CouponVerdict",
+    "DocSuggestion",
+    "Gate",
+    "IntakeContext",
+    "Step",
+    "StepRules",
+    "Turn",
+    "handle",
+    "new_conversation",
+    "on_ticket_queued",
+]
 
 MAX_ATTACHMENTS = 10
 # The category ids (data/scope.json, read through the classifier), offered when it is unsure.
@@ -120,56 +137,11 @@ class IntakeContext:
     reserved_addresses: frozenset[str] = frozenset()
 
 
-@dataclass
-class Conversation:
-    """Per (channel, user) state; JSON-serialisable via to_dict/from_dict."""
-
-    lang: str = texts.DEFAULT_LANG
-    # idle | ask | split | category | critical | question | kb | similar | confirm | edit | filed
-    step: str = "idle"
-    asking: str | None = None  # the field, or the question id in step "question"
-    fields: dict[str, str] = field(default_factory=dict)
-    displays: dict[str, str] = field(default_factory=dict)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
-    category: str | None = None  # chosen by the customer when the classifier was unsure
-    critical: bool | None = None  # 2.2: the customer's answer to "is the site down now?"
-    return_to_confirm: bool = False
-    ticket_id: str | None = None  # the last filed ticket: further messages are its follow-ups
-    remembered: dict[str, str] = field(default_factory=dict)
-    details: dict[str, str] = field(default_factory=dict)  # 4.2.6 answers by question id
-    notes: list[str] = field(default_factory=list)  # for the agent (coupon, version, docs)
-    gates: list[str] = field(default_factory=list)  # gates already passed for this request
-    docs: list[dict[str, str]] = field(default_factory=list)  # 1.3 suggestions shown
-    similar_to: str | None = None  # 2.5
-    queued_problems: list[str] = field(default_factory=list)  # 2.6: the next requests to file
-    pending_description: str | None = None  # 4.8.11: held back until rephrased or confirmed
-    coupon_retries: int = 0
-    verify_address: str | None = None  # a code was sent there; the desk's, not the core's
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Conversation:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-    def attachment_refs(self) -> list[AttachmentRef]:
-        return [AttachmentRef(**a) for a in self.attachments]
-
-
-@dataclass(frozen=True)
-class Step:
-    state: Conversation
-    replies: tuple[Reply, ...] = ()
-    effects: tuple[Effect, ...] = ()
-
-
 def new_conversation(lang: str | None = None) -> Conversation:
     return Conversation(lang=texts.pick_lang(lang))
 
 
-def handle(state: Conversation, event: Event, now: datetime, ctx: IntakeContext) -> Step:
+def handle(state: Conversation, event: Event, now: datetime, ctx: IntakeContext) -> Turn:
     s = Conversation.from_dict(state.to_dict())  # never mutate the caller's state
     if isinstance(event, CommandEvent):
         return _command(s, event, now, ctx)
@@ -182,41 +154,307 @@ def handle(state: Conversation, event: Event, now: datetime, ctx: IntakeContext)
     return _text(s, event.text, now, ctx)
 
 
-def _form(s: Conversation, text: str, now: datetime, ctx: IntakeContext) -> Step:
+# --- the steps: what each asks, and how it reads a choice ---------------------------------------
+
+Prompt = tuple[str, tuple[Option, ...]]  # the question's text and its buttons
+
+
+@dataclass(frozen=True)
+class StepRules:
+    """One step of the dialog.
+
+    `ask` writes its question; `choose` applies a pressed (or typed) option and returns None
+    for a value that is not one of its options; with `yes_no`, a plain "да"/"нет" typed by the
+    customer presses the first or the second option; with `typed_options`, an option's label or
+    number typed as text counts as pressing it.
+    """
+
+    ask: Callable[[Conversation, IntakeContext], Prompt]
+    choose: Callable[[Conversation, str, datetime, IntakeContext], Turn | None]
+    yes_no: bool = False
+    typed_options: bool = True
+
+
+def _nothing_to_ask(s: Conversation, ctx: IntakeContext) -> Prompt:
+    return "", ()
+
+
+def _no_choice(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    return None
+
+
+def _two(s: Conversation, first: str, second: str) -> tuple[Option, ...]:
+    label = texts.choice_label
+    return Option(first, label(first, s.lang)), Option(second, label(second, s.lang))
+
+
+# ASK: a 4.2 field. Text is read by the field extraction (`_read_fields`); the only buttons
+# are the editions and, for a description held back for its wording (4.8.11), "keep it".
+
+
+def _ask_field(s: Conversation, ctx: IntakeContext) -> Prompt:
+    if not s.asking:
+        return "", ()
+    f, lang = Field(s.asking), s.lang
+    options: tuple[Option, ...] = ()
+    if f is Field.EDITION:
+        unknown = Option("unknown", texts.choice_label("unknown", lang))
+        options = (*(Option(e, edition_name(e, lang)) for e in EDITIONS), unknown)
+    if f is Field.DESCRIPTION and s.pending_description:
+        options = (Option("keep", texts.choice_label("keep", lang)),)
+    return texts.t(f"ask_{f.value}", lang), options
+
+
+def _choose_field(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if s.asking == Field.DESCRIPTION.value and value == "keep":
+        if s.pending_description:  # 4.8.11: the customer confirms the wording
+            s.fields[Field.DESCRIPTION] = s.pending_description
+            s.pending_description = None
+            s.gates.append(Gate.PROFANITY)
+        return _advance(s, now, ctx, [])
+    if s.asking == Field.EDITION.value:
+        return _text(s, UNKNOWN if value == "unknown" else value, now, ctx)
+    return None
+
+
+# SPLIT (2.6): one ticket per problem.
+
+
+def _ask_split(s: Conversation, ctx: IntakeContext) -> Prompt:
+    problems = ctx.split_problems(s.fields[Field.DESCRIPTION])
+    text = texts.t("split_offer", s.lang, n=len(problems), first=_cut(problems[0], 200))
+    return text, _two(s, "split_yes", "split_no")
+
+
+def _choose_split(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value not in ("split_yes", "split_no"):
+        return None
+    s.gates.append(Gate.SPLIT)
+    if value == "split_yes":
+        problems = ctx.split_problems(s.fields[Field.DESCRIPTION])
+        s.fields[Field.DESCRIPTION] = problems[0]
+        s.queued_problems = problems[1:]
+    return _advance(s, now, ctx, [])
+
+
+# CATEGORY: the classifier is unsure; the customer picks one of section 3's categories.
+
+
+def _ask_category(s: Conversation, ctx: IntakeContext) -> Prompt:
+    options = tuple(Option(c, texts.category_name(c, s.lang)) for c in CATEGORIES)
+    return texts.t("choose_category", s.lang), options
+
+
+def _choose_category(
+    s: Conversation, value: str, now: datetime, ctx: IntakeContext
+) -> Turn | None:
+    if value not in CATEGORIES:
+        return None
+    s.category = value
+    return _advance(s, now, ctx, [])
+
+
+# CRITICAL (2.2): confirmed before the ticket jumps the queue.
+
+
+def _ask_critical(s: Conversation, ctx: IntakeContext) -> Prompt:
+    return texts.t("ask_critical", s.lang), _two(s, "yes", "no")
+
+
+def _choose_critical(
+    s: Conversation, value: str, now: datetime, ctx: IntakeContext
+) -> Turn | None:
+    if value not in ("yes", "no"):
+        return None
+    s.critical = value == "yes"
+    return _advance(s, now, ctx, [])
+
+
+# QUESTION (4.2.6): optional; text is the answer (`_text`), the button skips it.
+
+
+def _ask_question(s: Conversation, ctx: IntakeContext) -> Prompt:
+    q = _question_by_id(s.asking, ctx)
+    text = f"{q.text(s.lang)}\n{texts.t('question_skip_hint', s.lang)}" if q else ""
+    return text, (Option("skip", texts.choice_label("skip", s.lang)),)
+
+
+def _choose_question(
+    s: Conversation, value: str, now: datetime, ctx: IntakeContext
+) -> Turn | None:
+    if value != "skip" or not s.asking:
+        return None
+    s.details[s.asking] = SKIPPED
+    return _advance(s, now, ctx, [])
+
+
+# KB (1.3): documentation first; "it helped" ends the request without a ticket.
+
+
+def _ask_kb(s: Conversation, ctx: IntakeContext) -> Prompt:
+    items = "\n".join(f"• {d['title']} — {d['url']}" for d in s.docs)
+    return texts.t("kb_offer", s.lang, items=items), _two(s, "kb_yes", "kb_no")
+
+
+def _choose_kb(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value not in ("kb_yes", "kb_no"):
+        return None
+    s.gates.append(Gate.KB)
+    if value == "kb_yes":
+        _reset_draft(s)
+        s.step, s.asking = Step.IDLE, None
+        return Turn(s, (Reply(texts.t("kb_helped", s.lang)),), (Deflected(),))
+    set_notes(s.notes, NoteKind.DOCS, [agent_note("docs_declined")])
+    return _advance(s, now, ctx, [])
+
+
+# SIMILAR (2.5): the same problem as an open ticket becomes its follow-up, not a new ticket.
+
+
+def _ask_similar(s: Conversation, ctx: IntakeContext) -> Prompt:
+    if not s.similar_to:
+        return "", ()
+    summary = dict(ctx.open_tickets).get(s.similar_to, "")
+    text = texts.t("similar_offer", s.lang, id=s.similar_to, summary=_cut(summary, 120))
+    yes = texts.choice_label("similar_yes", s.lang).format(id=s.similar_to)
+    no = texts.choice_label("similar_no", s.lang)
+    return text, (Option("similar_yes", yes), Option("similar_no", no))
+
+
+def _choose_similar(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value not in ("similar_yes", "similar_no") or not s.similar_to:
+        return None
+    s.gates.append(Gate.SIMILAR)
+    if value == "similar_no":
+        s.similar_to = None
+        return _advance(s, now, ctx, [])
+    target, text = s.similar_to, s.fields[Field.DESCRIPTION]
+    files = tuple(s.attachment_refs())
+    _reset_draft(s)
+    s.step, s.asking, s.ticket_id = Step.FILED, None, target
+    reply = Reply(texts.t("followup_added", s.lang, id=target))
+    return Turn(s, (reply,), (AddFollowUp(target, text, files),))
+
+
+# CONFIRM: the summary; EDIT: which field to change from it.
+
+
+def _ask_confirm(s: Conversation, ctx: IntakeContext) -> Prompt:
+    label = texts.choice_label
+    options = tuple(Option(k, label(k, s.lang)) for k in ("send", "edit", "cancel"))
+    return _summary(s, ctx), options
+
+
+def _choose_confirm(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value == "send":
+        return _file(s, now, ctx)
+    if value == "edit":
+        return _edit_menu(s, ctx)
+    if value == "cancel":
+        return _command(s, CommandEvent("cancel"), now, ctx)
+    return None
+
+
+def _ask_edit(s: Conversation, ctx: IntakeContext) -> Prompt:
+    options = tuple(Option(f.value, texts.field_label(f, s.lang)) for f in FIELD_ORDER)
+    return texts.t("choose_field", s.lang), options
+
+
+def _choose_edit(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value not in {f.value for f in FIELD_ORDER}:
+        return None
+    s.step, s.asking, s.return_to_confirm = Step.ASK, value, True
+    return Turn(s, _prompt(s, ctx))
+
+
+STEPS: dict[Step, StepRules] = {
+    Step.IDLE: StepRules(_nothing_to_ask, _no_choice, typed_options=False),
+    Step.ASK: StepRules(_ask_field, _choose_field, typed_options=False),
+    Step.SPLIT: StepRules(_ask_split, _choose_split, yes_no=True),
+    Step.CATEGORY: StepRules(_ask_category, _choose_category),
+    Step.CRITICAL: StepRules(_ask_critical, _choose_critical, yes_no=True),
+    Step.QUESTION: StepRules(_ask_question, _choose_question, typed_options=False),
+    Step.KB: StepRules(_ask_kb, _choose_kb, yes_no=True),
+    Step.SIMILAR: StepRules(_ask_similar, _choose_similar, yes_no=True),
+    Step.CONFIRM: StepRules(_ask_confirm, _choose_confirm),
+    Step.EDIT: StepRules(_ask_edit, _choose_edit),
+    Step.FILED: StepRules(_nothing_to_ask, _no_choice, typed_options=False),
+}
+
+
+def _choice(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn:
+    turn = STEPS[s.step].choose(s, value, now, ctx)
+    # A stale button (an old message): show where we are instead of guessing.
+    return turn if turn is not None else Turn(s, _prompt(s, ctx))
+
+
+def _typed_choice(s: Conversation, text: str, ctx: IntakeContext) -> str | None:
+    """Free text works as a button too: an option's label, its number, or a plain yes/no."""
+    rules = STEPS[s.step]
+    if not rules.typed_options:
+        return None
+    options = rules.ask(s, ctx)[1]
+    chosen = typed_option(text, options)
+    if chosen is not None or not rules.yes_no or len(options) < 2:
+        return chosen
+    answer = texts.yes_or_no(text, site_down=s.step is Step.CRITICAL)
+    return None if answer is None else (options[0].value if answer else options[1].value)
+
+
+def _prompt(
+    s: Conversation, ctx: IntakeContext, head: list[str] | None = None
+) -> tuple[Reply, ...]:
+    """The question for the current step, with whatever was said before it."""
+    lead = "\n".join(head or [])
+    question, options = STEPS[s.step].ask(s, ctx)
+    if not question:
+        return (Reply(lead),) if lead else ()
+    return (Reply(f"{lead}\n\n{question}".strip(), options),)
+
+
+def _edit_menu(s: Conversation, ctx: IntakeContext) -> Turn:
+    s.step = Step.EDIT
+    return Turn(s, _prompt(s, ctx))
+
+
+# --- the non-interactive mode -------------------------------------------------------------------
+
+
+def _form(s: Conversation, text: str, now: datetime, ctx: IntakeContext) -> Turn:
     """A whole request read at once (bot/intake/form.py): the text's fields, then every step its
     form lines answer or that is decided for a customer who cannot press buttons, until the
     ticket is filed or the customer must answer something. The replies are those of the last
     step that said anything, with the documentation found listed after them."""
-    step = _text(s, text, now, ctx) if text.strip() else Step(s, ())
-    replies, effects = step.replies, step.effects
+    turn = _text(s, text, now, ctx) if text.strip() else Turn(s, ())
+    replies, effects = turn.replies, turn.effects
     docs: list[dict[str, str]] = []
     for _ in range(30):  # bounded: a dialog has far fewer steps than that
-        state = step.state
+        state = turn.state
         event = _form_answer(state, text, ctx)
         if event is None or state.verify_address:
             break
-        if state.step == "kb":
+        if state.step is Step.KB:
             docs = list(state.docs)
-        step = handle(state, event, now, ctx)
-        replies = step.replies or replies
-        effects = (*effects, *step.effects)
-        if any(isinstance(e, FileTicket) for e in step.effects):
+        turn = handle(state, event, now, ctx)
+        replies = turn.replies or replies
+        effects = (*effects, *turn.effects)
+        if any(isinstance(e, FileTicket) for e in turn.effects):
             break
-    listed = form.docs_text(docs, step.state.lang)
+    listed = form.docs_text(docs, turn.state.lang)
     if listed:
         replies = (*replies, Reply(listed))
-    return Step(step.state, tuple(replies), tuple(effects))
+    return Turn(turn.state, tuple(replies), tuple(effects))
 
 
 def _form_answer(s: Conversation, text: str, ctx: IntakeContext) -> Event | None:
     """What the form lines of `text` answer at step `s.step`, or what is decided there."""
-    if s.step == "category":
+    if s.step is Step.CATEGORY:
         category = form.category_answer(text, CATEGORIES)
         return ChoiceEvent(category) if category else None
-    if s.step == "critical":
+    if s.step is Step.CRITICAL:
         answer = form.critical_answer(text)
         return ChoiceEvent(answer) if answer else None
-    if s.step == "question" and s.asking:
+    if s.step is Step.QUESTION and s.asking:
         return form.question_answer(s.asking, text, ctx.questions)
     if s.step in form.DECIDED:
         return ChoiceEvent(form.DECIDED[s.step])
@@ -225,14 +463,14 @@ def _form_answer(s: Conversation, text: str, ctx: IntakeContext) -> Event | None
 
 def on_ticket_queued(
     state: Conversation, ticket: Ticket, now: datetime, ctx: IntakeContext
-) -> Step:
+) -> Turn:
     """After the desk stored and queued a ticket: remember it for follow-ups (4.4)."""
     s = Conversation.from_dict(state.to_dict())
     s.remembered = {f: s.fields[f] for f in REMEMBERED if f in s.fields}
     s.remembered.update({f"display:{f}": s.displays[f] for f in REMEMBERED if f in s.displays})
     queued = list(s.queued_problems)
     _reset_draft(s)
-    s.step, s.asking, s.ticket_id = "filed", None, ticket.id
+    s.step, s.asking, s.ticket_id = Step.FILED, None, ticket.id
     notice = ctx.filing_notice(now, s.lang, ticket.classification.critical)
     text = texts.t("queued", s.lang, id=ticket.id) + (f"\n\n{notice}" if notice else "")
     replies = [Reply(text)]
@@ -241,52 +479,52 @@ def on_ticket_queued(
         _prefill(s)
         s.queued_problems = queued[1:]
         head = [texts.t("split_next", s.lang, text=_cut(queued[0], 200))]
-        s.gates.append("split")
+        s.gates.append(Gate.SPLIT)
         more = _text(s, queued[0], now, ctx, head=head)
-        return Step(more.state, (*replies, *more.replies), more.effects)
-    return Step(s, tuple(replies))
+        return Turn(more.state, (*replies, *more.replies), more.effects)
+    return Turn(s, tuple(replies))
 
 
 # --- commands ---------------------------------------------------------------------------------
 
 
-def _command(s: Conversation, cmd: CommandEvent, now: datetime, ctx: IntakeContext) -> Step:
+def _command(s: Conversation, cmd: CommandEvent, now: datetime, ctx: IntakeContext) -> Turn:
     name = cmd.name.lower().lstrip("/")
     if name == "start":
         greeting = Reply(texts.t("greeting", s.lang) + "\n\n" + ctx.status_text(now, s.lang))
-        if s.step not in ("idle", "filed"):
-            return Step(s, (greeting, *_prompt(s, ctx)))
-        _reset_draft(s)
-        return Step(s, (greeting, *_prompt(s, ctx)))
+        if s.step in (Step.IDLE, Step.FILED):
+            _reset_draft(s)
+        return Turn(s, (greeting, *_prompt(s, ctx)))
     if name == "new":
         _reset_draft(s)
         replies = [Reply(texts.t("new_request", s.lang))]
         prefilled = _prefill(s)
         if prefilled:
             replies.append(Reply(texts.t("prefilled", s.lang, items=prefilled)))
-        return Step(s, (*replies, *_prompt(s, ctx)))
+        return Turn(s, (*replies, *_prompt(s, ctx)))
     if name == "cancel":
-        if s.step in ("idle", "filed") and not s.fields:
-            return Step(s, (Reply(texts.t("nothing_to_cancel", s.lang)),))
+        if s.step in (Step.IDLE, Step.FILED) and not s.fields:
+            return Turn(s, (Reply(texts.t("nothing_to_cancel", s.lang)),))
         _reset_draft(s)
-        s.step, s.asking = "idle", None
-        return Step(s, (Reply(texts.t("cancelled", s.lang)),))
+        s.step, s.asking = Step.IDLE, None
+        return Turn(s, (Reply(texts.t("cancelled", s.lang)),))
     if name == "lang":
         arg = cmd.arg.strip().lower()
         s.lang = arg if arg in texts.LANGS else ("en" if s.lang == "ru" else "ru")
-        return Step(s, (Reply(texts.t("lang_set", s.lang)), *_prompt(s, ctx)))
+        return Turn(s, (Reply(texts.t("lang_set", s.lang)), *_prompt(s, ctx)))
     if name == "edit" and s.fields:
-        return _edit_menu(s)
-    return Step(s, (Reply(texts.t("help", s.lang)),))
+        return _edit_menu(s, ctx)
+    return Turn(s, (Reply(texts.t("help", s.lang)),))
 
 
 def _reset_draft(s: Conversation) -> None:
     s.fields, s.displays, s.attachments = {}, {}, []
     s.category, s.return_to_confirm, s.ticket_id, s.critical = None, False, None, None
-    s.details, s.notes, s.gates, s.docs = {}, [], [], []
+    s.details, s.notes, s.gates, s.docs = {}, {}, [], []
     s.similar_to, s.queued_problems, s.pending_description = None, [], None
     s.coupon_retries, s.verify_address = 0, None
-    s.step, s.asking = "ask", Field.DESCRIPTION.value
+    s.classified_text, s.classification = None, None
+    s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
 
 
 def _prefill(s: Conversation) -> str:
@@ -301,138 +539,59 @@ def _prefill(s: Conversation) -> str:
     return "; ".join(items)
 
 
-# --- choices ----------------------------------------------------------------------------------
-
-
-def _choice(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Step:
-    step = s.step
-    if step == "confirm":
-        if value == "send":
-            return _file(s, now, ctx)
-        if value == "edit":
-            return _edit_menu(s)
-        if value == "cancel":
-            return _command(s, CommandEvent("cancel"), now, ctx)
-    if step == "edit" and value in {f.value for f in FIELD_ORDER}:
-        s.step, s.asking, s.return_to_confirm = "ask", value, True
-        return Step(s, _prompt(s, ctx))
-    if step == "category" and value in CATEGORIES:
-        s.category = value
-        return _advance(s, now, ctx, [])
-    if step == "critical" and value in ("yes", "no"):
-        s.critical = value == "yes"
-        return _advance(s, now, ctx, [])
-    if step == "split" and value in ("split_yes", "split_no"):
-        s.gates.append("split")
-        if value == "split_yes":
-            problems = ctx.split_problems(s.fields[Field.DESCRIPTION])
-            s.fields[Field.DESCRIPTION] = problems[0]
-            s.queued_problems = problems[1:]
-        return _advance(s, now, ctx, [])
-    if step == "question" and value == "skip" and s.asking:
-        s.details[s.asking] = SKIPPED
-        return _advance(s, now, ctx, [])
-    if step == "kb" and value in ("kb_yes", "kb_no"):
-        s.gates.append("kb")
-        if value == "kb_yes":  # 1.3: solved by the documentation, no ticket
-            _reset_draft(s)
-            s.step, s.asking = "idle", None
-            return Step(s, (Reply(texts.t("kb_helped", s.lang)),), (Deflected(),))
-        s.notes.append(
-            "Клиенту предложена документация (п. 1.3), не помогла: похоже на описанное в "
-            "документации, но требует пояснения."
-        )
-        return _advance(s, now, ctx, [])
-    if step == "similar" and value in ("similar_yes", "similar_no") and s.similar_to:
-        s.gates.append("similar")
-        if value == "similar_yes":  # 2.5: a follow-up to the open ticket, not a new one
-            target, text = s.similar_to, s.fields[Field.DESCRIPTION]
-            files = tuple(s.attachment_refs())
-            _reset_draft(s)
-            s.step, s.asking, s.ticket_id = "filed", None, target
-            reply = Reply(texts.t("followup_added", s.lang, id=target))
-            return Step(s, (reply,), (AddFollowUp(target, text, files),))
-        s.similar_to = None
-        return _advance(s, now, ctx, [])
-    if step == "ask" and s.asking == Field.DESCRIPTION.value and value == "keep":
-        if s.pending_description:  # 4.8.11: the customer confirms the wording
-            s.fields[Field.DESCRIPTION] = s.pending_description
-            s.pending_description = None
-            s.gates.append("profanity")
-        return _advance(s, now, ctx, [])
-    if step == "ask" and s.asking == Field.EDITION.value:
-        return _text(s, UNKNOWN if value == "unknown" else value, now, ctx)
-    # A stale button (an old message): show where we are instead of guessing.
-    return Step(s, _prompt(s, ctx))
-
-
-def _edit_menu(s: Conversation) -> Step:
-    s.step = "edit"
-    options = tuple(Option(f.value, texts.field_label(f, s.lang)) for f in FIELD_ORDER)
-    return Step(s, (Reply(texts.t("choose_field", s.lang), options),))
-
-
-def _typed_choice(s: Conversation, text: str, ctx: IntakeContext) -> str | None:
-    """Free text always works too: an option's label, its number, or a plain yes/no."""
-    if s.step not in ("split", "category", "critical", "kb", "similar", "confirm", "edit"):
-        return None
-    options = _prompt(s, ctx)[-1].options
-    chosen = typed_option(text, options)
-    if chosen is not None:
-        return chosen
-    if len(options) >= 2 and s.step in ("split", "critical", "kb", "similar"):
-        answer = texts.yes_or_no(text, site_down=s.step == "critical")
-        if answer is not None:
-            return options[0].value if answer else options[1].value
-    return None
-
-
 # --- attachments and text ---------------------------------------------------------------------
 
 
-def _attachment(s: Conversation, ref: AttachmentRef, now: datetime, ctx: IntakeContext) -> Step:
-    if s.step == "filed" and s.ticket_id:
+def _attachment(s: Conversation, ref: AttachmentRef, now: datetime, ctx: IntakeContext) -> Turn:
+    if s.step is Step.FILED and s.ticket_id:
         reply = Reply(texts.t("followup_added", s.lang, id=s.ticket_id))
-        return Step(s, (reply,), (AddFollowUp(s.ticket_id, "", (ref,)),))
+        return Turn(s, (reply,), (AddFollowUp(s.ticket_id, "", (ref,)),))
     if len(s.attachments) < MAX_ATTACHMENTS:
         s.attachments.append(asdict(ref))
-    if s.step == "idle":
-        s.step, s.asking = "ask", Field.DESCRIPTION.value
+    if s.step is Step.IDLE:
+        s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
     added = Reply(texts.t("attachment_added", s.lang, name=ref.name))
-    return Step(s, (added, *_prompt(s, ctx)))
+    return Turn(s, (added, *_prompt(s, ctx)))
 
 
 def _text(
     s: Conversation, raw: str, now: datetime, ctx: IntakeContext, head: list[str] | None = None
-) -> Step:
+) -> Turn:
     head = list(head or [])
     text = clean_text(raw)
     if not text:
-        return Step(s, (Reply(texts.t("empty_message", s.lang)), *_prompt(s, ctx)))
+        return Turn(s, (Reply(texts.t("empty_message", s.lang)), *_prompt(s, ctx)))
     # 4.2.7: passwords and keys never reach the state, the ticket or the log.
     text, hidden = redact(text)
     if hidden:
         head.append(secrets_notice(s.lang))
     courtesy = _courtesy_reply(s, text)
     if courtesy is not None:  # "спасибо" is for us: not mailed to support, not a description
-        return Step(s, (courtesy,))
-    if s.step == "filed" and s.ticket_id:
+        return Turn(s, (courtesy,))
+    if s.step is Step.FILED and s.ticket_id:
         reply = Reply("\n\n".join([*head, texts.t("followup_added", s.lang, id=s.ticket_id)]))
-        return Step(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
+        return Turn(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
     choice = _typed_choice(s, text, ctx)
     if choice is not None:
         return _choice(s, choice, now, ctx)
-    if s.step == "question" and s.asking:
+    if s.step is Step.QUESTION and s.asking:
         s.details[s.asking] = SKIPPED if is_skip(text) else _cut(text, 1000)
         return _advance(s, now, ctx, head)
-    if s.step in ("idle", "filed"):
-        s.step, s.asking = "ask", Field.DESCRIPTION.value
+    if s.step in (Step.IDLE, Step.FILED):
+        s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
     if len(text) > MAX_DESCRIPTION:
         head.append(texts.t("too_long", s.lang, limit=MAX_DESCRIPTION))
+    answered = _read_fields(s, text, now, ctx, head)
+    return _advance(s, now, ctx, head, answered)
 
+
+def _values_in(
+    s: Conversation, text: str, ctx: IntakeContext
+) -> tuple[dict[Field, str], Field | None]:
+    """The 4.2 values a message gives, and the field it answers when one is being asked."""
     extracted = extract_fields(text[: MAX_DESCRIPTION * 2], ctx.coupon_pattern)
     values: dict[Field, str] = dict(extracted.values)
-    asking = Field(s.asking) if s.step == "ask" and s.asking else None
+    asking = Field(s.asking) if s.step is Step.ASK and s.asking else None
     if asking is not None and asking not in values:
         if asking in (Field.DESCRIPTION, Field.STEPS):
             if extracted.has_prose or not values:
@@ -442,9 +601,17 @@ def _text(
     elif Field.DESCRIPTION not in values and extracted.has_prose:
         if Field.DESCRIPTION not in s.fields:
             values[Field.DESCRIPTION] = extracted.prose
-        elif s.step == "confirm":  # more words about the problem: keep them, never drop them
+        elif s.step is Step.CONFIRM:  # more words about the problem: keep them, never drop them
             values[Field.DESCRIPTION] = s.fields[Field.DESCRIPTION] + "\n" + extracted.prose
+    return values, asking
 
+
+def _read_fields(
+    s: Conversation, text: str, now: datetime, ctx: IntakeContext, head: list[str]
+) -> bool:
+    """Take every 4.2 value the message gives; say what was taken besides the plain answer.
+    Returns whether the field being asked was settled."""
+    values, asking = _values_in(s, text, ctx)
     understood: list[str] = []
     answered = False
     for f in FIELD_ORDER:
@@ -454,39 +621,48 @@ def _text(
             _coupon_unknown(s, head)
             answered = answered or f is asking
             continue
-        verdict = validate(f, values[f], ctx.coupon_pattern)
-        if (
-            f is Field.CONTACT_EMAIL
-            and isinstance(verdict, Valid)
-            and verdict.value.lower() in ctx.reserved_addresses
-        ):
-            verdict = Invalid("email_ours")
-        if isinstance(verdict, Invalid):
-            head.append(
-                texts.t(
-                    "invalid", s.lang, label=texts.field_label(f, s.lang),
-                    value=_cut(" ".join(values[f].split()), 60),
-                    reason=texts.reason(verdict.reason, s.lang),
-                )
-            )  # fmt: skip
+        if not _accept_field(s, f, values[f], now, ctx, head):
             continue
-        if f is Field.DESCRIPTION and _held_back(s, verdict.value, head):
-            continue
-        if f is Field.COUPON and not _coupon_accepted(s, verdict.value, now, ctx, head):
-            continue
-        s.fields[f] = verdict.value
         answered = answered or f is asking
-        if verdict.display and verdict.display != verdict.value:
-            s.displays[f] = verdict.display
-        else:
-            s.displays.pop(f, None)
-        if f is Field.VERSION:
-            _check_version(s, verdict.value, ctx, head)
         if f is not asking or len(values) > 1:
             understood.append(f"{texts.field_label(f, s.lang)} — {_shown(s, f)}")
     if understood:  # only what was not the plain answer to the question: say it was taken
         head.insert(0, texts.t("understood", s.lang, items="; ".join(understood)))
-    return _advance(s, now, ctx, head, answered)
+    return answered
+
+
+def _accept_field(
+    s: Conversation, f: Field, value: str, now: datetime, ctx: IntakeContext, head: list[str]
+) -> bool:
+    """Validate one value and keep it, or tell why not (the field is then asked again)."""
+    verdict = validate(f, value, ctx.coupon_pattern)
+    if (
+        f is Field.CONTACT_EMAIL
+        and isinstance(verdict, Valid)
+        and verdict.value.lower() in ctx.reserved_addresses
+    ):
+        verdict = Invalid("email_ours")
+    if isinstance(verdict, Invalid):
+        head.append(
+            texts.t(
+                "invalid", s.lang, label=texts.field_label(f, s.lang),
+                value=_cut(" ".join(value.split()), 60),
+                reason=texts.reason(verdict.reason, s.lang),
+            )
+        )  # fmt: skip
+        return False
+    if f is Field.DESCRIPTION and _held_back(s, verdict.value, head):
+        return False
+    if f is Field.COUPON and not _coupon_accepted(s, verdict.value, now, ctx, head):
+        return False
+    s.fields[f] = verdict.value
+    if verdict.display and verdict.display != verdict.value:
+        s.displays[f] = verdict.display
+    else:
+        s.displays.pop(f, None)
+    if f is Field.VERSION:
+        _check_version(s, verdict.value, ctx, head)
+    return True
 
 
 def _coupon_unknown(s: Conversation, head: list[str]) -> None:
@@ -494,14 +670,13 @@ def _coupon_unknown(s: Conversation, head: list[str]) -> None:
     customer hears what that means and where the number is, the agents are told to ask for it."""
     s.fields[Field.COUPON] = UNKNOWN
     s.displays.pop(Field.COUPON, None)
-    s.notes = [n for n in s.notes if not n.startswith("Купон")]
-    s.notes.append("Купон: клиент не знает номер — запросите его (п. 4.2.5).")
+    set_notes(s.notes, NoteKind.COUPON, [agent_note("coupon_unknown")])
     head.append(texts.t("coupon_unknown", s.lang))
 
 
 def _held_back(s: Conversation, description: str, head: list[str]) -> bool:
     """4.8.11: a description with insults waits until rephrased or confirmed."""
-    if "profanity" in s.gates or not contains_profanity(description):
+    if Gate.PROFANITY in s.gates or not contains_profanity(description):
         s.pending_description = None
         return False
     s.pending_description = description
@@ -517,7 +692,7 @@ def _coupon_accepted(
     stated = s.fields.get(Field.EDITION)
     known = stated if stated and stated != UNKNOWN else None
     verdict = ctx.coupon_check(coupon, known, now.date())
-    s.notes = [n for n in s.notes if not n.startswith("Купон")]
+    set_notes(s.notes, NoteKind.COUPON, [])
     if verdict is None:
         return True
     said = verdict.customer_text(s.lang)
@@ -528,7 +703,8 @@ def _coupon_accepted(
         return False
     if said:
         head.append(said)
-    s.notes.extend(f"Купон: {note}" for note in verdict.notes)
+    registry = [agent_note("coupon_registry", note=note) for note in verdict.notes]
+    set_notes(s.notes, NoteKind.COUPON, registry)
     if verdict.edition and Field.EDITION not in s.fields:
         s.fields[Field.EDITION] = verdict.edition
     return True
@@ -536,12 +712,13 @@ def _coupon_accepted(
 
 def _check_version(s: Conversation, version: str, ctx: IntakeContext, head: list[str]) -> None:
     """4.8.2: an outdated version may have to be updated before support can help."""
-    s.notes = [n for n in s.notes if not n.startswith("Версия")]
+    set_notes(s.notes, NoteKind.VERSION, [])
     stated, current = version_tuple(version), version_tuple(ctx.current_version)
     if version == UNKNOWN or stated is None or current is None or stated >= current:
         return
     head.append(texts.t("version_old", s.lang, version=version, current=ctx.current_version))
-    s.notes.append(f"Версия {version} старше актуальной {ctx.current_version} (п. 4.8.2).")
+    note = agent_note("version_old", version=version, current=ctx.current_version)
+    set_notes(s.notes, NoteKind.VERSION, [note])
 
 
 def _cut(value: str, limit: int) -> str:
@@ -564,62 +741,62 @@ def _missing(s: Conversation) -> Field | None:
 
 def _advance(
     s: Conversation, now: datetime, ctx: IntakeContext, head: list[str], answered: bool = True
-) -> Step:
+) -> Turn:
     """Ask for the next missing field, pass the next gate, or show the summary.
 
     `answered` is False when the message did not settle the field being asked; during an edit from
     the summary that field is asked again even though its old value is still kept.
     """
-    if s.step == "ask" and s.return_to_confirm and s.asking and not answered:
-        return Step(s, _prompt(s, ctx, head))
+    if s.step is Step.ASK and s.return_to_confirm and s.asking and not answered:
+        return Turn(s, _prompt(s, ctx, head))
     if s.pending_description is not None and Field.DESCRIPTION not in s.fields:
-        s.step, s.asking = "ask", Field.DESCRIPTION.value
-        return Step(s, _prompt(s, ctx, head))
+        s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
+        return Turn(s, _prompt(s, ctx, head))
     s.return_to_confirm = False
     missing = _missing(s)
     if missing is not None:
         _tell_scope_early(s, ctx, head)
-        s.step, s.asking = "ask", missing.value
-        return Step(s, _prompt(s, ctx, head))
-    s.asking = None
+        s.step, s.asking = Step.ASK, missing.value
+    else:
+        s.asking = None
+        s.step = _next_gate(s, ctx)
+    return Turn(s, _prompt(s, ctx, head))
+
+
+def _next_gate(s: Conversation, ctx: IntakeContext) -> Step:
+    """The first check still to pass once the 4.2 fields are in (sets what that step shows)."""
     description = s.fields[Field.DESCRIPTION]
-    if "split" not in s.gates and len(ctx.split_problems(description)) > 1:
-        s.step = "split"
-        return Step(s, _prompt(s, ctx, head))
+    if Gate.SPLIT not in s.gates and len(ctx.split_problems(description)) > 1:
+        return Step.SPLIT
     c = _classify(s, ctx)
     if c.unsure and s.category is None:
-        s.step = "category"
-        return Step(s, _prompt(s, ctx, head))
+        return Step.CATEGORY
     if c.critical and s.critical is None:
-        s.step = "critical"  # 2.2: confirm before the ticket jumps the queue
-        return Step(s, _prompt(s, ctx, head))
+        return Step.CRITICAL
     question = _next_question(s, c.category, ctx)
     if question is not None:
-        s.step, s.asking = "question", question.id
-        return Step(s, _prompt(s, ctx, head))
-    if "kb" not in s.gates and not c.critical:
+        s.asking = question.id
+        return Step.QUESTION
+    if Gate.KB not in s.gates and not c.critical:
         hits = ctx.suggest_docs(_request_text(s, ctx), c.category, s.lang)
         if hits:
             s.docs = [asdict(h) for h in hits]
-            s.step = "kb"
-            return Step(s, _prompt(s, ctx, head))
-        s.gates.append("kb")
-    if "similar" not in s.gates:
-        similar = ctx.find_similar(description, ctx.open_tickets)
-        if similar:
-            s.similar_to, s.step = similar, "similar"
-            return Step(s, _prompt(s, ctx, head))
-        s.gates.append("similar")
-    s.step = "confirm"
-    return Step(s, _prompt(s, ctx, head))
+            return Step.KB
+        s.gates.append(Gate.KB)
+    if Gate.SIMILAR not in s.gates:
+        s.similar_to = ctx.find_similar(description, ctx.open_tickets)
+        if s.similar_to:
+            return Step.SIMILAR
+        s.gates.append(Gate.SIMILAR)
+    return Step.CONFIRM
 
 
 def _tell_scope_early(s: Conversation, ctx: IntakeContext, head: list[str]) -> None:
     """Section 3: a request the regulation leaves out is said so as soon as it is described,
     not after the customer has typed the version and the coupon. Checked once."""
-    if Field.DESCRIPTION not in s.fields or "scope_early" in s.gates:
+    if Field.DESCRIPTION not in s.fields or Gate.SCOPE_EARLY in s.gates:
         return
-    s.gates.append("scope_early")
+    s.gates.append(Gate.SCOPE_EARLY)
     c = _classify(s, ctx)
     if not c.in_scope and not c.unsure:
         explain = ctx.scope_explanation(c.clause, s.lang)
@@ -639,78 +816,14 @@ def _question_by_id(question_id: str | None, ctx: IntakeContext) -> Question | N
     return next((q for qs in ctx.questions.values() for q in qs if q.id == question_id), None)
 
 
-def _question(s: Conversation, ctx: IntakeContext) -> Question | None:
-    return _question_by_id(s.asking, ctx)
-
-
-def _prompt(
-    s: Conversation, ctx: IntakeContext, head: list[str] | None = None
-) -> tuple[Reply, ...]:
-    """The question for the current step, with whatever was said before it."""
-    lead = "\n".join(head or [])
-    question, options = _question_of_step(s, ctx)
-    if not question:
-        return (Reply(lead),) if lead else ()
-    return (Reply(f"{lead}\n\n{question}".strip(), options),)
-
-
-def _question_of_step(s: Conversation, ctx: IntakeContext) -> tuple[str, tuple[Option, ...]]:
-    lang = s.lang
-    label = texts.choice_label
-    if s.step == "ask" and s.asking:
-        f = Field(s.asking)
-        options: tuple[Option, ...] = ()
-        if f is Field.EDITION:
-            unknown = Option("unknown", label("unknown", lang))
-            options = (*(Option(e, edition_name(e, lang)) for e in EDITIONS), unknown)
-        if f is Field.DESCRIPTION and s.pending_description:
-            options = (Option("keep", label("keep", lang)),)
-        return texts.t(f"ask_{f.value}", lang), options
-    if s.step == "split":
-        problems = ctx.split_problems(s.fields[Field.DESCRIPTION])
-        text = texts.t("split_offer", lang, n=len(problems), first=_cut(problems[0], 200))
-        return text, (Option("split_yes", label("split_yes", lang)),
-                      Option("split_no", label("split_no", lang)))  # fmt: skip
-    if s.step == "category":
-        options = tuple(Option(c, texts.category_name(c, lang)) for c in CATEGORIES)
-        return texts.t("choose_category", lang), options
-    if s.step == "critical":
-        return texts.t("ask_critical", lang), (Option("yes", label("yes", lang)),
-                                               Option("no", label("no", lang)))  # fmt: skip
-    if s.step == "question":
-        q = _question(s, ctx)
-        text = f"{q.text(lang)}\n{texts.t('question_skip_hint', lang)}" if q else ""
-        return text, (Option("skip", label("skip", lang)),)
-    if s.step == "kb":
-        items = "\n".join(f"• {d['title']} — {d['url']}" for d in s.docs)
-        return texts.t("kb_offer", lang, items=items), (
-            Option("kb_yes", label("kb_yes", lang)), Option("kb_no", label("kb_no", lang)),
-        )  # fmt: skip
-    if s.step == "similar" and s.similar_to:
-        summary = dict(ctx.open_tickets).get(s.similar_to, "")
-        text = texts.t("similar_offer", lang, id=s.similar_to, summary=_cut(summary, 120))
-        return text, (
-            Option("similar_yes", label("similar_yes", lang).format(id=s.similar_to)),
-            Option("similar_no", label("similar_no", lang)),
-        )
-    if s.step == "confirm":
-        return _summary(s, ctx), tuple(
-            Option(k, label(k, lang)) for k in ("send", "edit", "cancel")
-        )
-    if s.step == "edit":
-        options = tuple(Option(f.value, texts.field_label(f, lang)) for f in FIELD_ORDER)
-        return texts.t("choose_field", lang), options
-    return "", ()
-
-
 def _courtesy_reply(s: Conversation, text: str) -> Reply | None:
     """A reply to thanks or an acknowledgement when no request is being written."""
     if not is_courtesy(text):
         return None
-    if s.step == "filed" and s.ticket_id:
+    if s.step is Step.FILED and s.ticket_id:
         return Reply(texts.t("courtesy_filed", s.lang, id=s.ticket_id))
     nothing_yet = not s.fields and not s.attachments and s.asking == Field.DESCRIPTION.value
-    if s.step == "idle" or (s.step == "ask" and nothing_yet):
+    if s.step is Step.IDLE or (s.step is Step.ASK and nothing_yet):
         return Reply(texts.t("courtesy_idle", s.lang))
     return None
 
@@ -729,12 +842,17 @@ def _request_text(s: Conversation, ctx: IntakeContext) -> str:
 
 @lru_cache(maxsize=1024)
 def _without_field_values(text: str, coupon_pattern: str) -> str:
-    """Pure and asked for several times per update (each gate classifies): computed once."""
+    """Pure and asked for more than once per update: computed once."""
     return extract_fields(text, coupon_pattern).rest or text
 
 
 def _classify(s: Conversation, ctx: IntakeContext) -> Classification:
-    result = ctx.classify(_request_text(s, ctx))
+    """The classifier's verdict, asked once per change of the request's text, with the
+    customer's own answers (category, critical) put over it."""
+    text = _request_text(s, ctx)
+    if s.classified_text != text or s.classification is None:
+        s.classified_text, s.classification = text, asdict(ctx.classify(text))
+    result = Classification(**s.classification)
     if s.critical is not None:
         result = replace(result, critical=s.critical)
     if s.category and s.category != result.category:
@@ -780,16 +898,15 @@ def _summary_value(s: Conversation, f: Field) -> str:
     return _cut(value, 500) if f in (Field.DESCRIPTION, Field.STEPS) else value
 
 
-def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Step:
+def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
     if _missing(s) is not None:
         return _advance(s, now, ctx, [])
     c = _classify(s, ctx)
     is_open, next_opening = ctx.working_hours(now)
-    notes = list(s.notes)
     if s.category:
-        notes.append("Категория выбрана клиентом (классификатор не был уверен).")
+        set_notes(s.notes, NoteKind.CATEGORY, [agent_note("category_chosen")])
     if not c.in_scope:
-        notes.append(f"Вероятно, вне рамок поддержки (п. {c.clause}); клиент предупреждён.")
+        set_notes(s.notes, NoteKind.SCOPE, [agent_note("out_of_scope", clause=c.clause)])
     ticket = Ticket(
         channel=ctx.channel,
         customer_id="",  # the desk fills in who the customer is
@@ -809,6 +926,6 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Step:
         next_opening=next_opening,
         details={k: v for k, v in s.details.items() if v != SKIPPED},
         suggested_docs=[DocLink(d["title"], d["url"]) for d in s.docs],
-        notes=notes,
+        notes=note_lines(s.notes),
     )
-    return Step(s, (), (FileTicket(ticket),))
+    return Turn(s, (), (FileTicket(ticket),))

@@ -1,0 +1,54 @@
+"""Notes for the support agents, collected during the intake and printed in the ticket.
+
+Agents read Russian, so the texts are Russian only. A draft keeps its notes by kind
+(`NoteKind`): a later answer replaces the notes of its kind (a corrected version drops the
+"outdated version" note), and nothing has to be found again by its wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+
+class NoteKind(StrEnum):
+    COUPON = (
+        "coupon"  # 4.2.5: what the coupon registry said, or that the customer does not know it
+    )
+    VERSION = "version"  # 4.8.2: an outdated version
+    DOCS = "docs"  # 1.3: documentation was offered and did not help
+    CATEGORY = "category"  # the customer chose the category
+    SCOPE = "scope"  # section 3: probably out of scope, the customer was told
+
+
+AGENT_NOTES: dict[str, str] = {
+    "coupon_unknown": "Купон: клиент не знает номер — запросите его (п. 4.2.5).",
+    "coupon_registry": "Купон: {note}",
+    "version_old": "Версия {version} старше актуальной {current} (п. 4.8.2).",
+    "docs_declined": (
+        "Клиенту предложена документация (п. 1.3), не помогла: похоже на описанное в "
+        "документации, но требует пояснения."
+    ),
+    "category_chosen": "Категория выбрана клиентом (классификатор не был уверен).",
+    "out_of_scope": "Вероятно, вне рамок поддержки (п. {clause}); клиент предупреждён.",
+}
+
+
+def agent_note(key: str, **values: object) -> str:
+    return AGENT_NOTES[key].format(**values)
+
+
+def set_notes(notes: dict[str, list[str]], kind: NoteKind, lines: Iterable[str]) -> None:
+    """Replace the notes of `kind` (none left when `lines` is empty)."""
+    kept = list(lines)
+    if kept:
+        notes[kind] = kept
+    else:
+        notes.pop(kind, None)
+
+
+def note_lines(notes: Mapping[str, list[str]]) -> list[str]:
+    """All notes in the order agents read them: the kinds' order, then anything else."""
+    order = [kind.value for kind in NoteKind]
+    keys = sorted(notes, key=lambda k: order.index(k) if k in order else len(order))
+    return [line for key in keys for line in notes[key]]
