@@ -152,9 +152,7 @@ class App:
     async def run_email_channel(self) -> None:
         from bot.channels.email.channel import run_email_channel
 
-        # One limiter for the desk: the guard's also counts the channel's auto-replies.
-        limits = self.desk.guard.limits if self.desk.guard is not None else None
-        await run_email_channel(self.settings, self.desk, self.store, limits=limits)
+        await run_email_channel(self.settings, self.desk)
 
     async def close(self) -> None:
         """Stop the outbox (it finishes the message in flight), then everything else. The
@@ -229,9 +227,8 @@ async def build_desk(
     clock: Clock = utc_now,
 ) -> tuple[Store, Desk]:
     store = await Store.open(settings.database_path)
-    ticket_mail, followup_mail = mail_renderers(
-        settings, await open_reply_addresses(settings, store)
-    )
+    replies = await open_reply_addresses(settings, store)
+    ticket_mail, followup_mail = mail_renderers(settings, replies)
     desk = Desk(
         store,
         intake_context(settings, classifier, schedule),
@@ -241,6 +238,7 @@ async def build_desk(
         clock=clock,
         delivers_to_files=not settings.smtp_enabled,
         site_probe=site_probe(settings) if settings.site_check else None,
+        reply_addresses=replies,
     )
     return store, desk
 

@@ -1,43 +1,53 @@
 """The desk: runs the intake core for every channel, persists conversations, files tickets.
 
-Channels do I/O only: they turn updates into events, call `Desk.handle`, and show the replies.
+Channels do I/O only: they reach the desk through one port (bot/ports.py), turn updates into
+events, call `Desk.handle` (or `Desk.form_request` for a whole e-mail), and show the replies.
 Notices that arrive later (the support mail server accepted a ticket; an agent answered) reach the
-channel through the callback it subscribed with.
+channel through the callback it subscribed with. The desk is the one place that changes a
+ticket's state and queues mail: tickets, follow-ups, the guard's verification codes and the
+e-mail channel's automatic replies (counted against the sender's hourly limit).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from bot.channel_names import EMAIL, SENDER_ADDRESS_CHANNELS
 from bot.clock import Clock, utc_now
-from bot.identity.guard import SENDER_ADDRESS_CHANNELS, Guard
+from bot.identity.forget import forget_unproven_text
+from bot.identity.guard import ForgetAnswer, Guard, OutgoingMail
+from bot.identity.proof import SenderEvidence
 from bot.intake import machine, texts
 from bot.intake.events import (
     AddFollowUp,
+    AttachmentEvent,
     CommandEvent,
     Deflected,
     Effect,
     Event,
     FileTicket,
+    FormEvent,
     Reply,
     clean_event,
 )
+from bot.intake.form_reply import FormReply, FormRequest, form_reply, form_text, starts_new_request
 from bot.intake.machine import Conversation, IntakeContext
+from bot.mail.reply_address import ReplyAddresses
+from bot.policy.auto_replies import AutoReply, AutoReplyQuota
+from bot.policy.limits import Limits
 from bot.policy.secrets import redact
+from bot.ports import AgentNotify, Alert, Notify
 from bot.tickets.conversations import Conversations, SqliteConversations
 from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
 from bot.tickets.render import OutboundMessage
-from bot.tickets.store import OutboxRow, Store
+from bot.tickets.store import OutboxRow, Store, inbound_key
 
 log = logging.getLogger(__name__)
 
-EMAIL_CHANNEL = "email"  # its customers are told in the thread of the agent's own mail
-
-Notify = Callable[[str, Reply], Awaitable[None]]  # (user_id, reply)
-AgentNotify = Callable[[Ticket], Awaitable[None]]
 RenderTicket = Callable[[Ticket], OutboundMessage]
 RenderFollowUp = Callable[[Ticket, str, tuple[AttachmentRef, ...], int], OutboundMessage]
 # (site URL) -> a note for the agent ("сайт отвечает 500") and whether the site looks down (2.2)
@@ -67,8 +77,12 @@ class Desk:
         delivers_to_files: bool = False,
         site_probe: SiteProbe | None = None,
         guard: Guard | None = None,
+        limits: Limits | None = None,
+        reply_addresses: ReplyAddresses | None = None,
     ) -> None:
         self.guard = guard
+        self._limits = limits  # for the automatic replies; else the guard's (see below)
+        self._reply_addresses = reply_addresses
         self._site_probe = site_probe
         self._delivers_to_files = delivers_to_files  # no SMTP: "filed" would not be true
         self.store = store
@@ -81,7 +95,7 @@ class Desk:
         self._clock = clock
         self._subscribers: dict[str, Notify] = {}
         self._agent_subscribers: list[AgentNotify] = []
-        self._alert_subscribers: list[Callable[[str], Awaitable[None]]] = []
+        self._alert_subscribers: list[Alert] = []
         self._followups: dict[str, int] = {}
         self.counters: dict[str, int] = {
             "tickets": 0, "followups": 0, "out_of_scope": 0, "deflected": 0,
@@ -90,17 +104,13 @@ class Desk:
     def set_outbox_waker(self, wake: Callable[[], None]) -> None:
         self._wake_outbox = wake
 
-    def wake_outbox(self) -> None:
-        """Something was queued outside the desk (a channel's own reply): deliver it now."""
-        self._wake_outbox()
-
     def subscribe(self, channel: str, notify: Notify) -> None:
         self._subscribers[channel] = notify
 
     def subscribe_agents(self, notify: AgentNotify) -> None:
         self._agent_subscribers.append(notify)
 
-    def subscribe_alerts(self, alert: Callable[[str], Awaitable[None]]) -> None:
+    def subscribe_alerts(self, alert: Alert) -> None:
         """Operator alerts (the agents' chat): a ticket the mail server refused for good."""
         self._alert_subscribers.append(alert)
 
@@ -133,7 +143,7 @@ class Desk:
                 channel, user_id, event, state, self.conversations, now
             )
             prefix = list(verdict.replies)
-            self._wake_outbox()  # a verification code may have been queued: send it now
+            await self._queue_guard_mail(verdict.mail, now)
             if verdict.event is None:
                 return prefix
             event = verdict.event
@@ -184,8 +194,8 @@ class Desk:
                 # Verifies the contact address by a code when it is not the customer's own.
                 held = await self.guard.before_filing(channel, user_id, ticket, state, now)
                 if held is not None:
-                    self._wake_outbox()  # the code e-mail, if one was queued
-                    return state, list(held)
+                    await self._queue_guard_mail(held.mail, now)
+                    return state, list(held.replies)
             if self._site_probe is not None:
                 ticket = await self._probe_site(ticket)
             ticket = await self.store.create_ticket(ticket, self._render_ticket, now)
@@ -236,9 +246,8 @@ class Desk:
         self._followups[ticket_id] = n
         moment = now or self._clock()
         message = self._render_followup(ticket, text, attachments, int(moment.timestamp() * 1000))
-        await self.store.enqueue("followup", message, moment, ticket_id)
+        await self._queue("followup", message, moment, ticket_id)
         self.counters["followups"] += 1
-        self._wake_outbox()
 
     async def _status(self, channel: str, user_id: str, lang: str) -> Reply:
         tickets = await self.store.tickets_of(channel, user_id)
@@ -311,7 +320,7 @@ class Desk:
             names = ", ".join(attachment_names)
             relay += "\n\n" + texts.t("attachments_note", lang, names=names)
         closed = [texts.t("closed", lang, id=ticket.id)] if closing else []
-        if ticket.channel == EMAIL_CHANNEL:
+        if ticket.channel == EMAIL:  # told in the thread of the agent's own mail
             return (*([] if customer_has_it else [relay]), *closed)
         for part in (relay, *closed):
             await self.notify_customer(ticket, Reply(part))
@@ -337,12 +346,118 @@ class Desk:
             await self.add_followup(ticket.id, text, attachments, now)
         return texts.t("reopened", ticket.lang, id=ticket.id) if reopening else None
 
-    async def queue_mail(
+    async def find_ticket(self, candidates: Iterable[str]) -> Ticket | None:
+        """The first of these ticket ids (a thread's candidates, bot/policy/threads.py) that
+        names a ticket."""
+        for ticket_id in candidates:
+            ticket = await self.store.get_ticket(ticket_id)
+            if ticket is not None:
+                return ticket
+        return None
+
+    # --- customers who answer by form (e-mail) --------------------------------------------
+
+    async def language_of(self, channel: str, user_id: str) -> str | None:
+        conversation = await self.conversation(channel, user_id)
+        return conversation.lang if conversation else None
+
+    async def form_request(self, channel: str, user_id: str, request: FormRequest) -> FormReply:
+        """One whole message of a customer who cannot press buttons: a new request unless one
+        is in progress, its files, then its text, read at once by the core's form mode. The
+        customer of an e-mail is the address they write from: their contact unless they name
+        another one (which then confirms a code)."""
+        if starts_new_request(await self.conversation(channel, user_id)):
+            await self.handle(channel, user_id, CommandEvent("new"))
+        for ref in request.attachments:
+            await self.handle(channel, user_id, AttachmentEvent(ref), lang_hint=request.lang)
+        draft = await self.conversation(channel, user_id)
+        sender = user_id if channel in SENDER_ADDRESS_CHANNELS else None
+        text = form_text(draft, request, sender, self._context)
+        replies = await self.handle(channel, user_id, FormEvent(text), lang_hint=request.lang)
+        state = await self.conversation(channel, user_id)
+        state = state or machine.new_conversation(request.lang)  # the guard kept nothing
+        return form_reply(state, replies, request, self._context)
+
+    # --- identity ---------------------------------------------------------------------------
+
+    def is_blocked(self, channel: str, user_id: str) -> bool:
+        """Whether the operator's blocklist names this customer (they get no answer at all)."""
+        return self.guard is not None and self.guard.is_blocked(channel, user_id)
+
+    async def forget_on_request(
+        self, channel: str, sender: SenderEvidence, lang: str
+    ) -> ForgetAnswer:
+        """A request to forget made by e-mail: the guard decides by the sender's proof."""
+        if self.guard is None:  # nobody to forget with: nothing is deleted
+            return ForgetAnswer(False, forget_unproven_text(lang))
+        return await self.guard.forget_on_request(channel, sender, self.conversations, lang)
+
+    @property
+    def reply_addresses(self) -> ReplyAddresses | None:
+        return self._reply_addresses
+
+    # --- mail -------------------------------------------------------------------------------
+
+    async def send_auto_reply(
+        self, kind: AutoReply, to: str, message: OutboundMessage, ticket_id: str | None = None
+    ) -> bool:
+        """Queue an automatic reply a channel rendered, within `to`'s hourly limit
+        (bot/policy/auto_replies.py); False when the limit holds it back."""
+        now = self._clock()
+        quota = AutoReplyQuota(await self.auto_reply_limits())
+        if not await quota.take(kind, to, now):
+            return False
+        try:
+            await self._queue("reply", message, now, ticket_id)
+        except Exception:
+            await quota.give_back(to, now)
+            raise
+        return True
+
+    async def count_auto_replies(self, sent: Iterable[tuple[str, datetime]]) -> None:
+        """Automatic replies sent before the desk counted them (address, sent at)."""
+        quota = AutoReplyQuota(await self.auto_reply_limits())
+        await quota.count_earlier(sent, self._clock())
+
+    async def auto_reply_limits(self) -> Limits:
+        """The limiter the automatic replies count in: the one given to the desk, else the
+        guard's (one limiter per desk), else one opened on the store with the default rules
+        (it shares the store's connection, so there is nothing to close)."""
+        if self._limits is not None:
+            return self._limits
+        if self.guard is not None:
+            return self.guard.limits
+        self._limits = await Limits.open(self.store)
+        return self._limits
+
+    async def _queue_guard_mail(self, mail: Sequence[OutgoingMail], now: datetime) -> None:
+        for item in mail:
+            await self._queue(item.kind, item.message, now)
+
+    async def _queue(
         self, kind: str, message: OutboundMessage, now: datetime, ticket_id: str | None = None
     ) -> None:
-        """Queue a message a channel rendered (a reply to an e-mail customer) and deliver it."""
+        """Every message the desk sends goes here: into the outbox, delivered at once."""
         await self.store.enqueue(kind, message, now, ticket_id)
         self._wake_outbox()
+
+    # --- inbound e-mail handled once --------------------------------------------------------
+
+    async def inbound_outcome(self, key: str) -> tuple[str, str | None] | None:
+        return await self.store.inbound_outcome(key)
+
+    @contextlib.contextmanager
+    def handling_inbound(self, key: str) -> Iterator[None]:
+        """A ticket filed or a message queued meanwhile records the inbound message `key` as
+        handled in the same transaction (a retry never does it twice)."""
+        token = inbound_key.set(key)
+        try:
+            yield
+        finally:
+            inbound_key.reset(token)
+
+    async def record_inbound(self, key: str, outcome: str, ticket_id: str | None) -> None:
+        await self.store.record_inbound(key, outcome, ticket_id, self._clock())
 
     async def notify_customer(self, ticket: Ticket, reply: Reply) -> None:
         await self._notify(ticket, reply)

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.channel_names import EMAIL, TELEGRAM
 from bot.tickets.shared_db import DbOrPath, SharedDb, connect, ensure_schema
 
 POLICY_PATH = Path(__file__).resolve().parents[2] / "data" / "privacy_policy.md"
@@ -150,8 +151,8 @@ _POLICY_BELOW = {
     "en": "The privacy policy is at the end of this message.",
 }
 _WITHDRAW = {
-    "telegram": {"ru": "команда /forget.", "en": "send /forget."},
-    "email": {
+    TELEGRAM: {"ru": "команда /forget.", "en": "send /forget."},
+    EMAIL: {
         "ru": "письмо с темой «Удалить мои данные».",
         "en": 'an e-mail with the subject "Forget me".',
     },
@@ -200,7 +201,7 @@ def parse_consent_answer(text: str) -> bool | None:
     return None
 
 
-def consent_request_text(lang: str, settings: Any, channel: str = "telegram") -> str:
+def consent_request_text(lang: str, settings: Any, channel: str = TELEGRAM) -> str:
     """The consent request: what, why, where the policy is, how to withdraw.
 
     Without a ``privacy_policy_url`` setting, Telegram points to /privacy and an e-mail carries
@@ -208,13 +209,13 @@ def consent_request_text(lang: str, settings: Any, channel: str = "telegram") ->
     """
     lang = lang if lang in _REQUEST else "ru"
     url = policy_url(settings)
-    kind = "email" if channel == "email" else "telegram"
+    kind = EMAIL if channel == EMAIL else TELEGRAM
     if url:
         policy = _POLICY_LINK[lang].format(url=url)
     else:
-        policy = (_POLICY_BELOW if kind == "email" else _POLICY_COMMAND)[lang]
+        policy = (_POLICY_BELOW if kind == EMAIL else _POLICY_COMMAND)[lang]
     text = _REQUEST[lang].format(policy=policy, withdraw=_WITHDRAW[kind][lang])
-    if kind == "email":
+    if kind == EMAIL:
         text += "\n" + _REPLY_HINT[lang]
         if not url:
             text += "\n\n---\n\n" + privacy_policy_text(lang)

@@ -261,3 +261,24 @@ def forget_text(report: ForgetReport, lang: str) -> str:
         else ""
     )
     return head + tail
+
+
+_FORGET_UNPROVEN = {
+    "ru": (
+        "Мы получили просьбу удалить ваши данные, но не можем подтвердить, что письмо отправлено "
+        "с этого адреса (почтовый сервер не подтвердил отправителя). Удаление необратимо, "
+        "поэтому ответьте, пожалуйста, на любое наше письмо по вашему обращению, указав тему "
+        "«Удалить мои данные», или используйте команду /forget в Telegram."
+    ),
+    "en": (
+        "We received a request to delete your data but cannot confirm it was sent from this "
+        "address (the mail server did not authenticate the sender). Deleting cannot be undone, "
+        "so please reply to any of our messages about your request with the subject "
+        "“Forget me”, or use the /forget command in Telegram."
+    ),
+}
+
+
+def forget_unproven_text(lang: str) -> str:
+    """The answer to a forget request by e-mail whose sender proved nothing (nothing deleted)."""
+    return _FORGET_UNPROVEN.get(lang, _FORGET_UNPROVEN["ru"])

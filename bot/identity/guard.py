@@ -7,6 +7,10 @@ The desk asks the guard twice:
 - `before_filing` when the dialog wants to file: the contact e-mail must be verified for this
   customer (a code to that address, with fixed text only) and the ticket limits must allow it.
 Filing goes on only when both say so; nothing with the customer's text is mailed before that.
+
+The guard sends nothing itself: a verification e-mail comes back in its answer (`mail`) and the
+desk queues it, as it queues all mail. Forgetting on an e-mail's request (`forget_on_request`)
+needs a proven sender (bot/identity/proof.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.channel_names import SENDER_ADDRESS_CHANNELS
 from bot.config import Settings
 from bot.identity.consent import (
     CONSENT_BUTTONS,
@@ -29,7 +34,14 @@ from bot.identity.consent import (
     parse_consent_answer,
     privacy_policy_text,
 )
-from bot.identity.forget import ForgetReport, forget_customer, forget_text
+from bot.identity.forget import (
+    ForgetReport,
+    customer_key,
+    forget_customer,
+    forget_text,
+    forget_unproven_text,
+)
+from bot.identity.proof import SenderEvidence, proves_own_ticket
 from bot.identity.verification import (
     VERIFICATION_KIND,
     Verifier,
@@ -37,6 +49,7 @@ from bot.identity.verification import (
     verification_text,
 )
 from bot.intake import texts
+from bot.intake.conversation import Conversation
 from bot.intake.events import (
     AttachmentEvent,
     ChoiceEvent,
@@ -46,10 +59,10 @@ from bot.intake.events import (
     Reply,
     TextEvent,
 )
-from bot.intake.machine import Conversation
 from bot.policy.blocklist import Blocklist
 from bot.policy.limits import TICKETS_DAY, TICKETS_HOUR, Limits, limit_text, rules_from_settings
 from bot.tickets.model import Ticket
+from bot.tickets.render import OutboundMessage
 from bot.tickets.store import Store
 
 if TYPE_CHECKING:
@@ -60,17 +73,40 @@ log = logging.getLogger(__name__)
 _CODE_RE = re.compile(r"^\s*(\d{3})[\s-]?(\d{3})\s*$")
 _MAX_PENDING = 10_000
 RESEND = "resend_code"
-# Channels whose user id is the address the customer writes from (the e-mail channel).
-SENDER_ADDRESS_CHANNELS = frozenset({"email"})
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A message the guard wants sent (a verification code): the desk queues it."""
+
+    kind: str
+    message: OutboundMessage
 
 
 @dataclass(frozen=True)
 class Intercept:
     """What the guard did with an event: replies to show, and the event (or a replacement) to
-    pass on to the dialog — None when the guard answered it completely."""
+    pass on to the dialog — None when the guard answered it completely — and mail to send."""
 
     replies: tuple[Reply, ...] = ()
     event: Event | None = None
+    mail: tuple[OutgoingMail, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Filing waits: what to tell the customer, and mail to send (the code, if one was made)."""
+
+    replies: tuple[Reply, ...]
+    mail: tuple[OutgoingMail, ...] = ()
+
+
+@dataclass(frozen=True)
+class ForgetAnswer:
+    """The outcome of a request to forget made by e-mail: deleted or not, and what to say."""
+
+    forgotten: bool
+    text: str
 
 
 def _channels(value: str) -> frozenset[str]:
@@ -146,18 +182,33 @@ class Guard:
     ) -> ForgetReport:
         """Everything kept about this customer deleted (their filed tickets stay with support),
         in every channel's way of asking: /forget, or the e-mail with the forget subject."""
-        self._consented.discard(f"{channel}:{user_id}")
+        self._consented.discard(customer_key(channel, user_id))
         self._pending.pop((channel, user_id), None)
         report = await forget_customer(self.store, self.settings.data_dir, channel, user_id)
         await conversations.delete(channel, user_id)
         return report
+
+    async def forget_on_request(
+        self, channel: str, sender: SenderEvidence, conversations: Conversations, lang: str
+    ) -> ForgetAnswer:
+        """The e-mail form of /forget. Deleting cannot be undone, so only a proven sender may ask
+        for it by mail (authenticated, or answering the desk's mail about one of their own
+        tickets); anyone else is told, in fixed words, the ways that prove who they are."""
+        if not (sender.authenticated or await self._answers_own_ticket(sender)):
+            return ForgetAnswer(False, forget_unproven_text(lang))
+        report = await self.forget(channel, sender.address, conversations)
+        return ForgetAnswer(True, forget_text(report, lang))
+
+    async def _answers_own_ticket(self, sender: SenderEvidence) -> bool:
+        tickets = [await self.store.get_ticket(t) for t in sender.reply_address_tickets]
+        return proves_own_ticket(sender, [t for t in tickets if t is not None])
 
     # --- consent (152-FZ) -----------------------------------------------------------------
 
     async def _consent(
         self, channel: str, user_id: str, event: Event, lang: str, now: datetime
     ) -> Intercept | None:
-        key = f"{channel}:{user_id}"
+        key = customer_key(channel, user_id)
         if key in self._consented:
             return None
         if await self.consents.has_consent(key, POLICY_VERSION):
@@ -194,9 +245,10 @@ class Guard:
         self, channel: str, user_id: str, event: Event, state: Conversation, now: datetime
     ) -> Intercept:
         address = state.verify_address or ""
-        key = f"{channel}:{user_id}"
+        key = customer_key(channel, user_id)
         if isinstance(event, ChoiceEvent) and event.value == RESEND:
-            return Intercept(await self._send_code(key, address, state.lang, now))
+            sent = await self._send_code(key, address, state.lang, now)
+            return Intercept(sent.replies, mail=sent.mail)
         match = _CODE_RE.match(event.text) if isinstance(event, TextEvent) else None
         if match is None:
             return Intercept(event=event)
@@ -212,18 +264,18 @@ class Guard:
     def _resend_option(self, lang: str) -> Option:
         return Option(RESEND, "Отправить код ещё раз" if lang == "ru" else "Send the code again")
 
-    async def _send_code(
-        self, key: str, address: str, lang: str, now: datetime
-    ) -> tuple[Reply, ...]:
+    async def _send_code(self, key: str, address: str, lang: str, now: datetime) -> Hold:
+        """A new code for `address` (when the verifier allows one): its e-mail, and the reply."""
         result = await self.verifier.start(key, address, now)
+        mail: tuple[OutgoingMail, ...] = ()
         if result.status == "sent" and result.code:
             message = verification_email(address, result.code, lang, self.settings, now)
-            await self.store.enqueue(VERIFICATION_KIND, message, now)
+            mail = (OutgoingMail(VERIFICATION_KIND, message),)
         text = verification_text(
             result.status, lang, address=address, retry_at=result.retry_at, now=now,
             settings=self.settings,
         )  # fmt: skip
-        return (Reply(text, (self._resend_option(lang),)),)
+        return Hold((Reply(text, (self._resend_option(lang),)),), mail)
 
     def _needs_code(self, channel: str, user_id: str, ticket: Ticket) -> bool:
         """Whether the contact address must confirm a code before it gets the customer's words.
@@ -237,10 +289,10 @@ class Guard:
 
     async def before_filing(
         self, channel: str, user_id: str, ticket: Ticket, state: Conversation, now: datetime
-    ) -> tuple[Reply, ...] | None:
+    ) -> Hold | None:
         """None when the ticket may be filed; otherwise what to tell the customer (the draft and
         its summary stay as they are)."""
-        key = f"{channel}:{user_id}"
+        key = customer_key(channel, user_id)
         if self._needs_code(channel, user_id, ticket) and not await self.verifier.is_verified(
             key, ticket.contact_email
         ):
@@ -248,6 +300,6 @@ class Guard:
             return await self._send_code(key, ticket.contact_email, state.lang, now)
         result = await self.limits.hit_all((TICKETS_HOUR, TICKETS_DAY), key, now)
         if not result.allowed:
-            return (Reply(limit_text(result, state.lang, self.settings, now)),)
+            return Hold((Reply(limit_text(result, state.lang, self.settings, now)),))
         state.verify_address = None
         return None

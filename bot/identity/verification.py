@@ -14,9 +14,8 @@ customer typed goes into it) and asks the customer to type the code back.
 
     verifier = await Verifier.open(store, settings.data_dir)
     started = await verifier.start("telegram:42", "ivan@mail.ru", now)
-    if started.status == "sent":
-        await store.enqueue(VERIFICATION_KIND, verification_email(addr, started.code, lang,
-                                                                  settings, now), now)
+    if started.status == "sent":  # the guard hands this to the desk, which queues it
+        mail = verification_email(addr, started.code, lang, settings, now)
     reply(verification_text(started.status, lang, address=addr, retry_at=started.retry_at, ...))
 """
 

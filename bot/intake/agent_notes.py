@@ -15,6 +15,7 @@ class NoteKind(StrEnum):
     COUPON = (
         "coupon"  # 4.2.5: what the coupon registry said, or that the customer does not know it
     )
+    CRITICAL = "critical"  # 2.2: decided from the text, not confirmed by the customer
     VERSION = "version"  # 4.8.2: an outdated version
     DOCS = "docs"  # 1.3: documentation was offered and did not help
     CATEGORY = "category"  # the customer chose the category
@@ -29,7 +30,19 @@ AGENT_NOTES: dict[str, str] = {
         "Клиенту предложена документация (п. 1.3), не помогла: похоже на описанное в "
         "документации, но требует пояснения."
     ),
+    "docs_shown": (
+        "Клиенту показана документация (п. 1.3); обращение всё равно отправлено — вероятно, "
+        "похоже на описанное в документации, но требует пояснения."
+    ),
     "category_chosen": "Категория выбрана клиентом (классификатор не был уверен).",
+    "category_guessed": (
+        "Категория определена автоматически и клиентом не подтверждена (классификатор не был "
+        "уверен) — проверьте."
+    ),
+    "critical_unconfirmed": (
+        "Критичность определена по тексту обращения (сайт или сервис не работает), клиент её "
+        "не подтверждал (п. 2.2)."
+    ),
     "out_of_scope": "Вероятно, вне рамок поддержки (п. {clause}); клиент предупреждён.",
 }
 

@@ -24,10 +24,11 @@ class Step(StrEnum):
     SPLIT = "split"  # 2.6: several problems in one message, file them one by one?
     CATEGORY = "category"  # the classifier is unsure: the customer picks
     CRITICAL = "critical"  # 2.2: is the site down now?
-    QUESTION = "question"  # 4.2.6: an optional question (`Conversation.asking` is its id)
-    KB = "kb"  # 1.3: documentation that may already answer it
     SIMILAR = "similar"  # 2.5: the same problem as an open ticket?
-    CONFIRM = "confirm"  # the summary: send, edit or cancel
+    # The summary, with the documentation that may answer it (1.3) and the optional questions
+    # that matter for it (4.2.6): send, add details, "the documentation helped", edit, cancel.
+    CONFIRM = "confirm"
+    DETAILS = "details"  # the optional questions, answered in one message
     EDIT = "edit"  # which field to change
     FILED = "filed"  # a ticket was filed: further messages are its follow-ups (4.4)
 
@@ -36,7 +37,6 @@ class Gate(StrEnum):
     """Checks passed at most once per request."""
 
     SPLIT = "split"
-    KB = "kb"
     SIMILAR = "similar"
     PROFANITY = "profanity"  # 4.8.11: the customer kept the wording
     SCOPE_EARLY = "scope_early"  # section 3: out of scope said as soon as described
@@ -47,8 +47,10 @@ class Conversation:
     """Per (channel, user) state; JSON-serialisable via to_dict/from_dict."""
 
     lang: str = texts.DEFAULT_LANG
+    lang_chosen: bool = False  # set with /lang: never changed by what the customer writes
     step: Step = Step.IDLE
-    asking: str | None = None  # the field, or the question id in step QUESTION
+    asking: str | None = None  # the first of the fields asked for (a bare answer goes there)
+    asked: list[str] = field(default_factory=list)  # fields asked for at least once
     fields: dict[str, str] = field(default_factory=dict)
     displays: dict[str, str] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
@@ -63,9 +65,12 @@ class Conversation:
     docs: list[dict[str, str]] = field(default_factory=list)  # 1.3 suggestions shown
     similar_to: str | None = None  # 2.5
     queued_problems: list[str] = field(default_factory=list)  # 2.6: the next requests to file
-    pending_description: str | None = None  # 4.8.11: held back until rephrased or confirmed
+    held_text: str | None = None  # 4.8.11: a message held back until rephrased or confirmed
     coupon_retries: int = 0
     verify_address: str | None = None  # a code was sent there; the desk's, not the core's
+    # Everything the customer wrote for this request, as written (secrets redacted, 4.2.7):
+    # the fields are read out of it, the agent still sees the words they came from.
+    original_text: str = ""
     # The classifier's verdict on the request text it was given: asked again only when the
     # text changes, not at every gate.
     classified_text: str | None = None
@@ -78,7 +83,9 @@ class Conversation:
     def from_dict(cls, data: dict[str, Any]) -> Conversation:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         s = cls(**known)
-        s.step = Step(s.step) if s.step in Step._value2member_map_ else Step.IDLE
+        # Steps of earlier versions ("question", "kb") end at the summary.
+        known_step = s.step in Step._value2member_map_
+        s.step = Step(s.step) if known_step else (Step.CONFIRM if s.fields else Step.IDLE)
         s.gates = [Gate(g) for g in s.gates if g in Gate._value2member_map_]
         if isinstance(s.notes, list):  # stored before notes were kept by kind
             s.notes = {"earlier": list(s.notes)} if s.notes else {}

@@ -2,6 +2,10 @@
 
 A validator takes the customer's raw answer and returns either the normalised value or the key of a
 reason (rendered in the customer's language by `texts.py`). Validators never raise on bad input.
+An accepted value may carry a note for the agent (`Valid.note`): an edition the desk does not know
+is kept as written (EDITION_UNKNOWN, 4.2.4), "no coupon, it is a demo version" is accepted as
+«не знаю» (COUPON_DEMO, 4.2.5). «Не знаю» is accepted for every field but the description and the
+contact e-mail (the answer has to go somewhere, 4.1).
 The vocabulary they check against (editions, «не знаю», the coupon's normal form) is
 `bot.tickets.values`, shared with the coupon registry; its names are re-exported here.
 """
@@ -19,9 +23,12 @@ from bot.tickets.values import DEFAULT_PRODUCT as DEFAULT_PRODUCT
 from bot.tickets.values import EDITION_ALIASES as EDITION_ALIASES
 from bot.tickets.values import EDITION_NAMES_EN as EDITION_NAMES_EN
 from bot.tickets.values import EDITIONS as EDITIONS
+from bot.tickets.values import KNOWN_EDITIONS as KNOWN_EDITIONS
 from bot.tickets.values import UNKNOWN as UNKNOWN
 from bot.tickets.values import canonical_edition
 from bot.tickets.values import clean_text as clean_text
+from bot.tickets.values import edition_products as edition_products
+from bot.tickets.values import is_demo_answer as is_demo_answer
 from bot.tickets.values import is_unknown_answer as is_unknown_answer
 from bot.tickets.values import normalise_coupon as normalise_coupon
 
@@ -60,10 +67,18 @@ MIN_DESCRIPTION_LETTERS = 10
 _VERSION_RE = re.compile(r"[vV]?\s*(\d{1,2}\.\d{1,3}\.\d{1,4})")
 
 
+# Markers on an accepted value that the agent should hear about (`Valid.note`).
+EDITION_UNKNOWN = "edition_unknown"  # 4.2.4: not an edition the desk knows, kept as written
+COUPON_DEMO = "coupon_demo"  # 4.2.5: no coupon, the customer runs a demo version
+
+MAX_EDITION = 60  # longer is a sentence, not an edition's name
+
+
 @dataclass(frozen=True)
 class Valid:
     value: str
     display: str = ""  # how the value is shown to a person, when it differs (IDN)
+    note: str = ""  # a marker for the agent (EDITION_UNKNOWN, COUPON_DEMO), empty when none
 
 
 @dataclass(frozen=True)
@@ -102,10 +117,13 @@ def _ipv4(host: str) -> str | None:
 
 
 def validate_site_url(text: str) -> Verdict:
-    """4.2.3. Bare domains get http://; IDN hosts are kept in punycode and shown in Unicode."""
+    """4.2.3. Bare domains get http://; IDN hosts are kept in punycode and shown in Unicode.
+    «Не знаю» is accepted as `UNKNOWN` (the agent is told to ask)."""
     text = clean_text(text).strip("<>\"'«»()[],;")
     if not text:
         return Invalid("empty")
+    if is_unknown_answer(text):
+        return Valid(UNKNOWN)
     if any(ch.isspace() for ch in text):
         return Invalid("url_spaces")
     if "@" in text.split("/")[0] and "://" not in text:
@@ -134,11 +152,20 @@ def validate_site_url(text: str) -> Verdict:
 
 
 def validate_edition(text: str) -> Verdict:
+    """4.2.4. A known edition in its Russian name; an edition the desk does not know is kept as
+    the customer wrote it, with the EDITION_UNKNOWN note (a new or renamed edition is still an
+    answer: the agent checks it). Only what cannot be a name (no letters, a long sentence) is
+    refused."""
     text = clean_text(text)
     if not text:
         return Invalid("empty")
     edition = canonical_edition(text)
-    return Invalid("edition_unknown") if edition is None else Valid(edition)
+    if edition is not None:
+        return Valid(edition)
+    written = " ".join(text.strip("«»\"'“”„ .,;:!?").split())
+    if len(written) > MAX_EDITION or not any(ch.isalpha() for ch in written):
+        return Invalid("edition_unknown")
+    return Valid(written, note=EDITION_UNKNOWN)
 
 
 def validate_version(text: str) -> Verdict:
@@ -154,8 +181,14 @@ def validate_version(text: str) -> Verdict:
 
 
 def validate_coupon(text: str, pattern: str) -> Verdict:
-    """4.2.5: the coupon of the purchased product; the format is configurable."""
-    coupon = normalise_coupon(text)
+    """4.2.5: the coupon of the purchased product; the format is configurable. Spaces,
+    underscores and dashes between its groups are read as the pattern's hyphens. «Не знаю» is
+    accepted as `UNKNOWN`; a demo version (no coupon yet) too, with the COUPON_DEMO note."""
+    if is_demo_answer(text):
+        return Valid(UNKNOWN, note=COUPON_DEMO)
+    if is_unknown_answer(text):
+        return Valid(UNKNOWN)
+    coupon = normalise_coupon(text, pattern)
     if not coupon:
         return Invalid("empty")
     if re.fullmatch(pattern, coupon) is None:

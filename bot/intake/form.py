@@ -3,7 +3,8 @@
 A customer who cannot press buttons (an e-mail) answers the core's questions with labelled lines
 (``Категория: Ошибка продукта``, ``Сайт сейчас не работает (да/нет): нет``, a 4.2.6 question's
 label). Reading those lines back is the core's job, so that no channel needs to know the dialog's
-steps; what the form asks for is written by the e-mail channel's guided reply with the same labels.
+steps; what the form asks for is written with the same labels by the guided reply
+(bot/intake/form_reply.py).
 
 The steps a form does not ask are decided for such a customer: one ticket per message (2.6 split:
 no), documentation (1.3) listed with the confirmation rather than held against filing, no

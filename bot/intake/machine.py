@@ -20,6 +20,7 @@ from typing import Protocol
 
 from bot.intake import form, texts
 from bot.intake.agent_notes import NoteKind, agent_note, note_lines, set_notes
+from bot.intake.clarify import question_back, where_to_find
 from bot.intake.conversation import Conversation, Gate, Step, Turn
 from bot.intake.courtesy import is_courtesy
 from bot.intake.events import (
@@ -33,6 +34,7 @@ from bot.intake.events import (
     FormEvent,
     Option,
     Reply,
+    TextEvent,
     typed_option,
 )
 from bot.intake.extract import extract_fields
@@ -51,7 +53,8 @@ from bot.intake.fields import (
     validate,
     version_tuple,
 )
-from bot.intake.questions import SKIPPED, Question, is_skip, pending_questions
+from bot.intake.language import detect_lang, is_language_complaint, requested_lang
+from bot.intake.questions import SKIPPED, Question, answered_in, is_skip, pending_questions
 from bot.policy.profanity import contains_profanity, profanity_notice
 from bot.policy.secrets import redact, secrets_notice
 from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket
@@ -65,15 +68,20 @@ __all__ = [
     "DocSuggestion",
     "Gate",
     "IntakeContext",
+    "OpenQuestions",
     "Step",
     "StepRules",
     "Turn",
     "handle",
     "new_conversation",
     "on_ticket_queued",
+    "open_questions",
 ]
 
 MAX_ATTACHMENTS = 10
+MAX_DETAIL_QUESTIONS = 3  # 4.2.6 questions offered with the summary; the agent asks the rest
+MORE_DETAILS = "more"  # `details` key of an addition that answers none of the questions
+PROSE_FIELDS = (Field.DESCRIPTION, Field.STEPS)  # told in the customer's own words
 # The category ids (data/scope.json, read through the classifier), offered when it is unsure.
 CATEGORIES = tuple(load_categories())
 # Fields a returning customer usually keeps; offered again on /new (not the problem itself).
@@ -137,6 +145,15 @@ class IntakeContext:
     reserved_addresses: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class OpenQuestions:
+    """What a request still needs from the customer (`open_questions`)."""
+
+    fields: tuple[Field, ...]  # missing 4.2 fields, in the order they are asked
+    critical: bool  # 2.2: the text reads as a site that is down, not yet confirmed
+    category: bool  # the classifier is unsure and the customer has not chosen
+
+
 def new_conversation(lang: str | None = None) -> Conversation:
     return Conversation(lang=texts.pick_lang(lang))
 
@@ -195,23 +212,30 @@ def _two(s: Conversation, first: str, second: str) -> tuple[Option, ...]:
 def _ask_field(s: Conversation, ctx: IntakeContext) -> Prompt:
     if not s.asking:
         return "", ()
+    missing = _missing_fields(s)
+    if len(missing) > 1 and not s.return_to_confirm and s.asking == missing[0].value:
+        return texts.t("ask_missing", s.lang, items=_missing_items(missing, s.lang)), ()
     f, lang = Field(s.asking), s.lang
     options: tuple[Option, ...] = ()
     if f is Field.EDITION:
         unknown = Option("unknown", texts.choice_label("unknown", lang))
         options = (*(Option(e, edition_name(e, lang)) for e in EDITIONS), unknown)
-    if f is Field.DESCRIPTION and s.pending_description:
-        options = (Option("keep", texts.choice_label("keep", lang)),)
     return texts.t(f"ask_{f.value}", lang), options
 
 
+def _missing_items(missing: Sequence[Field], lang: str) -> str:
+    """The fields still needed, a line each, with how to answer where it is not obvious."""
+    lines = []
+    for f in missing:
+        if f is Field.STEPS:
+            lines.append(f"• {texts.t('missing_steps', lang)}")
+        else:
+            hint = texts.t(f"hint_{f.value}", lang)
+            lines.append(f"• {texts.field_label(f, lang)} ({hint})")
+    return "\n".join(lines)
+
+
 def _choose_field(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
-    if s.asking == Field.DESCRIPTION.value and value == "keep":
-        if s.pending_description:  # 4.8.11: the customer confirms the wording
-            s.fields[Field.DESCRIPTION] = s.pending_description
-            s.pending_description = None
-            s.gates.append(Gate.PROFANITY)
-        return _advance(s, now, ctx, [])
     if s.asking == Field.EDITION.value:
         return _text(s, UNKNOWN if value == "unknown" else value, now, ctx)
     return None
@@ -270,44 +294,6 @@ def _choose_critical(
     return _advance(s, now, ctx, [])
 
 
-# QUESTION (4.2.6): optional; text is the answer (`_text`), the button skips it.
-
-
-def _ask_question(s: Conversation, ctx: IntakeContext) -> Prompt:
-    q = _question_by_id(s.asking, ctx)
-    text = f"{q.text(s.lang)}\n{texts.t('question_skip_hint', s.lang)}" if q else ""
-    return text, (Option("skip", texts.choice_label("skip", s.lang)),)
-
-
-def _choose_question(
-    s: Conversation, value: str, now: datetime, ctx: IntakeContext
-) -> Turn | None:
-    if value != "skip" or not s.asking:
-        return None
-    s.details[s.asking] = SKIPPED
-    return _advance(s, now, ctx, [])
-
-
-# KB (1.3): documentation first; "it helped" ends the request without a ticket.
-
-
-def _ask_kb(s: Conversation, ctx: IntakeContext) -> Prompt:
-    items = "\n".join(f"• {d['title']} — {d['url']}" for d in s.docs)
-    return texts.t("kb_offer", s.lang, items=items), _two(s, "kb_yes", "kb_no")
-
-
-def _choose_kb(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
-    if value not in ("kb_yes", "kb_no"):
-        return None
-    s.gates.append(Gate.KB)
-    if value == "kb_yes":
-        _reset_draft(s)
-        s.step, s.asking = Step.IDLE, None
-        return Turn(s, (Reply(texts.t("kb_helped", s.lang)),), (Deflected(),))
-    set_notes(s.notes, NoteKind.DOCS, [agent_note("docs_declined")])
-    return _advance(s, now, ctx, [])
-
-
 # SIMILAR (2.5): the same problem as an open ticket becomes its follow-up, not a new ticket.
 
 
@@ -336,23 +322,74 @@ def _choose_similar(s: Conversation, value: str, now: datetime, ctx: IntakeConte
     return Turn(s, (reply,), (AddFollowUp(target, text, files),))
 
 
-# CONFIRM: the summary; EDIT: which field to change from it.
+# CONFIRM: the summary, as soon as the 4.2 fields are in. It lists the documentation that may
+# already answer the request (1.3: "it helped" ends it without a ticket) and the optional
+# questions that matter for it (4.2.6), answerable in one message or left out.
 
 
 def _ask_confirm(s: Conversation, ctx: IntakeContext) -> Prompt:
-    label = texts.choice_label
-    options = tuple(Option(k, label(k, s.lang)) for k in ("send", "edit", "cancel"))
-    return _summary(s, ctx), options
+    keys = ["send"]
+    if _pending_details(s, ctx):
+        keys.append("details")
+    if s.docs:
+        keys.append("docs_helped")
+    keys += ["edit", "cancel"]
+    return _summary(s, ctx), tuple(Option(k, texts.choice_label(k, s.lang)) for k in keys)
 
 
 def _choose_confirm(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
     if value == "send":
         return _file(s, now, ctx)
+    if value == "details" and _pending_details(s, ctx):
+        s.step = Step.DETAILS
+        return Turn(s, _prompt(s, ctx))
+    if value == "docs_helped" and s.docs:
+        _reset_draft(s)
+        s.step, s.asking = Step.IDLE, None
+        return Turn(s, (Reply(texts.t("kb_helped", s.lang)),), (Deflected(),))
     if value == "edit":
         return _edit_menu(s, ctx)
     if value == "cancel":
         return _command(s, CommandEvent("cancel"), now, ctx)
     return None
+
+
+# DETAILS: the optional questions (4.2.6) asked together; any subset answered in one message.
+
+
+def _ask_details(s: Conversation, ctx: IntakeContext) -> Prompt:
+    items = "\n".join(f"• {q.text(s.lang)}" for q in _pending_details(s, ctx))
+    back = Option("back", texts.choice_label("back", s.lang))
+    return texts.t("details_prompt", s.lang, items=items), (back,)
+
+
+def _choose_details(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value != "back":
+        return None
+    return _advance(s, now, ctx, [])
+
+
+def _read_details(s: Conversation, text: str, ctx: IntakeContext, *, whole: bool) -> list[str]:
+    """Answers to the pending optional questions found in `text`, kept in `s.details`; with
+    `whole`, a text that matches none of them answers the only question, or is kept as an
+    addition. Returns the labels of what was taken."""
+    pending = _pending_details(s, ctx)
+    answers = {q: a for q in pending if (a := answered_in(q, text))}
+    if len(answers) == 1 and "\n" not in text and len(text) <= 200:
+        # A short reply about one thing is the answer as said: "вчера вечером", not "вчера".
+        answers = dict.fromkeys(answers, text)
+    taken: list[str] = []
+    for q, answer in answers.items():
+        s.details[q.id] = _cut(answer, 1000)
+        taken.append(q.label(s.lang))
+    if whole and not taken and not is_skip(text):
+        if len(pending) == 1:
+            s.details[pending[0].id] = _cut(text, 1000)
+            taken.append(pending[0].label(s.lang))
+        else:
+            s.details[MORE_DETAILS] = _cut(text, 1000)
+            taken.append(texts.t("more_details_label", s.lang))
+    return taken
 
 
 def _ask_edit(s: Conversation, ctx: IntakeContext) -> Prompt:
@@ -373,16 +410,17 @@ STEPS: dict[Step, StepRules] = {
     Step.SPLIT: StepRules(_ask_split, _choose_split, yes_no=True),
     Step.CATEGORY: StepRules(_ask_category, _choose_category),
     Step.CRITICAL: StepRules(_ask_critical, _choose_critical, yes_no=True),
-    Step.QUESTION: StepRules(_ask_question, _choose_question, typed_options=False),
-    Step.KB: StepRules(_ask_kb, _choose_kb, yes_no=True),
     Step.SIMILAR: StepRules(_ask_similar, _choose_similar, yes_no=True),
     Step.CONFIRM: StepRules(_ask_confirm, _choose_confirm),
+    Step.DETAILS: StepRules(_ask_details, _choose_details),
     Step.EDIT: StepRules(_ask_edit, _choose_edit),
     Step.FILED: StepRules(_nothing_to_ask, _no_choice, typed_options=False),
 }
 
 
 def _choice(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn:
+    if value == "keep" and s.held_text:
+        return _keep_held(s, now, ctx)
     turn = STEPS[s.step].choose(s, value, now, ctx)
     # A stale button (an old message): show where we are instead of guessing.
     return turn if turn is not None else Turn(s, _prompt(s, ctx))
@@ -433,8 +471,9 @@ def _form(s: Conversation, text: str, now: datetime, ctx: IntakeContext) -> Turn
         event = _form_answer(state, text, ctx)
         if event is None or state.verify_address:
             break
-        if state.step is Step.KB:
+        if state.step is Step.CONFIRM:
             docs = list(state.docs)
+            _form_details(state, text, ctx)
         turn = handle(state, event, now, ctx)
         replies = turn.replies or replies
         effects = (*effects, *turn.effects)
@@ -447,18 +486,52 @@ def _form(s: Conversation, text: str, now: datetime, ctx: IntakeContext) -> Turn
 
 
 def _form_answer(s: Conversation, text: str, ctx: IntakeContext) -> Event | None:
-    """What the form lines of `text` answer at step `s.step`, or what is decided there."""
+    """What the form lines of `text` answer at step `s.step`, or what is decided there.
+
+    By e-mail every question costs the customer hours, so what the text does not settle is
+    decided once nothing else is missing, with a note for the agents: the category the
+    classifier found likeliest, and "critical" when the text reads as a site that is down (2.2).
+    While a 4.2 field is missing the customer is asked anyway, and these two questions ride in
+    the same reply."""
+    complete = not _missing_fields(s)
     if s.step is Step.CATEGORY:
         category = form.category_answer(text, CATEGORIES)
+        if category is None and complete:
+            category = ctx.classify(_request_text(s, ctx)).category
+            set_notes(s.notes, NoteKind.CATEGORY, [agent_note("category_guessed")])
         return ChoiceEvent(category) if category else None
     if s.step is Step.CRITICAL:
         answer = form.critical_answer(text)
+        if answer is None and complete:
+            answer = "yes"
+            set_notes(s.notes, NoteKind.CRITICAL, [agent_note("critical_unconfirmed")])
         return ChoiceEvent(answer) if answer else None
-    if s.step is Step.QUESTION and s.asking:
-        return form.question_answer(s.asking, text, ctx.questions)
     if s.step in form.DECIDED:
         return ChoiceEvent(form.DECIDED[s.step])
     return None
+
+
+def _form_details(s: Conversation, text: str, ctx: IntakeContext) -> None:
+    """Optional questions (4.2.6) answered on their own labelled lines of a form."""
+    for q in _pending_details(s, ctx):
+        answer = form.question_answer(q.id, text, ctx.questions)
+        if isinstance(answer, TextEvent):
+            s.details[q.id] = _cut(answer.text, 1000)
+
+
+def open_questions(state: Conversation, ctx: IntakeContext) -> OpenQuestions:
+    """Everything the customer must still answer before the request can be filed, for a
+    channel that asks it all at once (a guided e-mail)."""
+    s = Conversation.from_dict(state.to_dict())
+    missing = tuple(_missing_fields(s))
+    if Field.DESCRIPTION not in s.fields:
+        return OpenQuestions(missing, critical=False, category=False)
+    c = _classify(s, ctx)
+    return OpenQuestions(
+        missing,
+        critical=c.critical and s.critical is None,
+        category=c.unsure and s.category is None,
+    )
 
 
 def on_ticket_queued(
@@ -468,7 +541,7 @@ def on_ticket_queued(
     s = Conversation.from_dict(state.to_dict())
     s.remembered = {f: s.fields[f] for f in REMEMBERED if f in s.fields}
     s.remembered.update({f"display:{f}": s.displays[f] for f in REMEMBERED if f in s.displays})
-    queued = list(s.queued_problems)
+    queued, original = list(s.queued_problems), s.original_text
     _reset_draft(s)
     s.step, s.asking, s.ticket_id = Step.FILED, None, ticket.id
     notice = ctx.filing_notice(now, s.lang, ticket.classification.critical)
@@ -481,6 +554,7 @@ def on_ticket_queued(
         head = [texts.t("split_next", s.lang, text=_cut(queued[0], 200))]
         s.gates.append(Gate.SPLIT)
         more = _text(s, queued[0], now, ctx, head=head)
+        more.state.original_text = original  # the message all the problems came in
         return Turn(more.state, (*replies, *more.replies), more.effects)
     return Turn(s, tuple(replies))
 
@@ -511,6 +585,7 @@ def _command(s: Conversation, cmd: CommandEvent, now: datetime, ctx: IntakeConte
     if name == "lang":
         arg = cmd.arg.strip().lower()
         s.lang = arg if arg in texts.LANGS else ("en" if s.lang == "ru" else "ru")
+        s.lang_chosen = True
         return Turn(s, (Reply(texts.t("lang_set", s.lang)), *_prompt(s, ctx)))
     if name == "edit" and s.fields:
         return _edit_menu(s, ctx)
@@ -521,9 +596,9 @@ def _reset_draft(s: Conversation) -> None:
     s.fields, s.displays, s.attachments = {}, {}, []
     s.category, s.return_to_confirm, s.ticket_id, s.critical = None, False, None, None
     s.details, s.notes, s.gates, s.docs = {}, {}, [], []
-    s.similar_to, s.queued_problems, s.pending_description = None, [], None
-    s.coupon_retries, s.verify_address = 0, None
-    s.classified_text, s.classification = None, None
+    s.similar_to, s.queued_problems, s.held_text = None, [], None
+    s.coupon_retries, s.verify_address, s.original_text = 0, None, ""
+    s.classified_text, s.classification, s.asked = None, None, []
     s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
 
 
@@ -568,50 +643,123 @@ def _text(
     courtesy = _courtesy_reply(s, text)
     if courtesy is not None:  # "спасибо" is for us: not mailed to support, not a description
         return Turn(s, (courtesy,))
+    if typed_option(text, (Option("keep", texts.choice_label("keep", s.lang)),)) and s.held_text:
+        return _keep_held(s, now, ctx)
+    held = _held_back(s, text, head)
+    if held is not None:
+        return held
     if s.step is Step.FILED and s.ticket_id:
         reply = Reply("\n\n".join([*head, texts.t("followup_added", s.lang, id=s.ticket_id)]))
         return Turn(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
+    if _opens_request(s):
+        _pick_language(s, text)
+    if not s.lang_chosen and is_language_complaint(text):
+        s.lang, s.lang_chosen = requested_lang(text) or "en", True
+        return Turn(s, (Reply(texts.t("lang_set", s.lang)), *_prompt(s, ctx, head)))
     choice = _typed_choice(s, text, ctx)
     if choice is not None:
         return _choice(s, choice, now, ctx)
-    if s.step is Step.QUESTION and s.asking:
-        s.details[s.asking] = SKIPPED if is_skip(text) else _cut(text, 1000)
+    if s.step is Step.DETAILS:
+        taken = _read_details(s, text, ctx, whole=True)
+        if taken:
+            head.append(texts.t("details_taken", s.lang, items=", ".join(taken)))
         return _advance(s, now, ctx, head)
+    if s.step is Step.ASK and s.asking and question_back(text):
+        help_text = where_to_find(Field(s.asking), s.lang)
+        return Turn(s, _prompt(s, ctx, [*head, help_text]))
     if s.step in (Step.IDLE, Step.FILED):
         s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
     if len(text) > MAX_DESCRIPTION:
         head.append(texts.t("too_long", s.lang, limit=MAX_DESCRIPTION))
-    answered = _read_fields(s, text, now, ctx, head)
+    details = _read_details(s, text, ctx, whole=False) if s.step is Step.CONFIRM else []
+    if details:
+        head.append(texts.t("details_taken", s.lang, items=", ".join(details)))
+    # The fields the customer has just been shown count as asked once answered (steps are
+    # then not asked again); a list shown before the problem was known does not count.
+    shown = _missing_fields(s) if s.step is Step.ASK and Field.DESCRIPTION in s.fields else []
+    _keep_original(s, text)
+    answered = _read_fields(s, text, now, ctx, head, more_description=not details)
+    s.asked += [f.value for f in shown if f.value not in s.asked]
     return _advance(s, now, ctx, head, answered)
 
 
+def _keep_original(s: Conversation, text: str) -> None:
+    """Add a message to the request's original text (bounded: a flood is not copied whole)."""
+    joined = f"{s.original_text}\n\n{text}" if s.original_text else text
+    s.original_text = joined[:MAX_DESCRIPTION]
+
+
+def _opens_request(s: Conversation) -> bool:
+    """Whether the next text is the first of a request (nothing said yet)."""
+    empty = not s.fields or set(s.fields) <= set(REMEMBERED)
+    return s.step in (Step.IDLE, Step.FILED) or (s.step is Step.ASK and empty)
+
+
+def _pick_language(s: Conversation, text: str) -> None:
+    """Answer in the language the request is written in, unless the customer chose one."""
+    if s.lang_chosen:
+        return
+    lang = detect_lang(text)
+    if lang is not None:
+        s.lang = lang
+
+
 def _values_in(
-    s: Conversation, text: str, ctx: IntakeContext
+    s: Conversation, text: str, ctx: IntakeContext, *, more_description: bool = True
 ) -> tuple[dict[Field, str], Field | None]:
-    """The 4.2 values a message gives, and the field it answers when one is being asked."""
+    """The 4.2 values a message gives, and the field it answers when one is being asked.
+
+    Every recognised value goes to its own field; what is left in the customer's own words
+    answers the field being asked (a description or steps), or is a "не знаю" to it. A bare
+    value with no label ("Бизнес") goes to the first missing field it is valid for."""
     extracted = extract_fields(text[: MAX_DESCRIPTION * 2], ctx.coupon_pattern)
     values: dict[Field, str] = dict(extracted.values)
+    own_words = extracted.rest
     asking = Field(s.asking) if s.step is Step.ASK and s.asking else None
     if asking is not None and asking not in values:
-        if asking in (Field.DESCRIPTION, Field.STEPS):
-            if extracted.has_prose or not values:
-                values[asking] = extracted.prose or text
+        if own_words and is_unknown_answer(own_words):
+            values[asking] = own_words
+        elif asking in PROSE_FIELDS:
+            if extracted.has_prose:
+                values[asking] = own_words
+            elif not values:
+                values[asking] = text
         elif not values:
-            values[asking] = text
+            values[_bare_field(s, text, asking, ctx)] = text
     elif Field.DESCRIPTION not in values and extracted.has_prose:
         if Field.DESCRIPTION not in s.fields:
-            values[Field.DESCRIPTION] = extracted.prose
-        elif s.step is Step.CONFIRM:  # more words about the problem: keep them, never drop them
-            values[Field.DESCRIPTION] = s.fields[Field.DESCRIPTION] + "\n" + extracted.prose
+            values[Field.DESCRIPTION] = own_words
+        elif s.step is Step.CONFIRM and more_description:
+            # More words about the problem at the summary: kept, never dropped.
+            values[Field.DESCRIPTION] = s.fields[Field.DESCRIPTION] + "\n" + own_words
     return values, asking
 
 
+def _bare_field(s: Conversation, text: str, asking: Field, ctx: IntakeContext) -> Field:
+    """The field an unlabelled short answer is for: the one asked when it is a valid value of
+    it, else the first other missing field it is a plain valid value of ("Бизнес" while the
+    site is asked), else the one asked (which then says why the answer does not fit)."""
+
+    def fits(f: Field) -> bool:
+        verdict = validate(f, text, ctx.coupon_pattern)
+        return isinstance(verdict, Valid) and (f is asking or not verdict.note)
+
+    others = (f for f in _missing_fields(s) if f is not asking and f not in PROSE_FIELDS)
+    return asking if fits(asking) else next((f for f in others if fits(f)), asking)
+
+
 def _read_fields(
-    s: Conversation, text: str, now: datetime, ctx: IntakeContext, head: list[str]
+    s: Conversation,
+    text: str,
+    now: datetime,
+    ctx: IntakeContext,
+    head: list[str],
+    *,
+    more_description: bool = True,
 ) -> bool:
     """Take every 4.2 value the message gives; say what was taken besides the plain answer.
     Returns whether the field being asked was settled."""
-    values, asking = _values_in(s, text, ctx)
+    values, asking = _values_in(s, text, ctx, more_description=more_description)
     understood: list[str] = []
     answered = False
     for f in FIELD_ORDER:
@@ -651,8 +799,6 @@ def _accept_field(
             )
         )  # fmt: skip
         return False
-    if f is Field.DESCRIPTION and _held_back(s, verdict.value, head):
-        return False
     if f is Field.COUPON and not _coupon_accepted(s, verdict.value, now, ctx, head):
         return False
     s.fields[f] = verdict.value
@@ -674,14 +820,22 @@ def _coupon_unknown(s: Conversation, head: list[str]) -> None:
     head.append(texts.t("coupon_unknown", s.lang))
 
 
-def _held_back(s: Conversation, description: str, head: list[str]) -> bool:
-    """4.8.11: a description with insults waits until rephrased or confirmed."""
-    if Gate.PROFANITY in s.gates or not contains_profanity(description):
-        s.pending_description = None
-        return False
-    s.pending_description = description
-    head.append(profanity_notice(s.lang) + "\n" + texts.t("profanity_keep", s.lang))
-    return True
+def _held_back(s: Conversation, text: str, head: list[str]) -> Turn | None:
+    """4.8.11: a message with insults or obscene words waits until the customer rephrases it
+    or confirms it as it is ("keep"); nothing of it is taken before that."""
+    if Gate.PROFANITY in s.gates or not contains_profanity(text):
+        s.held_text = None
+        return None
+    s.held_text = text
+    notice = "\n".join([*head, profanity_notice(s.lang), texts.t("profanity_keep", s.lang)])
+    return Turn(s, (Reply(notice, (Option("keep", texts.choice_label("keep", s.lang)),)),))
+
+
+def _keep_held(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
+    """The customer sends the held message as it is (4.8.11)."""
+    text, s.held_text = s.held_text or "", None
+    s.gates.append(Gate.PROFANITY)
+    return _text(s, text, now, ctx)
 
 
 def _coupon_accepted(
@@ -732,8 +886,19 @@ def _shown(s: Conversation, f: Field) -> str:
     return _cut(" ".join(value.split()), 60)
 
 
+def _missing_fields(s: Conversation) -> list[Field]:
+    """The 4.2 fields still needed. Steps to reproduce are asked "where possible" (4.2.1): not
+    for a site that is down, and only once — a customer who answers the other questions without
+    them has none to give."""
+    missing = [f for f in FIELD_ORDER if f not in s.fields]
+    if Field.STEPS in missing and (s.critical or Field.STEPS.value in s.asked):
+        missing.remove(Field.STEPS)
+    return missing
+
+
 def _missing(s: Conversation) -> Field | None:
-    return next((f for f in FIELD_ORDER if f not in s.fields), None)
+    missing = _missing_fields(s)
+    return missing[0] if missing else None
 
 
 # --- gates and the summary --------------------------------------------------------------------
@@ -742,21 +907,23 @@ def _missing(s: Conversation) -> Field | None:
 def _advance(
     s: Conversation, now: datetime, ctx: IntakeContext, head: list[str], answered: bool = True
 ) -> Turn:
-    """Ask for the next missing field, pass the next gate, or show the summary.
+    """Confirm a site that is down, ask for the missing fields all at once, pass the next
+    gate, or show the summary.
 
     `answered` is False when the message did not settle the field being asked; during an edit from
     the summary that field is asked again even though its old value is still kept.
     """
     if s.step is Step.ASK and s.return_to_confirm and s.asking and not answered:
         return Turn(s, _prompt(s, ctx, head))
-    if s.pending_description is not None and Field.DESCRIPTION not in s.fields:
-        s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
-        return Turn(s, _prompt(s, ctx, head))
     s.return_to_confirm = False
-    missing = _missing(s)
-    if missing is not None:
+    if Field.DESCRIPTION in s.fields:
         _tell_scope_early(s, ctx, head)
-        s.step, s.asking = Step.ASK, missing.value
+        if s.critical is None and _classify(s, ctx).critical:
+            s.step, s.asking = Step.CRITICAL, None  # 2.2: first, before anything else is asked
+            return Turn(s, _prompt(s, ctx, head))
+    missing = _missing_fields(s)
+    if missing:
+        s.step, s.asking = Step.ASK, missing[0].value
     else:
         s.asking = None
         s.step = _next_gate(s, ctx)
@@ -771,23 +938,13 @@ def _next_gate(s: Conversation, ctx: IntakeContext) -> Step:
     c = _classify(s, ctx)
     if c.unsure and s.category is None:
         return Step.CATEGORY
-    if c.critical and s.critical is None:
-        return Step.CRITICAL
-    question = _next_question(s, c.category, ctx)
-    if question is not None:
-        s.asking = question.id
-        return Step.QUESTION
-    if Gate.KB not in s.gates and not c.critical:
-        hits = ctx.suggest_docs(_request_text(s, ctx), c.category, s.lang)
-        if hits:
-            s.docs = [asdict(h) for h in hits]
-            return Step.KB
-        s.gates.append(Gate.KB)
     if Gate.SIMILAR not in s.gates:
         s.similar_to = ctx.find_similar(description, ctx.open_tickets)
         if s.similar_to:
             return Step.SIMILAR
         s.gates.append(Gate.SIMILAR)
+    hits = [] if c.critical else ctx.suggest_docs(_request_text(s, ctx), c.category, s.lang)
+    s.docs = [asdict(h) for h in hits]
     return Step.CONFIRM
 
 
@@ -803,13 +960,15 @@ def _tell_scope_early(s: Conversation, ctx: IntakeContext, head: list[str]) -> N
         head.append(texts.t("out_of_scope_early", s.lang, clause=c.clause, explain=explain))
 
 
-def _next_question(s: Conversation, category: str, ctx: IntakeContext) -> Question | None:
-    """4.2.6: the category's next optional question not yet answered anywhere."""
+def _pending_details(s: Conversation, ctx: IntakeContext) -> list[Question]:
+    """4.2.6: the few optional questions that matter for this request and that nothing the
+    customer said answers yet (at most three: the rest the agent asks if needed)."""
     said = [s.fields.get(Field.DESCRIPTION, ""), s.fields.get(Field.STEPS, "")]
+    category = _classify(s, ctx).category
     pending = pending_questions(
         category, said, s.details, ctx.questions, has_screenshot=bool(s.attachments)
     )
-    return pending[0] if pending else None
+    return pending[:MAX_DETAIL_QUESTIONS]
 
 
 def _question_by_id(question_id: str | None, ctx: IntakeContext) -> Question | None:
@@ -869,8 +1028,7 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
     lines += [f"• {texts.field_label(f, lang)}: {_summary_value(s, f)}" for f in FIELD_ORDER]
     for question_id, answer in s.details.items():
         if answer != SKIPPED:
-            q = _question_by_id(question_id, ctx)
-            lines.append(f"• {q.label(lang) if q else question_id}: {_cut(answer, 200)}")
+            lines.append(f"• {_detail_label(question_id, lang, ctx)}: {_cut(answer, 200)}")
     c = _classify(s, ctx)
     scope = "" if c.in_scope else texts.t("summary_out_of_scope", lang)
     lines.append(
@@ -885,12 +1043,28 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
     if not c.in_scope:
         explain = ctx.scope_explanation(c.clause, lang)
         lines.append("\n" + texts.t("out_of_scope_note", lang, clause=c.clause, explain=explain))
+    if s.docs:
+        items = "\n".join(f"• {d['title']} — {d['url']}" for d in s.docs)
+        lines.append("\n" + texts.t("summary_docs", lang, items=items))
+    pending = _pending_details(s, ctx)
+    if pending:
+        items = "\n".join(f"• {q.text(lang)}" for q in pending)
+        lines.append("\n" + texts.t("summary_details", lang, items=items))
     lines.append("\n" + texts.t("summary_question", lang))
     return "\n".join(lines)
 
 
+def _detail_label(question_id: str, lang: str, ctx: IntakeContext) -> str:
+    if question_id == MORE_DETAILS:
+        return texts.t("more_details_label", lang)
+    q = _question_by_id(question_id, ctx)
+    return q.label(lang) if q else question_id
+
+
 def _summary_value(s: Conversation, f: Field) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
+    if not value:
+        return texts.t("not_given", s.lang)
     if value == UNKNOWN:
         return texts.choice_label("unknown", s.lang)
     if f is Field.EDITION:
@@ -903,10 +1077,13 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
         return _advance(s, now, ctx, [])
     c = _classify(s, ctx)
     is_open, next_opening = ctx.working_hours(now)
-    if s.category:
+    if s.docs:
+        set_notes(s.notes, NoteKind.DOCS, [agent_note("docs_shown")])
+    if s.category and NoteKind.CATEGORY not in s.notes:
         set_notes(s.notes, NoteKind.CATEGORY, [agent_note("category_chosen")])
     if not c.in_scope:
         set_notes(s.notes, NoteKind.SCOPE, [agent_note("out_of_scope", clause=c.clause)])
+    details = {k: v for k, v in s.details.items() if v != SKIPPED}
     ticket = Ticket(
         channel=ctx.channel,
         customer_id="",  # the desk fills in who the customer is
@@ -924,7 +1101,9 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
         attachments=s.attachment_refs(),
         working_hours_open=is_open,
         next_opening=next_opening,
-        details={k: v for k, v in s.details.items() if v != SKIPPED},
+        details=details,
+        detail_labels={k: _detail_label(k, "ru", ctx) for k in details},
+        original_text=s.original_text,
         suggested_docs=[DocLink(d["title"], d["url"]) for d in s.docs],
         notes=note_lines(s.notes),
     )

@@ -45,6 +45,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
         "ru": (
             "Здравствуйте! Я помощник службы технической поддержки «Что за софт».\n"
+            "English? Send /lang\n"
             "Я помогу составить официальное обращение: соберу всё, что требует "
             "регламент (п. 4.2), "
             "и отправлю его письмом на support@whatasoft.net. Переписка в мессенджере "
@@ -57,6 +58,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         ),
         "en": (
             "Hello! I am the front desk of «Что за софт» technical support.\n"
+            "По-русски? Отправьте /lang\n"
             "I will help you put together an official request: I collect what the regulation "
             "requires (clause 4.2) and e-mail it to support@whatasoft.net. A "
             "messenger chat alone is "
@@ -72,13 +74,15 @@ _TEXTS: dict[str, dict[str, str]] = {
             "отменить текущее, "
             "/lang — сменить язык (ru/en), /help — эта справка.\n"
             "Поддержка работает по будним дням с 7 до 16 часов МСК (п. 2.1). Ответ придёт на "
-            "указанный e-mail (п. 4.1); в переписке сохраняйте тему письма (п. 4.4)."
+            "указанный e-mail (п. 4.1); в переписке сохраняйте тему письма (п. 4.4).\n"
+            "English? Send /lang"
         ),
         "en": (
             "Commands: /new — a new request, /status — my requests, /cancel — cancel the current "
             "one, /lang — switch language (ru/en), /help — this help.\n"
             "Support works on weekdays 07:00–16:00 Moscow time (clause 2.1). The answer comes to "
-            "your e-mail (clause 4.1); keep the subject when you reply (clause 4.4)."
+            "your e-mail (clause 4.1); keep the subject when you reply (clause 4.4).\n"
+            "По-русски? Отправьте /lang"
         ),
     },
     "cancelled": {
@@ -522,5 +526,190 @@ CHOICE_LABELS.update(
         "similar_no": {"ru": "Нет, это новая проблема", "en": "No, a new problem"},
         "skip": {"ru": "Пропустить", "en": "Skip"},
         "keep": {"ru": "Отправить как есть", "en": "Send as it is"},
+    }
+)
+
+# A question back ("где это смотреть?", "what is a coupon?"): where the customer finds each 4.2
+# value, or what to write (bot/intake/clarify.py). The question is asked again after it.
+_TEXTS.update(
+    {
+        "where_description": {
+            "ru": (
+                "Опишите своими словами, что не так: что вы делали, что ожидали и что "
+                "произошло вместо этого, на какой странице и с какого момента (п. 4.2.1). Текст "
+                "ошибки, если он есть, вставьте целиком. Называйте разделы и настройки так, как "
+                "они называются в продукте (п. 4.2.2)."
+            ),
+            "en": (
+                "Tell in your own words what is wrong: what you did, what you expected and what "
+                "happened instead, on which page and since when (clause 4.2.1). If there is an "
+                "error message, paste all of it. Name sections and settings as the product does "
+                "(clause 4.2.2)."
+            ),
+        },
+        "where_steps": {
+            "ru": (
+                "Шаги — это что сделать, чтобы увидеть проблему своими глазами, например: "
+                "«1. Войти как покупатель 2. Положить товар в корзину 3. Нажать «Оформить заказ» "
+                "— ошибка 500». По ним поддержка быстрее повторит проблему (п. 4.2.1, 4.8.1). "
+                "Если проблема возникает сама по себе или шагов нет, ответьте «не знаю»."
+            ),
+            "en": (
+                "Steps are what to do to see the problem yourself, for example: “1. Log in as a "
+                "customer 2. Put an item into the cart 3. Click Checkout — error 500”. With them "
+                "support repeats the problem sooner (clauses 4.2.1, 4.8.1). If it happens by "
+                "itself or there are no steps, answer “don't know”."
+            ),
+        },
+        "where_site_url": {
+            "ru": (
+                "Адрес сайта — то, что вы набираете в браузере, чтобы его открыть, например "
+                "example.ru или https://shop.example.ru. Нужен адрес того сайта, где видна "
+                "проблема (п. 4.2.3); если это тестовая копия — её адрес."
+            ),
+            "en": (
+                "The site address is what you type in the browser to open the site, e.g. "
+                "example.com or https://shop.example.com. We need the address of the site where "
+                "the problem shows (clause 4.2.3); for a test copy, the copy's address."
+            ),
+        },
+        "where_edition": {
+            "ru": (
+                "Редакция — вид лицензии «1С-Битрикс: Управление сайтом»: {editions} "
+                "(п. 4.2.4). Она видна в административной части сайта: откройте адрес сайта с "
+                "/bitrix/admin/ на конце (например, example.ru/bitrix/admin/), затем Marketplace "
+                "→ «Обновление платформы» (/bitrix/admin/update_system.php). Редакция указана и в "
+                "документах о покупке лицензии. Не нашли — ответьте «не знаю»."
+            ),
+            "en": (
+                "The edition is the kind of your «1С-Битрикс: Управление сайтом» licence: "
+                "{editions} (clause 4.2.4). It is shown in the site's admin area: open the site "
+                "address with /bitrix/admin/ at the end (e.g. example.com/bitrix/admin/), then "
+                "Marketplace → «Обновление платформы», the platform update page "
+                "(/bitrix/admin/update_system.php). The licence purchase documents name it too. "
+                "Not found? Answer “don't know”."
+            ),
+        },
+        "where_version": {
+            "ru": (
+                "Номер версии виден в административной части сайта: откройте адрес сайта с "
+                "/bitrix/admin/ на конце (например, example.ru/bitrix/admin/), затем Marketplace "
+                "→ «Обновление платформы» (/bitrix/admin/update_system.php) — там указаны версия, "
+                "редакция и срок лицензии (п. 4.2.4). Номер выглядит так: 23.300.0. Нет доступа "
+                "в административную часть — спросите того, кто ведёт сайт, или ответьте «не знаю»."
+            ),
+            "en": (
+                "The version number is shown in the site's admin area: open the site address "
+                "with /bitrix/admin/ at the end (e.g. example.com/bitrix/admin/), then "
+                "Marketplace → «Обновление платформы», the platform update page "
+                "(/bitrix/admin/update_system.php): it lists the version, the edition and the "
+                "licence term (clause 4.2.4). A version looks like 23.300.0. No access to the "
+                "admin area? Ask whoever runs the site, or answer “don't know”."
+            ),
+        },
+        "where_coupon": {
+            "ru": (
+                "Купон — номер лицензии, который выдают при покупке или продлении (п. 4.2.5). Он "
+                "есть в письме от партнёра, у которого покупали лицензию, и в документах о "
+                "покупке. Ключ, установленный на сайте, виден в административной части: "
+                "Настройки → Настройки продукта → Настройки модулей → Главный модуль "
+                "(/bitrix/admin/settings.php?mid=main), поле «Лицензионный ключ». Не нашли — "
+                "ответьте «не знаю»: поддержка запросит номер позже."
+            ),
+            "en": (
+                "The coupon is the licence number issued with a purchase or renewal (clause "
+                "4.2.5). It is in the e-mail from the partner who sold you the licence and in the "
+                "purchase documents. The key installed on the site is in the admin area, in the "
+                "main module's settings (/bitrix/admin/settings.php?mid=main), the “License key” "
+                "field. Not found? Answer “don't know”: support will ask for it later."
+            ),
+        },
+        "where_contact_email": {
+            "ru": (
+                "Укажите e-mail, который вы читаете: на него придёт официальный ответ "
+                "поддержки, и по нему пойдёт переписка по обращению (п. 4.1, 4.4). Например: "
+                "ivan@example.ru. Адрес самой поддержки не подойдёт."
+            ),
+            "en": (
+                "Give an e-mail address you read: the official answer of support comes there, and "
+                "the correspondence about the request goes through it (clauses 4.1, 4.4). E.g. "
+                "ivan@example.com. The support's own address will not do."
+            ),
+        },
+    }
+)
+
+# One-pass intake: the rest asked at once, the summary with documentation and optional details.
+_TEXTS.update(
+    {
+        "ask_missing": {
+            "ru": (
+                "Чтобы оформить обращение, осталось указать (п. 4.2) — можно одним сообщением, "
+                "в любом порядке:\n{items}\nЧего не знаете — напишите «не знаю»."
+            ),
+            "en": (
+                "To file the request I still need (clause 4.2) — one message, any order is "
+                "fine:\n{items}\nIf you do not know something, write “don't know”."
+            ),
+        },
+        "missing_steps": {
+            "ru": "шаги воспроизведения, если проблему можно повторить",
+            "en": "steps to reproduce, if the problem can be repeated",
+        },
+        "summary_docs": {
+            "ru": "Возможно, ответ уже есть в документации (п. 1.3):\n{items}",
+            "en": "The answer may already be in the documentation (clause 1.3):\n{items}",
+        },
+        "summary_details": {
+            "ru": (
+                "Если знаете, допишите одним сообщением — это ускорит ответ (необязательно, "
+                "п. 4.2.6):\n{items}"
+            ),
+            "en": (
+                "If you know, add in one message — it speeds up the answer (optional, clause "
+                "4.2.6):\n{items}"
+            ),
+        },
+        "details_prompt": {
+            "ru": "Ответьте одним сообщением на любые из вопросов (необязательно):\n{items}",
+            "en": "Answer any of these in one message (optional):\n{items}",
+        },
+        "details_taken": {
+            "ru": "Добавил подробности: {items}",
+            "en": "Added the details: {items}",
+        },
+        "hint_description": {
+            "ru": "что происходит, где и с какого момента",
+            "en": "what happens, where and since when",
+        },
+        "hint_site_url": {"ru": "например, example.ru", "en": "e.g. example.com"},
+        "hint_edition": {
+            "ru": "Старт, Стандарт, Малый бизнес, Бизнес, Энтерпрайз…",
+            "en": "Start, Standard, Small Business, Business, Enterprise…",
+        },
+        "hint_version": {
+            "ru": "например, 24.0.100: Рабочий стол → Система обновлений",
+            "en": "e.g. 24.0.100: Desktop → Update system",
+        },
+        "hint_coupon": {
+            "ru": "в документах о покупке или продлении лицензии",
+            "en": "in the documents of the licence purchase or renewal",
+        },
+        "hint_contact_email": {
+            "ru": "туда придёт официальный ответ, п. 4.1",
+            "en": "the official answer goes there, clause 4.1",
+        },
+        "more_details_label": {"ru": "Дополнительно", "en": "More details"},
+        "not_given": {"ru": "не указано", "en": "not given"},
+    }
+)
+CHOICE_LABELS.update(
+    {
+        "details": {"ru": "Добавить подробности", "en": "Add details"},
+        "back": {"ru": "Назад к сводке", "en": "Back to the summary"},
+        "docs_helped": {
+            "ru": "Документация помогла, не отправлять",
+            "en": "The documentation helped, do not send",
+        },
     }
 )

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 
+from bot.channel_names import EMAIL, TELEGRAM
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "blocklist.txt"
@@ -58,9 +60,9 @@ def parse_blocklist(text: str, source: str = "blocklist") -> Entries:
             continue
         kind, sep, value = line.partition(":")
         kind, value = kind.strip().lower(), value.strip()
-        if kind == "telegram" and sep and _TELEGRAM_ID.fullmatch(value):
+        if kind == TELEGRAM and sep and _TELEGRAM_ID.fullmatch(value):
             telegram.add(value)
-        elif kind == "email" and sep and _ADDRESS.fullmatch(value):
+        elif kind == EMAIL and sep and _ADDRESS.fullmatch(value):
             local, _, domain = value.rpartition("@")
             emails.add(f"{local.lower()}@{_idna(domain)}")
         elif kind == "domain" and sep and _DOMAIN.fullmatch(_idna(value)):
@@ -112,9 +114,9 @@ class Blocklist:
         self._refresh()
         entries = self._entries
         value = user_id_or_address.strip()
-        if channel == "telegram":
+        if channel == TELEGRAM:
             return value in entries.telegram
-        if channel == "email":
+        if channel == EMAIL:
             address = parseaddr(value)[1] or value
             local, at, domain = address.rpartition("@")
             if not at:

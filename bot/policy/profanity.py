@@ -7,6 +7,14 @@ look-alikes "xуй", masks "п*зд", "бл@", digits "e6", stretched letters "�
 "ребята", "небо", "хлебать", "себе", "сукно", "корабля", "рубля", "страхуй", "Scunthorpe",
 "class", "assessment" stay clean.
 
+Insults are found in every number and case ("идиоты", "идиотов", "дебилами", "уродам",
+"козлы"): by the stem when no ordinary word contains it ("идиот", "дебил"), else by the insult's
+own word forms, so that the ordinary words next to them stay clean: "идиома", "дебет", "урок",
+"процедура", "скотч", "болванка", "козловой кран",
+the surnames "Козлов" and "Баранов" (a genitive plural that is also a common surname is left out),
+the idioms "валять дурака" (to fool around) and "козёл отпущения" (a scapegoat), and goods a shop
+may sell ("морские гады", "строительные козлы"): they call nobody a name.
+
     contains_profanity("вы там все идиоты?")  # True
     find_profanity("Ребята, оскорблять не буду")  # []
 """
@@ -61,7 +69,7 @@ _RUSSIAN = [
     # ебать, ёб, еба, ебл: only at the start of a word or after a prefix, so never "ребята",
     # "небо", "хлебать", "себе", "требование"
     rf"{_B}(?:за|вы|до|по|у|на|при|пере|недо|долбо|долба|про|подъ|отъ|съ|въ|взъ|объ|изъ|разъ)?"
-    rf"(?:е|{_M})б(?:а|е|и|л|н|у|ы|{_M}|{_E})(?!рг)",
+    rf"(?:е|{_M})б(?:а|е|и|к|л|н|у|ы|{_M}|{_E})(?!рг)",
     rf"{_B}бл(?:я|{_M}|а(?=дь|ть))",  # бля, блядь, бл*ть, бл@дь (not "бляха": see below)
     rf"{_B}су(?:к|{_M})(?:а|и|е|у|ой|ам|ами|ах|ин\w*){_E}",
     rf"{_B}суч(?:ка|ки|ку|ара|ары|ье){_E}",
@@ -69,19 +77,40 @@ _RUSSIAN = [
     r"пид(?:о|а|\*)р|пидр",
     r"залуп",
     r"говн",
-    # insults
-    r"идиот|дебил|кретин|имбецил|дегенерат|придур[ок]|недоумк|даун(?:ы|ов)" + _E,
-    rf"{_B}(?:уроды|бездари|тупицы|тупорыл\w*)",
+    # insults: a stem no ordinary word contains, in any form ("идиоты", "дебилов", "кретинам")
+    r"идиот|дебил|кретин|имбецил|дегенерат|придур[ок]|недоум(?:ок|к)|ублюд|дармоед|сволоч",
+    rf"{_B}(?:бездар|тупиц|тупорыл|шлюх|г[ао]ндон)",
+    # insults whose stem is also an ordinary word: only their own forms ("урод", not "урок";
+    # "дауны", not "даун" as in "down"; "скоты", not "скот", "скотина" (cattle) or "скотч")
+    rf"{_B}урод(?:ы|а|у|ом|е|ов|ам|ами|ах|ина|ины|ец|цы)?{_E}",
+    rf"{_B}даун(?:ы|ов|ам|ами|ах){_E}",
+    rf"{_B}дур(?:ак|ач(?:ок|ки|ков|кам|ье))\w*|{_B}дур(?:а|ы|е|у|ой|ам|ами|ах){_E}",
+    rf"{_B}коз(?:ел|лы|ла|лу|лом|лам|лами|лах|лина|лины){_E}",  # not "Козлов", "козловой"
+    rf"{_B}(?:болван(?:ы|ов|ам|ами|а|у|ом)?|бараны|скот(?:ы|ов)|олух(?:и|ов|ам|ами)?){_E}",
+    rf"{_B}(?:мраз(?:ь|и|ью|ей|ота|оты)|твар(?:ь|и|ей|ям|ями)|гад(?:ы|ов|ина|ины)?){_E}",
+    rf"{_B}(?:чмо(?:ш\w*)?|лох(?:и|ов|ам|ами)?){_E}(?!-)",
 ]
 _RUSSIAN_RE = re.compile("|".join(f"(?:{p})" for p in _RUSSIAN))
 _RUSSIAN_EXCEPT = re.compile(r"бляш|блях")
-# "тупые" is an insult when it is about people, not "тупой вопрос".
+# Phrases where an insult's word calls nobody a name, taken out before insults are looked for:
+# idioms, "валять дурака" (to fool around) and "козёл отпущения" (a scapegoat), and goods a shop
+# may sell, "морские гады" (seafood) and "строительные козлы" (trestles).
+_GOODS = r"(?:строительн|малярн|монтажн|раскладн|складн|опорн|деревянн|металлическ)\w*"
+_NOT_INSULTS = re.compile(
+    r"валя\w*\s+дурака|дурака\s+валя\w*|коз[её]?л\w*\s+отпущения|морск\w*\s+гад\w*"
+    rf"|{_GOODS}\s+козл\w*|козл\w*\s+{_GOODS}"
+)
+# "тупые" is an insult when it is about people, not "тупой вопрос" or "тупые ножи".
 _STUPID_RU = re.compile(
-    r"(?:вы|ваш\w*|все|там|поддержк\w*|сотрудник\w*|менеджер\w*|специалист\w*|программист\w*|"
-    r"админ\w*|техподдержк\w*)\s+(?:\w+\s+)?туп(?:ые|ой|ая|ицы|орылые)"
+    r"(?:вы|ты|ваш\w*|все|там|они|поддержк\w*|сотрудник\w*|менеджер\w*|специалист\w*|"
+    r"программист\w*|разработчик\w*|админ\w*|техподдержк\w*|бот\w*|робот\w*)\s+(?:\w+\s+)?"
+    r"туп(?:ые|ой|ая|ицы|орылые)"
     + _E
-    + r"|туп(?:ые|ой|ая|орылые)\s+(?:\w+\s+)?(?:поддержк\w*|сотрудник\w*|менеджер\w*|"
-    r"специалист\w*|программист\w*|работник\w*|люди|вы)",
+    + r"|туп(?:ые|ой|ая|орылые|ым|ыми|ых)\s+(?:\w+\s+)?(?:поддержк\w*|сотрудник\w*|"
+    r"менеджер\w*|специалист\w*|программист\w*|разработчик\w*|работник\w*|люди|вы|ты|"
+    r"бот\w*|робот\w*)"
+    # the whole message is the word: said to whoever reads it
+    r"|^\W*туп(?:ые|ой|ая|орылые)\W*$",
 )
 
 _ENGLISH = re.compile(
@@ -128,7 +157,7 @@ def find_profanity(text: str) -> list[str]:
         if word not in found:
             found.append(word)
 
-    russian = _russian_form(text)
+    russian = _NOT_INSULTS.sub(" ", _russian_form(text))
     for variant in (_squeeze(russian, 2), _squeeze(russian, 1)):
         for m in _RUSSIAN_RE.finditer(variant):
             word = _word_at(variant, m.start(), m.end())

@@ -38,7 +38,7 @@ import aiosqlite
 
 from bot.tickets.values import (
     DEFAULT_PRODUCT,
-    EDITIONS,
+    KNOWN_EDITIONS,
     UNKNOWN,
     canonical_edition,
     clean_text,
@@ -218,7 +218,7 @@ class _RowChecker:
         if any("\ufffd" in value for value in row):
             return "not valid UTF-8 (in Excel: save as «CSV UTF-8»)"
         raw_coupon = row[cols["coupon"]]
-        coupon = normalise_coupon(raw_coupon)
+        coupon = normalise_coupon(raw_coupon, self._pattern.pattern)
         if not coupon:
             return "empty coupon"
         if self._pattern.fullmatch(coupon) is None:
@@ -234,7 +234,7 @@ class _RowChecker:
             shown = clean_text(raw_edition)[:60]
             if not shown:
                 return "empty edition"
-            return f"unknown edition {shown!r} (known: {', '.join(EDITIONS)})"
+            return f"unknown edition {shown!r} (known: {', '.join(KNOWN_EDITIONS)})"
         raw_date = row[cols["support_until"]]
         if raw_date in self._dates:
             until = self._dates[raw_date]

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.tickets.values import is_unknown_answer
 from classifier import load_categories
 
 TICKET_ID_RE = re.compile(r"WAS-\d{6}")
@@ -55,6 +56,25 @@ FORM_LABEL_OVERRIDES: dict[str, dict[str, str]] = {
         "contact_email": "Contact e-mail",
     },
 }
+
+# The note agents get for each 4.2 value the customer did not know («не знаю») or left empty, by
+# Ticket attribute. The ticket derives these notes from its fields (`Ticket.agent_notes`), so the
+# intake does not write them itself. Steps are asked only "по возможности" (4.2.1), edition and
+# version together (4.2.4), the coupon proves the support period (4.2.5). Each note starts with
+# the field's label and a colon, as every note about one field does: a more specific note the
+# intake wrote about the same field ("Купон: демоверсия …") takes the place of this one.
+UNKNOWN_VALUE_NOTES: dict[str, str] = {
+    "steps": "Шаги воспроизведения: клиент их не описал — при необходимости уточните (п. 4.2.1).",
+    "site_url": "Адрес сайта: клиент его не указал — уточните (п. 4.2.3).",
+    "edition": "Редакция: клиент не знает редакцию продукта — уточните её (п. 4.2.4).",
+    "version": "Версия: клиент не знает номер версии продукта — уточните его (п. 4.2.4).",
+    "coupon": "Купон: клиент не знает номер — запросите его (п. 4.2.5).",
+}
+
+
+def is_unknown_value(value: str) -> bool:
+    """True for a 4.2 value the customer did not give: empty, «не знаю» or another such answer."""
+    return not value.strip() or is_unknown_answer(value)
 
 
 SUMMARY_MAX = 80
@@ -131,11 +151,37 @@ class Ticket:
     attachments: list[AttachmentRef] = field(default_factory=list)
     working_hours_open: bool = False
     next_opening: datetime | None = None
-    details: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)  # 4.2.6 answers by question id
+    # The Russian label of each key of `details` (e.g. "error_text" -> "Текст ошибки"), filled by
+    # the intake; the e-mail falls back to data/questions.json for a key without one.
+    detail_labels: dict[str, str] = field(default_factory=dict)
     suggested_docs: list[DocLink] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     id: str = ""
     status: TicketStatus = TicketStatus.QUEUED
+    # The customer's whole first message as written (secrets already redacted, 4.2.7): the agent
+    # sees what the fields were read from.
+    original_text: str = ""
+
+    @property
+    def unknown_value_notes(self) -> list[str]:
+        """A note for each 4.2 value the customer did not know or left empty, in field order,
+        unless `notes` already holds a note about that field (one starting with its label)."""
+        return [
+            note
+            for name, note in UNKNOWN_VALUE_NOTES.items()
+            if is_unknown_value(str(getattr(self, name))) and not self._noted(name)
+        ]
+
+    def _noted(self, name: str) -> bool:
+        prefix = f"{FIELD_LABELS[name]['ru']}:"
+        return any(note.startswith(prefix) for note in self.notes)
+
+    @property
+    def agent_notes(self) -> list[str]:
+        """Every note for the agents: the unknown 4.2 values first, then the intake's and the
+        desk's notes."""
+        return [*self.unknown_value_notes, *self.notes]
 
     @property
     def summary(self) -> str:
@@ -143,8 +189,8 @@ class Ticket:
         return summarize(self.description)
 
     def to_json(self) -> dict[str, Any]:
-        """The `ticket.json` contract of ARCHITECTURE.md, plus `details`, `notes` and
-        `suggested_docs`."""
+        """The `ticket.json` contract of ARCHITECTURE.md, plus `details` (with `detail_labels`),
+        `notes` (all of `agent_notes`), `suggested_docs` and `original_text`."""
         c = self.classification
         return {
             "id": self.id,
@@ -169,6 +215,8 @@ class Ticket:
                 "next_opening": self.next_opening.isoformat() if self.next_opening else None,
             },
             "details": dict(self.details),
-            "notes": list(self.notes),
+            "detail_labels": dict(self.detail_labels),
+            "notes": self.agent_notes,
             "suggested_docs": [asdict(d) for d in self.suggested_docs],
+            "original_text": self.original_text,
         }

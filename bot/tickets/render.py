@@ -27,7 +27,7 @@ import json
 import mimetypes
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
@@ -36,8 +36,9 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -80,6 +81,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MSGID = re.compile(r"<(?![^>]*=\?)[\x21-\x3b\x3d\x3f\x41-\x7e]+@[\x21-\x3b\x3d\x3f\x41-\x7e]+>")
 
 NOT_GIVEN = "не указано"
+# The line near the top of a ticket that tells agents how urgent it is (2.2: critical requests,
+# a site or a service of it down, may be handled out of turn; the others in order of arrival).
+PRIORITY_CRITICAL = "Приоритет: КРИТИЧНО — сайт или его сервис не работает, вне очереди (п. 2.2)"
+PRIORITY_NORMAL = "Приоритет: обычный — в порядке поступления (п. 2.2)"
+ORIGINAL_TEXT_HEADING = "Исходное сообщение клиента"
+QUESTIONS_FILE = Path(__file__).resolve().parents[2] / "data" / "questions.json"
 
 
 # --- sanitising --------------------------------------------------------------------------------
@@ -177,6 +184,53 @@ def site_url_forms(url: str) -> tuple[str, str | None]:
     return rebuild(unicode_host), rebuild(ascii_host)
 
 
+def contact_email_forms(value: str) -> tuple[str, str | None]:
+    """(what a person reads, punycode form or None) of a contact address: a Cyrillic host is
+    shown in Unicode with its punycode beside it; an address that is not one plain
+    ``local@domain`` is shown as written, cleaned to one line."""
+    address = parse_address(value.strip(" \t"))
+    if address is None:
+        return header_text(value), None
+    return address.display, (address.ascii if address.display != address.ascii else None)
+
+
+@lru_cache(maxsize=1)
+def _question_labels() -> dict[str, str]:
+    """The Russian labels of the 4.2.6 questions by id, read from data/questions.json.
+
+    The intake validates that file; here an unreadable or odd file only means that the ids are
+    humanised instead (a ticket is never held back by a label).
+    """
+    try:
+        questions = json.loads(QUESTIONS_FILE.read_text(encoding="utf-8-sig"))["questions"]
+        return {
+            qid: spec["label_ru"].strip()
+            for qid, spec in questions.items()
+            if isinstance(spec, dict)
+            and isinstance(spec.get("label_ru"), str)
+            and spec["label_ru"].strip()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _humanised(key: str) -> str:
+    """``php_version`` → ``Php version``: an id readable when no label is known."""
+    text = " ".join(key.replace("_", " ").split())
+    return text[:1].upper() + text[1:] if text else "Сведения"
+
+
+def detail_label(key: str, labels: Mapping[str, str] | None = None) -> str:
+    """The Russian label of a `Ticket.details` key: the one the ticket carries (`labels`), else
+    the question's label in data/questions.json, else the key made readable."""
+    given = (labels or {}).get(key, "").strip()
+    return given or _question_labels().get(key) or _humanised(key)
+
+
+def priority_line(critical: bool) -> str:
+    return PRIORITY_CRITICAL if critical else PRIORITY_NORMAL
+
+
 # --- body --------------------------------------------------------------------------------------
 
 
@@ -188,16 +242,47 @@ def _local(moment: datetime, settings: Settings) -> str:
     return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M %Z")
 
 
-def _sections(ticket: Ticket, settings: Settings) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The ticket as (heading, [(label, value)]) sections shared by the text and HTML parts."""
-    fields: list[tuple[str, str]] = []
-    for name, labels in FIELD_LABELS.items():
-        label = labels["ru"]
-        value = str(getattr(ticket, name) or "")
-        if name == "site_url" and value:
-            unicode_form, ascii_form = site_url_forms(value)
-            value = f"{unicode_form} ({ascii_form})" if ascii_form else unicode_form
-        fields.append((label, value or NOT_GIVEN))
+class _Linked(str):
+    """A value the HTML part shows as a link to `href`, an address the desk built itself (the
+    customer's text is never a link target as written). The text part shows the text."""
+
+    href: str
+
+    def __new__(cls, text: str, href: str) -> _Linked:
+        linked = super().__new__(cls, text)
+        linked.href = href
+        return linked
+
+
+Row = tuple[str, str]  # (label, value); a section whose labels are all empty is a bullet list
+
+
+class Section(NamedTuple):
+    heading: str
+    rows: list[Row]
+    collapsed: bool = False  # HTML: folded under its heading (read on demand); text: as any other
+
+
+def _field_value(ticket: Ticket, name: str) -> str:
+    """A 4.2 field as agents read it: IDN site and e-mail hosts in both forms, the e-mail linked
+    to its ASCII form."""
+    value = str(getattr(ticket, name) or "")
+    if not value:
+        return NOT_GIVEN
+    if name == "site_url":
+        unicode_form, ascii_form = site_url_forms(value)
+        return f"{unicode_form} ({ascii_form})" if ascii_form else unicode_form
+    if name == "contact_email":
+        shown, ascii_form = contact_email_forms(value)
+        address = safe_address(value)
+        text = f"{shown} ({ascii_form})" if ascii_form else shown
+        return _Linked(text, f"mailto:{address}") if address else text
+    return value
+
+
+def _sections(ticket: Ticket, settings: Settings) -> list[Section]:
+    """The ticket as sections of (label, value) rows shared by the text and HTML parts."""
+    fields = [(labels["ru"], _field_value(ticket, name)) for name, labels in FIELD_LABELS.items()]
 
     c = ticket.classification
     category = CATEGORY_LABELS_RU.get(c.category, c.category)
@@ -220,29 +305,43 @@ def _sections(ticket: Ticket, settings: Settings) -> list[tuple[str, list[tuple[
         if ticket.next_opening:
             hours.append(("Ближайшее открытие", _local(ticket.next_opening, settings)))
 
-    sections: list[tuple[str, list[tuple[str, str]]]] = [
-        (f"Обращение {ticket.id}", fields),
-        ("Классификация", classification),
-        ("Время подачи", hours),
+    # The title above the sections already names the ticket: this heading says what is in it.
+    sections = [
+        Section("Сведения по п. 4.2 регламента", fields),
+        Section("Классификация", classification),
+        Section("Время подачи", hours),
     ]
     if ticket.suggested_docs:
-        sections.append(
-            ("Предложенная документация", [(d.title, d.url) for d in ticket.suggested_docs])
-        )
+        docs = [(d.title, d.url) for d in ticket.suggested_docs]
+        sections.append(Section("Предложенная документация", docs))
     if ticket.details:
-        sections.append(("Дополнительные сведения", list(ticket.details.items())))
-    if ticket.notes:
-        sections.append(("Заметки для сотрудников", [("", note) for note in ticket.notes]))
+        details = [(detail_label(k, ticket.detail_labels), v) for k, v in ticket.details.items()]
+        sections.append(Section("Дополнительные сведения", details))
+    notes = ticket.agent_notes
+    if notes:
+        sections.append(Section("Заметки для сотрудников", [("", note) for note in notes]))
     channel = [("Канал", ticket.channel)]
     if ticket.attachments:
         channel.append(("Вложения", ", ".join(a.name for a in ticket.attachments)))
-    sections.append(("Служебное", channel))
+    sections.append(Section("Служебное", channel))
     return sections
 
 
-def _plain(title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> str:
+def _original_text_section(ticket: Ticket) -> Section | None:
+    """The customer's whole first message, last and folded, when it says more than the
+    description (the fields were read from it; the agent may want the customer's own words)."""
+    original = ticket.original_text.strip()
+    if not original or " ".join(original.split()) == " ".join(ticket.description.split()):
+        return None
+    return Section(ORIGINAL_TEXT_HEADING, [("Текст", original)], collapsed=True)
+
+
+def _plain(title: str, sections: Sequence[Section], critical: bool | None = None) -> str:
+    """The text part; `critical` given: the priority line under the title."""
     lines = [title, ""]
-    for heading, items in sections:
+    if critical is not None:
+        lines += [priority_line(critical), ""]
+    for heading, items, _ in sections:
         lines += [heading, "-" * len(heading)]
         for label, value in items:
             text = clean(value)
@@ -264,26 +363,64 @@ def _link(value: str) -> str:
     return escaped
 
 
-def _html(title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> str:
+def _cell(value: str) -> str:
+    """One value as HTML: escaped, line by line; the desk's own links and http(s) URLs linked."""
+    if isinstance(value, _Linked):
+        href = html.escape(value.href, quote=True)
+        return f'<a href="{href}">{html.escape(clean(value, multiline=False))}</a>'
+    return "<br>".join(_link(line) for line in clean(value).splitlines() or [""])
+
+
+# Inline styles: mail clients drop <style> blocks more often than style attributes.
+_PRIORITY_STYLE = {
+    True: "background:#b71c1c;color:#ffffff;font-weight:bold;padding:8px 12px;font-size:1.1em",
+    False: "color:#555555;padding:4px 0",
+}
+
+
+def _priority_html(critical: bool) -> str:
+    kind = "critical" if critical else "normal"
+    return (
+        f'<p class="priority priority-{kind}" style="{_PRIORITY_STYLE[critical]}">'
+        f"{html.escape(priority_line(critical))}</p>"
+    )
+
+
+def _section_html(section: Section) -> list[str]:
+    """A section as HTML: a table of labelled rows, or a list; folded when `collapsed`."""
+    heading = html.escape(section.heading)
+    if section.collapsed:
+        out = [f'<details><summary><h2 style="display:inline">{heading}</h2></summary>']
+    else:
+        out = [f"<h2>{heading}</h2>"]
+    if all(not label for label, _ in section.rows):
+        out.append("<ul>")
+        out += [f"<li>{html.escape(clean(value))}</li>" for _, value in section.rows]
+        out.append("</ul>")
+    else:
+        out.append('<table border="0" cellpadding="3">')
+        out += [
+            f'<tr><th align="left" valign="top">{html.escape(label)}</th>'
+            f"<td>{_cell(value)}</td></tr>"
+            for label, value in section.rows
+        ]
+        out.append("</table>")
+    if section.collapsed:
+        out.append("</details>")
+    return out
+
+
+def _html(title: str, sections: Sequence[Section], critical: bool | None = None) -> str:
+    """The HTML part: one heading (the title), then the priority line when `critical` is given."""
     out = [
         '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
-    for heading, items in sections:
-        out.append(f"<h2>{html.escape(heading)}</h2>")
-        if all(not label for label, _ in items):
-            out.append("<ul>")
-            out += [f"<li>{html.escape(clean(value))}</li>" for _, value in items]
-            out.append("</ul>")
-            continue
-        out.append('<table border="0" cellpadding="3">')
-        for label, value in items:
-            cell = "<br>".join(_link(line) for line in clean(value).splitlines() or [""])
-            out.append(
-                f'<tr><th align="left" valign="top">{html.escape(label)}</th><td>{cell}</td></tr>'
-            )
-        out.append("</table>")
+    if critical is not None:
+        out.append(_priority_html(critical))
+    for section in sections:
+        out += _section_html(section)
     out.append("</body></html>")
     return "\n".join(out)
 
@@ -451,15 +588,19 @@ def render_ticket(
 
     sections = _sections(ticket, settings)
     if customer is None and ticket.contact_email:
-        sections[0][1].append(
+        sections[0].rows.append(
             ("Внимание", "адрес для ответа не распознан и не добавлен в Cc/Reply-To")
         )
     problems = _check_files(ticket.attachments)
     if problems:
-        sections.append(("Проблемы с вложениями", [("", p) for p in problems]))
-    title = f"{CRITICAL_PREFIX if ticket.classification.critical else ''}Обращение {ticket.id}"
-    message.set_content(_plain(title, sections), subtype="plain")
-    message.add_alternative(_html(title, sections), subtype="html")
+        sections.append(Section("Проблемы с вложениями", [("", p) for p in problems]))
+    original = _original_text_section(ticket)
+    if original:
+        sections.append(original)
+    critical = ticket.classification.critical
+    title = f"{CRITICAL_PREFIX if critical else ''}Обращение {ticket.id}"
+    message.set_content(_plain(title, sections, critical), subtype="plain")
+    message.add_alternative(_html(title, sections, critical), subtype="html")
     data = json.dumps(ticket.to_json(), ensure_ascii=False, indent=2).encode("utf-8", "replace")
     message.add_attachment(data, maintype="application", subtype="json", filename="ticket.json")
     _attach_files(message, ticket.attachments)
@@ -508,13 +649,13 @@ def render_followup(
     message["References"] = original
     message["X-Frontdesk-Ticket"] = ticket.id
     title = f"Дополнение к обращению {ticket.id}"
-    items: list[tuple[str, str]] = [("Текст", text or NOT_GIVEN)]
+    items: list[Row] = [("Текст", text or NOT_GIVEN)]
     if attachments:
         items.append(("Вложения", ", ".join(_filename(a.name, "?") for a in attachments)))
-    sections = [(title, items)]
+    sections = [Section("Сообщение клиента", items)]
     problems = _check_files(attachments)
     if problems:
-        sections.append(("Проблемы с вложениями", [("", p) for p in problems]))
+        sections.append(Section("Проблемы с вложениями", [("", p) for p in problems]))
     message.set_content(_plain(title, sections), subtype="plain")
     message.add_alternative(_html(title, sections), subtype="html")
     if attachments:

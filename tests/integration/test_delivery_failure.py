@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.app import build_app
 from bot.config import Settings
 from bot.intake.events import Reply
-from bot.tickets.model import TicketStatus
+from bot.tickets.model import Ticket, TicketStatus
+from bot.tickets.store import Store
 from classifier import Classifier
-from tests.integration.test_desk import file_request
+from tests.helpers import file_request, wait_until
 from tests.servers.mail import MailServers
+
+REQUEST = (
+    "Не работает оформление заказа в корзине: кнопка «Оформить» ничего не делает. Сайт "
+    "example.ru, редакция Бизнес, версия 25.1.0, купон SM6-NS-ABCD12345, ivan@example.ru\n"
+    "Шаги: 1. добавить товар 2. нажать Оформить"
+)
 
 
 async def test_permanent_refusal_reaches_customer_and_agents(
@@ -31,23 +36,19 @@ async def test_permanent_refusal_reaches_customer_and_agents(
     app.desk.subscribe_alerts(alert)
     mail_servers.fail_next(5, code=550, text="5.1.1 Mailbox unavailable")
     try:
-        await file_request(app, "p1")
-        for _ in range(200):
-            if alerts and notices:
-                break
-            await asyncio.sleep(0.05)
+        await file_request(app, "p1", REQUEST)
+        await wait_until(lambda: bool(alerts and notices))
     finally:
         await app.close()
     assert alerts and "WAS-000001" in alerts[0] and "550" in alerts[0]
     assert notices and "WAS-000001" in notices[0] and "не удалось" in notices[0].lower()
-    (ticket,) = await _tickets(settings)
+    (ticket,) = await tickets_of_p1(settings)
     assert ticket.status is TicketStatus.FAILED
     assert mail_servers.count("support") == 0
 
 
-async def _tickets(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.tickets.store import Store
-
+async def tickets_of_p1(settings: Settings) -> list[Ticket]:
+    """Customer p1's tickets as stored, read after the desk has stopped."""
     store = await Store.open(settings.database_path)
     try:
         return await store.tickets_of("test", "p1")

@@ -22,12 +22,13 @@ from bot.channels.email.channel import EmailChannel, EmailChannelConfig, Outcome
 from bot.channels.email.texts import FORM_LABELS
 from bot.config import Settings
 from bot.desk import Desk
+from bot.identity.guard import Guard
 from bot.intake.events import Reply
 from bot.intake.extract import extract_fields
 from bot.intake.machine import IntakeContext
 from bot.mail.inbound import parse_message
 from bot.mail.reply_address import open_reply_addresses
-from bot.policy.limits import GUIDED_REPLIES_HOUR, Limits, Rule
+from bot.policy.limits import GUIDED_REPLIES_HOUR, Limits, Rule, rules_from_settings
 from bot.tickets.model import Classification, Ticket, TicketStatus
 from bot.tickets.render import POLICY
 from bot.tickets.store import Store
@@ -70,14 +71,24 @@ def make_settings(tmp_path: Path, **kw) -> Settings:
     )
 
 
-async def make_desk(settings: Settings, context: IntakeContext) -> tuple[Store, Desk]:
+async def make_desk(
+    settings: Settings, context: IntakeContext, *, guarded: bool = False
+) -> tuple[Store, Desk]:
+    """The desk as the e-mail channel meets it: its reply addresses, and either the identity
+    guard (whose limiter counts the automatic replies) or a limiter of its own, both with the
+    limits of `settings`."""
     store = await Store.open(settings.database_path)
     replies = await open_reply_addresses(settings, store)
     ticket_mail, followup_mail = mail_renderers(settings, replies)
     ctx = replace(
         context, classify=stub_classification, reserved_addresses=settings.reserved_addresses
     )
-    desk = Desk(store, ctx, ticket_mail, followup_mail, support_address=SUPPORT)
+    guard = await Guard.open(settings, store) if guarded else None
+    limits = None if guarded else await Limits.open(store, rules_from_settings(settings))
+    desk = Desk(
+        store, ctx, ticket_mail, followup_mail, support_address=SUPPORT,
+        guard=guard, limits=limits, reply_addresses=replies,
+    )  # fmt: skip
     return store, desk
 
 
@@ -361,7 +372,9 @@ async def test_guided_reply_limit_is_the_shared_limit_events_rule(env: Env):
     # Given the desk's limiter (another Limits on the same store sees the same rows)
     limits = await Limits.open(env.store)
     key = f"email:{CUSTOMER}"
-    assert env.channel.limits.rules[GUIDED_REPLIES_HOUR] == Rule(5, timedelta(hours=1))
+    assert (await env.desk.auto_reply_limits()).rules[GUIDED_REPLIES_HOUR] == Rule(
+        5, timedelta(hours=1)
+    )
     # When a sender writes six incomplete requests within the hour
     kinds = [(await env.send(body=f"{INCOMPLETE} Попытка {i}.")).kind for i in range(6)]
     # Then five guided replies were counted in limit_events and the sixth was not sent

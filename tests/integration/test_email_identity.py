@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.channels.email.channel import EmailChannel
-from bot.identity.guard import Guard
 from bot.intake.machine import IntakeContext
 from bot.policy.blocklist import Blocklist
 from tests.integration.test_email_channel import (
@@ -27,8 +26,8 @@ DKIM_PASS = "mx.test; dkim=pass header.d=shop.example; spf=pass smtp.mailfrom=sh
 @pytest.fixture
 async def guarded(tmp_path: Path, context: IntakeContext) -> AsyncIterator[Env]:
     settings = make_settings(tmp_path, authserv_id="mx.test")  # the receiving server's id
-    store, desk = await make_desk(settings, context)
-    desk.guard = await Guard.open(settings, store)
+    store, desk = await make_desk(settings, context, guarded=True)
+    assert desk.guard is not None
     blocked = tmp_path / "blocklist.txt"
     blocked.write_text("email:spammer@bad.example\ndomain:evil.example\n", encoding="utf-8")
     desk.guard.blocklist = Blocklist(blocked)
@@ -84,9 +83,9 @@ async def test_every_reply_says_where_the_privacy_policy_is(guarded: Env) -> Non
 
 
 async def test_the_channel_counts_in_the_guards_limiter(guarded: Env) -> None:
-    # One Limits per desk: the channel uses the guard's instead of opening another
+    # One Limits per desk: the automatic replies count in the guard's, not in another one
     assert guarded.desk.guard is not None
-    assert guarded.channel.limits is guarded.desk.guard.limits
+    assert await guarded.desk.auto_reply_limits() is guarded.desk.guard.limits
     kinds = [(await guarded.send(body=f"Не работает корзина, попытка {i}")).kind for i in range(6)]
     assert kinds == ["guided"] * 5 + ["rate_limited"]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator, Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.mail.imap import ImapWatcher, UidState, message_key
+from tests.helpers import wait_until
 
 WAIT = 30.0
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -34,6 +37,15 @@ def kick(mail_servers, user: str) -> None:
     """Make Dovecot drop `user`'s connections (server side), as a restart does."""
     conf = str(mail_servers.dovecot.conf_path)
     subprocess.run([DOVEADM, "-c", conf, "kick", user], check=True, capture_output=True)
+
+
+def failed_sessions(caplog: pytest.LogCaptureFixture, reason: str = "") -> int:
+    """How many times a watcher logged a session that failed (with `reason` in the message)
+    before trying again: its public trace of every refused login or lost connection."""
+    return sum(
+        "reconnecting in" in text and reason in text
+        for text in (r.getMessage() for r in caplog.records if r.name == "bot.mail.imap")
+    )
 
 
 class Recorder:
@@ -126,7 +138,8 @@ async def test_restart_of_the_watcher_neither_repeats_nor_skips(mail_servers, tm
     assert rec2.subjects == ["message 2", "message 3"]
 
 
-async def test_dovecot_restart_during_watching_loses_nothing(mail_servers, tmp_path):
+async def test_dovecot_restart_during_watching_loses_nothing(mail_servers, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="bot.mail.imap")
     rec = Recorder()
     async with watching(mail_servers, tmp_path / "s.json", rec) as watcher:
         mail_servers.deliver(msg(1))
@@ -135,11 +148,12 @@ async def test_dovecot_restart_during_watching_loses_nothing(mail_servers, tmp_p
         # When Dovecot stops (its client processes too: the test instance's master leaves them
         # running, so they are kicked first, as a production restart does), mail arrives
         # meanwhile, and it comes back
+        failed_before = failed_sessions(caplog)
         await asyncio.to_thread(kick, mail_servers, "frontdesk")
         await asyncio.to_thread(mail_servers.stop_dovecot)
         mail_servers.deliver(msg(2))
-        # Deliberately a fixed pause: the watcher keeps failing to reconnect meanwhile
-        await asyncio.sleep(0.3)
+        # The watcher notices: the session is lost, and a reconnect fails while Dovecot is down
+        await wait_until(lambda: failed_sessions(caplog) >= failed_before + 2, within=WAIT)
         await asyncio.to_thread(mail_servers.start_dovecot)
         mail_servers.deliver(msg(3))
         # Then everything is handled once, after a reconnect
@@ -158,7 +172,8 @@ async def test_uidvalidity_change_rescans_without_repeating(mail_servers, tmp_pa
     async with watching(mail_servers, state, rec):
         await rec.wait_count(2)
     old = UidState.load(state)
-    await asyncio.sleep(1.1)  # Dovecot's UIDVALIDITY is the creation time in seconds
+    # Dovecot's UIDVALIDITY is the mailbox's creation time in seconds: a new second, a new value
+    await wait_until(lambda: time.time() >= old.uidvalidity + 1, within=WAIT)
     # Given the mailbox is recreated (new UIDVALIDITY) holding the same two messages and a new one
     mail_servers.dovecot.reset_mailbox("frontdesk")
     mail_servers.deliver(msg(1))
@@ -204,7 +219,8 @@ async def test_failing_handler_is_retried_then_skipped(mail_servers, tmp_path):
         assert watcher.processed == 2
 
 
-async def test_wrong_password_keeps_retrying_until_stopped(mail_servers, tmp_path):
+async def test_wrong_password_keeps_retrying_until_stopped(mail_servers, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="bot.mail.imap")
     watcher = ImapWatcher(
         host=mail_servers.imap_host,
         port=mail_servers.imap_port,
@@ -216,9 +232,9 @@ async def test_wrong_password_keeps_retrying_until_stopped(mail_servers, tmp_pat
         backoff_max=0.1,
     )
     task = asyncio.create_task(watcher.run())
-    # Genuinely "wait, then assert it never happened": several refused logins and backoffs
-    await asyncio.sleep(0.5)
-    assert not watcher.connected.is_set()
+    # Several refused logins, each followed by a backoff, and never a session
+    await wait_until(lambda: failed_sessions(caplog, "refused") >= 3, within=WAIT)
+    assert not watcher.connected.is_set() and watcher.connects == 0
     watcher.stop()
     await asyncio.wait_for(task, WAIT)
 

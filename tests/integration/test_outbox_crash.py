@@ -25,8 +25,8 @@ from bot.config import Settings
 from bot.mail.outbox import Outbox
 from bot.mail.transport import SmtpTransport, transport_from_settings
 from bot.tickets.store import OutboxRow, Store
+from tests.helpers import Recorder, make_ticket, renderer, wait_until
 from tests.servers.mail import MailServers
-from tests.unit.test_outbox import Recorder, make_ticket, renderer, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {"base_delay": 0.02, "max_delay": 0.3, "poll_interval": 0.2, "confirm_grace": 0.2}

@@ -17,9 +17,8 @@ from bot.config import Settings
 from bot.mail.outbox import Outbox
 from bot.mail.transport import transport_from_settings
 from bot.tickets.store import Store
-from tests.integration.test_outbox_smtp import file_tickets
+from tests.helpers import Recorder, file_tickets, wait_until
 from tests.servers.mail import MailServers
-from tests.unit.test_outbox import Recorder, wait_until
 
 FAST = {"base_delay": 0.02, "max_delay": 0.3, "poll_interval": 0.2, "confirm_grace": 0.1}
 GROWN = timedelta(hours=1)

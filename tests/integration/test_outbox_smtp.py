@@ -15,8 +15,8 @@ from bot.mail.outbox import Outbox
 from bot.mail.transport import SmtpTransport, transport_from_settings
 from bot.tickets.model import TicketStatus
 from bot.tickets.store import OutboxRow, Store
+from tests.helpers import Recorder, file_tickets, wait_until
 from tests.servers.mail import MailServers
-from tests.unit.test_outbox import Recorder, make_ticket, renderer, wait_until
 
 FAST = {"base_delay": 0.02, "max_delay": 0.3, "poll_interval": 0.2, "confirm_grace": 0.1}
 
@@ -26,18 +26,6 @@ async def store(mail_settings: Settings) -> AsyncIterator[Store]:
     store = await Store.open(mail_settings.database_path)
     yield store
     await store.close()
-
-
-async def file_tickets(store: Store, settings: Settings, n: int, **kw: object) -> list[str]:
-    ids = []
-    for i in range(n):
-        ticket = await store.create_ticket(
-            make_ticket(i + 1, **kw),  # type: ignore[arg-type]
-            renderer(settings),
-            datetime.now(UTC),
-        )
-        ids.append(ticket.id)
-    return ids
 
 
 async def test_ticket_reaches_support_cc_and_copy_then_notifies(
@@ -55,7 +43,7 @@ async def test_ticket_reaches_support_cc_and_copy_then_notifies(
     (ticket_id,) = await file_tickets(store, mail_settings, 1)
     outbox.wake()
     msgs = await mail_servers.wait_for(1)
-    await wait_until(lambda: _true(bool(in_mailbox_when_notified)))
+    await wait_until(lambda: bool(in_mailbox_when_notified))
     await outbox.stop()
 
     assert in_mailbox_when_notified == [1]  # "filed" only once the server had accepted it
@@ -70,10 +58,6 @@ async def test_ticket_reaches_support_cc_and_copy_then_notifies(
     assert stored is not None and stored.status == TicketStatus.FILED
 
 
-async def _true(value: bool) -> bool:
-    return value
-
-
 async def test_outage_while_100_tickets_are_filed_then_exactly_100(
     mail_servers: MailServers, mail_settings: Settings, store: Store
 ) -> None:
@@ -85,11 +69,11 @@ async def test_outage_while_100_tickets_are_filed_then_exactly_100(
     # When 100 tickets are filed during the outage
     ids = await file_tickets(store, mail_settings, 100)
     outbox.wake()
-    await wait_until(lambda: _true(outbox.stats["retried"] >= 3))
+    await wait_until(lambda: outbox.stats["retried"] >= 3)
     assert mail_servers.count("support") == 0 and not rec.delivered
     # And the server comes back
     mail_servers.start_smtp()
-    await wait_until(lambda: _true(len(rec.delivered) == 100))
+    await wait_until(lambda: len(rec.delivered) == 100)
     await outbox.stop()
     # Then the mailbox holds exactly the 100 tickets, each once
     msgs = await mail_servers.fetch_all()
@@ -110,7 +94,7 @@ async def test_4xx_then_2xx_is_retried(
     outbox.start()
     (ticket_id,) = await file_tickets(store, mail_settings, 1)
     outbox.wake()
-    await wait_until(lambda: _true(bool(rec.delivered)))
+    await wait_until(lambda: bool(rec.delivered))
     await outbox.stop()
     assert outbox.stats["retried"] == 2
     assert len(await mail_servers.fetch_all()) == 1
@@ -128,7 +112,7 @@ async def test_5xx_fails_and_alerts(
     outbox.start()
     (ticket_id,) = await file_tickets(store, mail_settings, 1)
     outbox.wake()
-    await wait_until(lambda: _true(bool(rec.failed)))
+    await wait_until(lambda: bool(rec.failed))
     await outbox.stop()
     (row, error) = rec.failed[0]
     assert row.ticket_id == ticket_id and "554" in error and "rejected" in error
@@ -160,7 +144,7 @@ async def test_starttls_auth_wrong_password_is_permanent_and_clear(
     outbox.start()
     await file_tickets(store, settings, 1)
     outbox.wake()
-    await wait_until(lambda: _true(bool(rec.failed)))
+    await wait_until(lambda: bool(rec.failed))
     await outbox.stop()
     error = rec.failed[0][1]
     assert "authentication failed" in error and "535" in error

@@ -19,9 +19,9 @@ from bot.config import Settings
 from bot.mail.imap import UidState, state_path
 from bot.status import duration
 from bot.tickets.store import Store
+from tests.helpers import make_ticket, renderer
 from tests.integration.test_imap import Recorder, msg, watching
 from tests.servers.mail import MailServers
-from tests.unit.test_outbox import make_ticket, renderer
 
 ROOT = Path(__file__).resolve().parents[2]
 

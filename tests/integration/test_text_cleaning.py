@@ -29,7 +29,7 @@ from bot.text import clean
 from bot.tickets.model import Ticket
 from bot.tickets.render import render_ticket
 from classifier import Classifier
-from tests.integration.test_desk import file_request
+from tests.helpers import file_request
 
 COUPONS = r"[A-Z0-9]+(?:-[A-Z0-9]+){2,5}"
 INJECTION = "ivan@mail.ru\u0085Bcc: c@z.ru"

@@ -8,7 +8,9 @@ import still ties the two modules together) or under ``if TYPE_CHECKING:``.
   ``bot`` (``bot.desk``, ``bot.app``, ``bot.config``, …), each of which is a node of its own;
 - no import cycle between two modules either;
 - the intake core imports no transport library, neither itself nor through the modules it uses;
-- the classifier imports nothing from the bot.
+- the classifier imports nothing from the bot;
+- unit tests import no real server and no integration test; integration tests take what they
+  share with unit tests from tests/helpers.py, never from a unit test module.
 """
 
 from __future__ import annotations
@@ -215,6 +217,31 @@ def test_classifier_imports_nothing_from_the_bot() -> None:
     ]
     assert any(node_of(m) == "classifier" for m in modules)
     assert not offending, "the classifier imports the bot:\n" + "\n".join(offending)
+
+
+# Test folder -> the modules its tests must not import (nor anything inside them).
+TEST_LAYERS = {
+    "tests/unit": ("tests.servers", "tests.integration"),
+    "tests/integration": ("tests.unit",),
+}
+
+
+def test_unit_and_integration_tests_share_helpers_only_through_tests_helpers() -> None:
+    def inside(name: str, forbidden: tuple[str, ...]) -> bool:
+        return any(name == f or name.startswith(f"{f}.") for f in forbidden)
+
+    offending = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for folder, forbidden in TEST_LAYERS.items()
+        for path in sorted((ROOT / folder).glob("*.py"))
+        for name, line in imports(path)
+        if inside(name, forbidden)
+    ]
+    shared = {
+        name for path in (ROOT / "tests/integration").glob("*.py") for name, _ in imports(path)
+    }
+    assert "tests.helpers" in shared  # the parser sees the test modules' imports at all
+    assert not offending, "tests importing across their layer:\n" + "\n".join(offending)
 
 
 def test_the_checks_see_every_kind_of_import(tmp_path: Path) -> None:

@@ -132,6 +132,24 @@ async def test_lower_case_coupons_in_the_file_are_normalised(
     assert await registry.lookup("ABCD-9999-ZZZZ") is not None
 
 
+async def test_coupons_with_other_separators_are_stored_in_the_patterns_form(
+    registry: CouponRegistry, tmp_path: Path
+) -> None:
+    path = csv_file(
+        tmp_path,
+        f"SM6 NS ABCD12345,x,{PRODUCT},Эксперт,2030-01-01\n"
+        f"sm6_ns_abcd12346,y,{PRODUCT},Первый сайт,2030-01-01\n"
+        "SM6–NS–ABCD12347,z,1С-Битрикс24,Интернет-магазин + CRM,2030-01-01\n",
+    )
+    assert await registry.import_csv(path, PATTERN) == ImportReport(accepted=3, rejected=[])
+    stored = [await registry.lookup(f"SM6-NS-ABCD1234{n}") for n in (5, 6, 7)]
+    assert [r.edition if r else None for r in stored] == [
+        "Эксперт",
+        "Первый сайт",
+        "Интернет-магазин + CRM",
+    ]
+
+
 async def test_a_custom_coupon_pattern_is_used(registry: CouponRegistry, tmp_path: Path) -> None:
     path = csv_file(
         tmp_path, f"12345678,x,{PRODUCT},Старт,2030-01-01\nAB-CD,y,{PRODUCT},Старт,2030-01-01\n"

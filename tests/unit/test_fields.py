@@ -6,6 +6,8 @@ import pytest
 
 from bot.config import Settings
 from bot.intake.fields import (
+    COUPON_DEMO,
+    EDITION_UNKNOWN,
     UNKNOWN,
     Invalid,
     Valid,
@@ -49,6 +51,12 @@ def test_valid_site_urls_are_normalised(raw: str, value: str, display: str) -> N
     assert isinstance(verdict, Valid)
     assert verdict.value == value
     assert verdict.display == display
+
+
+def test_a_site_not_known_is_accepted_as_unknown() -> None:
+    assert validate_site_url("не знаю") == Valid(UNKNOWN)
+    assert validate_site_url("Don't know") == Valid(UNKNOWN)
+    assert validate_version("не помню") == Valid(UNKNOWN)
 
 
 @pytest.mark.parametrize(
@@ -130,20 +138,37 @@ def test_invalid_emails(raw: str) -> None:
         ("sm6-ns-abcd12345", "SM6-NS-ABCD12345"),
         (" AB12 - CD34 - EF56 ", "AB12-CD34-EF56"),
         ("AB12–CD34–EF56", "AB12-CD34-EF56"),
+        # groups separated otherwise are joined the configured pattern's way
+        ("SM6 NS ABCD12345", "SM6-NS-ABCD12345"),
+        ("SM6_NS_ABCD12345", "SM6-NS-ABCD12345"),
+        ("SM6–NS–ABCD12345", "SM6-NS-ABCD12345"),
+        ("sm6 ns-abcd12345", "SM6-NS-ABCD12345"),
+        ("AB_12-CD", "AB-12-CD"),
     ],
 )
 def test_valid_coupons(raw: str, value: str) -> None:
     assert validate_coupon(raw, COUPON) == Valid(value)
 
 
-@pytest.mark.parametrize("raw", ["", "12345", "купон", "AB_12-CD", "A-B", "ЖЖ12-ЩЩ34"])
+@pytest.mark.parametrize("raw", ["", "12345", "купон", "A-B", "ЖЖ12-ЩЩ34", "SM6 NS ABCD12345 ок"])
 def test_invalid_coupons(raw: str) -> None:
     assert isinstance(validate_coupon(raw, COUPON), Invalid)
 
 
 def test_coupon_format_comes_from_configuration() -> None:
     assert validate_coupon("1234567890", r"\d{10}") == Valid("1234567890")
+    assert validate_coupon("12345 67890", r"\d{10}") == Valid("1234567890")
     assert isinstance(validate_coupon("SM6-NS-ABCD12345", r"\d{10}"), Invalid)
+
+
+@pytest.mark.parametrize("raw", ["не знаю", "нет", "не помню", "без купона", "I don't have it"])
+def test_a_coupon_not_known_is_accepted_as_unknown(raw: str) -> None:
+    assert validate_coupon(raw, COUPON) == Valid(UNKNOWN)
+
+
+@pytest.mark.parametrize("raw", ["нет купона, это демоверсия", "у нас демо", "it's a trial"])
+def test_no_coupon_on_a_demo_version_is_accepted_with_a_note(raw: str) -> None:
+    assert validate_coupon(raw, COUPON) == Valid(UNKNOWN, note=COUPON_DEMO)
 
 
 @pytest.mark.parametrize(
@@ -156,14 +181,31 @@ def test_coupon_format_comes_from_configuration() -> None:
         ("small business", "Малый бизнес"),
         ("Корпоративный портал", "Корпоративный портал"),
         ("не знаю", UNKNOWN),
+        ("Эксперт", "Эксперт"),
+        ("first site", "Первый сайт"),
+        ("Веб-кластер", "Бизнес веб-кластер"),
+        ("интернет-магазин+CRM", "Интернет-магазин + CRM"),
+        ("1С-Битрикс24: Корпоративный портал 250", "Корпоративный портал"),
+        ("Энтерпрайз 1000 пользователей", "Энтерпрайз"),
+        ("Бизнес 24.0.100", "Бизнес"),
+        ("Business edition", "Бизнес"),
+        ("энтерпрайс", "Энтерпрайз"),
     ],
 )
 def test_valid_editions(raw: str, value: str) -> None:
     assert validate_edition(raw) == Valid(value)
 
 
-@pytest.mark.parametrize("raw", ["Битрикс24 облако", "премиум", ""])
-def test_invalid_editions(raw: str) -> None:
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [("премиум", "премиум"), ("Битрикс24 облако", "Битрикс24 облако"), ("«Максимум»", "Максимум")],
+)
+def test_an_unknown_edition_is_kept_as_written_with_a_note(raw: str, kept: str) -> None:
+    assert validate_edition(raw) == Valid(kept, note=EDITION_UNKNOWN)
+
+
+@pytest.mark.parametrize("raw", ["", "12345", "!!!", "у нас " + "очень " * 20 + "старая редакция"])
+def test_what_cannot_be_an_edition_name_is_refused(raw: str) -> None:
     assert isinstance(validate_edition(raw), Invalid)
 
 
@@ -184,6 +226,7 @@ def test_description(raw: str, ok: bool) -> None:
 def test_steps_accept_dont_know_explicitly() -> None:
     assert validate_steps("не знаю") == Valid(UNKNOWN)
     assert validate_steps("нет") == Valid(UNKNOWN)
+    assert validate_steps("не знаю, как воспроизвести") == Valid(UNKNOWN)
     assert validate_steps("1. Открыть корзину 2. Нажать Оформить") == Valid(
         "1. Открыть корзину 2. Нажать Оформить"
     )

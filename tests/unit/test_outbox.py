@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -15,51 +11,10 @@ import pytest
 from bot.config import Settings
 from bot.mail.outbox import Outbox
 from bot.mail.transport import EmlTransport, eml_name, envelope_of
-from bot.tickets.model import Classification, Ticket, TicketStatus
+from bot.tickets.model import TicketStatus
 from bot.tickets.render import render_followup, render_ticket
 from bot.tickets.store import OutboxRow, Store
-
-
-def make_ticket(i: int = 1, *, critical: bool = False, email: str = "ivan@example.com") -> Ticket:
-    return Ticket(
-        channel="telegram",
-        customer_id=str(1000 + i),
-        lang="ru",
-        description=f"Обращение номер {i}: не открывается корзина после обновления",
-        site_url="https://shop.example.com",
-        contact_email=email,
-        classification=Classification("error", True, "3.4.1.1", critical, 0.9),
-        created_at=datetime.now(UTC),
-        version="24.0.0",
-    )
-
-
-def renderer(settings: Settings) -> Callable[[Ticket], EmailMessage]:
-    return functools.partial(render_ticket, settings=settings)
-
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], within: float = 60.0, step: float = 0.05
-) -> None:
-    deadline = time.monotonic() + within
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(step)
-
-
-class Recorder:
-    """Collects notify/alert callbacks."""
-
-    def __init__(self) -> None:
-        self.delivered: list[OutboxRow] = []
-        self.failed: list[tuple[OutboxRow, str]] = []
-
-    async def notify(self, row: OutboxRow) -> None:
-        self.delivered.append(row)
-
-    async def alert(self, row: OutboxRow, error: str) -> None:
-        self.failed.append((row, error))
+from tests.helpers import Recorder, make_ticket, renderer, wait_until
 
 
 @pytest.fixture
@@ -92,9 +47,7 @@ async def test_eml_transport_files_ticket_and_notifies_after_writing(
 
     outbox = Outbox(store, transport, notify, alert=rec.alert, base_delay=0.01, poll_interval=0.2)
     outbox.start()
-    ticket = await store.create_ticket(
-        make_ticket(), functools.partial(render_ticket, settings=settings), datetime.now(UTC)
-    )
+    ticket = await store.create_ticket(make_ticket(), renderer(settings), datetime.now(UTC))
     outbox.wake()
 
     async def filed() -> bool:
@@ -113,9 +66,7 @@ async def test_eml_transport_files_ticket_and_notifies_after_writing(
 
 async def test_followup_file_name(store: Store, settings: Settings) -> None:
     now = datetime.now(UTC)
-    ticket = await store.create_ticket(
-        make_ticket(), functools.partial(render_ticket, settings=settings), now
-    )
+    ticket = await store.create_ticket(make_ticket(), renderer(settings), now)
     await store.enqueue(
         "followup", render_followup(ticket, "ещё", [], settings, 5), now, ticket.id
     )
@@ -130,9 +81,7 @@ async def test_crash_leftover_already_written_is_not_rewritten(
 ) -> None:
     # Given a row that a crashed run left in 'sending' after its file was written
     now = datetime.now(UTC)
-    await store.create_ticket(
-        make_ticket(), functools.partial(render_ticket, settings=settings), now
-    )
+    await store.create_ticket(make_ticket(), renderer(settings), now)
     transport = EmlTransport(settings.outbox_dir)
     (row,) = await store.due_messages(now)
     await store.mark_sending(row.id, now)
@@ -153,9 +102,7 @@ async def test_crash_leftover_not_written_is_sent_after_grace(
     store: Store, settings: Settings
 ) -> None:
     now = datetime.now(UTC)
-    await store.create_ticket(
-        make_ticket(), functools.partial(render_ticket, settings=settings), now
-    )
+    await store.create_ticket(make_ticket(), renderer(settings), now)
     (row,) = await store.due_messages(now)
     await store.mark_sending(row.id, now)  # crashed before anything was written
     rec = Recorder()

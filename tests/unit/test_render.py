@@ -14,8 +14,18 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket, summarize
+from bot.tickets.model import (
+    FIELD_LABELS,
+    UNKNOWN_VALUE_NOTES,
+    AttachmentRef,
+    Classification,
+    DocLink,
+    Ticket,
+    summarize,
+)
 from bot.tickets.render import (
+    PRIORITY_CRITICAL,
+    PRIORITY_NORMAL,
     header_text,
     render_customer_reply,
     render_followup,
@@ -372,3 +382,133 @@ def test_a_sealed_message_is_not_changed_after_its_check(settings: Settings) -> 
         reply["Bcc"] = "victim@victim.test"
     with pytest.raises(RuntimeError):
         del reply["Auto-Submitted"]
+
+
+# --- what agents read: labels, both forms of an address, notes, priority, the customer's words --
+
+
+def question_label(question_id: str) -> str:
+    """The label an operator wrote for a 4.2.6 question in data/questions.json."""
+    doc = json.loads((Path(__file__).parents[2] / "data" / "questions.json").read_text("utf-8"))
+    return str(doc["questions"][question_id]["label_ru"])
+
+
+def test_details_are_shown_under_their_russian_labels_not_their_ids(settings: Settings) -> None:
+    ticket = make_ticket(
+        details={"error_text": "502 Bad Gateway", "since": "вчера", "cdn_provider": "нет"},
+        detail_labels={"since": "С какого момента"},
+    )
+    plain, rich = bodies(reparse(render_ticket(ticket, settings)))
+    for text in (plain, rich):
+        assert question_label("error_text") in text  # no label given: the questions file's
+        assert "С какого момента" in text and question_label("since") not in text  # the given one
+        assert "Cdn provider" in text  # an id nobody labelled, made readable
+        assert "error_text" not in text and "cdn_provider" not in text
+    assert f"{question_label('error_text')}: 502 Bad Gateway" in plain
+
+
+def test_a_cyrillic_contact_is_shown_in_unicode_beside_its_punycode(settings: Settings) -> None:
+    for written in ("ivan@xn--e1afmkfd.xn--p1ai", "ivan@пример.рф"):
+        msg = reparse(render_ticket(make_ticket(contact_email=written), settings))
+        plain, rich = bodies(msg)
+        assert "E-mail для ответа: ivan@пример.рф (ivan@xn--e1afmkfd.xn--p1ai)" in plain
+        assert "ivan@пример.рф (ivan@xn--e1afmkfd.xn--p1ai)</a>" in rich
+        assert 'href="mailto:ivan@xn--e1afmkfd.xn--p1ai"' in rich  # the link stays ASCII
+        assert msg["Cc"] == "ivan@xn--e1afmkfd.xn--p1ai"
+        assert msg["Reply-To"].addresses[0].addr_spec == "ivan@xn--e1afmkfd.xn--p1ai"
+    plain, _ = bodies(reparse(render_ticket(make_ticket(), settings)))
+    assert "E-mail для ответа: ivan@example.com" in plain.splitlines()  # ASCII: shown once
+
+
+@pytest.mark.parametrize(
+    ("field", "clause"),
+    [("steps", "4.2.1"), ("edition", "4.2.4"), ("version", "4.2.4"), ("coupon", "4.2.5")],
+)
+@pytest.mark.parametrize("value", ["не знаю", ""])
+def test_every_unknown_4_2_value_gets_one_note_with_its_clause(
+    settings: Settings, field: str, clause: str, value: str
+) -> None:
+    ticket = make_ticket(**{field: value})
+    label = FIELD_LABELS[field]["ru"]
+    notes = [n for n in ticket.agent_notes if n.startswith(f"{label}:")]
+    assert len(notes) == 1 and f"(п. {clause})" in notes[0]
+    assert notes == [UNKNOWN_VALUE_NOTES[field]]
+    plain, rich = bodies(reparse(render_ticket(ticket, settings)))
+    assert f"• {notes[0]}" in plain
+    assert f"<li>{notes[0]}</li>" in rich
+
+
+def test_known_values_get_no_note_and_the_intakes_coupon_note_is_not_repeated(
+    settings: Settings,
+) -> None:
+    assert make_ticket().agent_notes == []
+    intake_note = "Купон: клиент не знает номер — запросите его (п. 4.2.5)."
+    ticket = make_ticket(coupon="не знаю", version="не знаю", notes=[intake_note, "Другое."])
+    assert ticket.agent_notes == [
+        UNKNOWN_VALUE_NOTES["version"], UNKNOWN_VALUE_NOTES["coupon"], "Другое."
+    ]  # fmt: skip
+    msg = reparse(render_ticket(ticket, settings))
+    plain, _ = bodies(msg)
+    assert plain.count("Купон: клиент не знает") == 1
+    parts = {p.get_filename(): p for p in msg.iter_attachments()}
+    assert json.loads(parts["ticket.json"].get_content())["notes"] == ticket.agent_notes
+
+
+def test_each_part_names_the_ticket_once(settings: Settings) -> None:
+    for critical in (False, True):
+        c = Classification("error", True, "3.4.1.1", critical, 0.9)
+        plain, rich = bodies(reparse(render_ticket(make_ticket(classification=c), settings)))
+        assert rich.count("<h1") == 1
+        assert plain.count("Обращение WAS-000123") == 1
+        body = rich.split("<body>", 1)[1]
+        assert body.count("Обращение WAS-000123") == 1
+
+
+@pytest.mark.parametrize("critical", [True, False])
+def test_the_priority_line_is_under_the_title(settings: Settings, critical: bool) -> None:
+    c = Classification("error", True, "3.4.1.1", critical, 0.9)
+    plain, rich = bodies(reparse(render_ticket(make_ticket(classification=c), settings)))
+    expected = PRIORITY_CRITICAL if critical else PRIORITY_NORMAL
+    assert plain.splitlines()[2] == expected
+    after_title = rich.split("</h1>", 1)[1].lstrip()
+    assert after_title.startswith('<p class="priority priority-')
+    assert expected in after_title.split("</p>", 1)[0]
+    assert ("priority-critical" in rich) is critical
+    assert (PRIORITY_CRITICAL in plain + rich) is critical
+
+
+def test_the_original_message_goes_last_and_into_ticket_json(settings: Settings) -> None:
+    original = "Здравствуйте!\nКорзина не работает.\nСайт shop.example.com, версия 24.100.0"
+    msg = reparse(render_ticket(make_ticket(original_text=original), settings))
+    plain, rich = bodies(msg)
+    last = plain.replace("\r\n", "\n").rstrip().rsplit("\n\n", 1)[1]
+    assert last.startswith("Исходное сообщение клиента")
+    assert "    Сайт shop.example.com, версия 24.100.0" in last
+    assert "<details><summary>" in rich and rich.index("<details>") > rich.index("Служебное")
+    assert "Корзина не работает.<br>Сайт shop.example.com" in rich
+    parts = {p.get_filename(): p for p in msg.iter_attachments()}
+    assert json.loads(parts["ticket.json"].get_content())["original_text"] == original
+
+
+def test_an_original_message_that_is_the_description_is_not_shown_twice(
+    settings: Settings,
+) -> None:
+    ticket = make_ticket()
+    ticket.original_text = ticket.description + "\n"
+    plain, rich = bodies(reparse(render_ticket(ticket, settings)))
+    assert "Исходное сообщение клиента" not in plain + rich
+
+
+def test_the_new_sections_are_escaped(settings: Settings) -> None:
+    ticket = make_ticket(
+        contact_email='"><img src=x onerror=alert(1)>@evil.example',
+        details={"<s>id</s>": "<u>ответ</u>"},
+        detail_labels={"<s>id</s>": "<i>метка</i>"},
+        original_text="<script>alert('x')</script>\n<a href=javascript:alert(1)>ссылка</a>",
+        classification=Classification("error", True, "3.4.1.1", True, 0.9),
+    )
+    _, rich = bodies(reparse(render_ticket(ticket, settings)))
+    for raw in ("<img", "<s>", "<i>", "<u>", "<script>", "<a href=javascript", "mailto:"):
+        assert raw not in rich, raw
+    assert "&lt;i&gt;метка&lt;/i&gt;" in rich and "&lt;script&gt;" in rich
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;@evil.example" in rich

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.tickets.model import Classification, Ticket, TicketStatus
+from bot.tickets.model import Ticket, TicketStatus
 from bot.tickets.render import Envelope, OutboundMessage
 from bot.tickets.store import Store
+from tests.helpers import make_ticket
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-def make_ticket(description: str = "Не работает корзина на сайте") -> Ticket:
-    return Ticket(
-        channel="test", customer_id="u1", lang="ru", description=description,
-        site_url="http://example.ru/", contact_email="ivan@example.ru",
-        classification=Classification("error", True, "3.4.1.1", False, 0.9), created_at=NOW,
-    )  # fmt: skip
 
 
 def render(ticket: Ticket) -> OutboundMessage:
@@ -36,8 +31,11 @@ async def test_ticket_ids_are_sequential_and_never_reused(tmp_path: Path) -> Non
     first = await store.create_ticket(make_ticket(), render, NOW)
     second = await store.create_ticket(make_ticket(), render, NOW)
     assert (first.id, second.id) == ("WAS-000001", "WAS-000002")
+    await store.close()
     # Even when the newest row disappears, its number is not handed out again
-    await store._db.execute("DELETE FROM tickets WHERE id = 'WAS-000002'")
+    with contextlib.closing(sqlite3.connect(tmp_path / "db.sqlite3")) as db, db:
+        db.execute("DELETE FROM tickets WHERE id = 'WAS-000002'")
+    store = await Store.open(tmp_path / "db.sqlite3")
     third = await store.create_ticket(make_ticket(), render, NOW)
     assert third.id == "WAS-000003"
     await store.close()
@@ -62,7 +60,7 @@ async def test_ticket_and_its_email_are_one_transaction(tmp_path: Path) -> None:
 
 async def test_ticket_survives_a_restart_with_its_outbox_row(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
-    down = make_ticket("Сайт лежит, 500 на всех страницах")
+    down = make_ticket(description="Сайт лежит, 500 на всех страницах")
     ticket = await store.create_ticket(down, render, NOW)
     await store.close()
     store = await Store.open(tmp_path / "db.sqlite3")
@@ -82,10 +80,11 @@ async def test_ticket_survives_a_restart_with_its_outbox_row(tmp_path: Path) -> 
 async def test_migrations_run_once(tmp_path: Path) -> None:
     for _ in range(3):
         store = await Store.open(tmp_path / "db.sqlite3")
-        async with store._db.execute("SELECT COUNT(*) FROM schema_version") as cur:
-            row = await cur.fetchone()
-        assert row is not None and row[0] == store.schema_version
+        version = store.schema_version
         await store.close()
+        with contextlib.closing(sqlite3.connect(tmp_path / "db.sqlite3")) as db:
+            (row,) = db.execute("SELECT COUNT(*) FROM schema_version").fetchall()
+        assert row[0] == version
 
 
 async def test_conversation_round_trip(tmp_path: Path) -> None:
@@ -100,10 +99,10 @@ async def test_conversation_round_trip(tmp_path: Path) -> None:
 
 async def test_open_tickets_are_the_customers_tickets_in_work_newest_first(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "db.sqlite3")
-    first = await store.create_ticket(make_ticket("Корзина: ошибка 500"), render, NOW)
-    closed = await store.create_ticket(make_ticket("Старый вопрос"), render, NOW)
-    newest = await store.create_ticket(make_ticket('Кавычки "и" \\ слэш'), render, NOW)
-    other = make_ticket("Чужое обращение")
+    first = await store.create_ticket(make_ticket(description="Корзина: ошибка 500"), render, NOW)
+    closed = await store.create_ticket(make_ticket(description="Старый вопрос"), render, NOW)
+    newest = await store.create_ticket(make_ticket(description='Кавычки "и" \\ слэш'), render, NOW)
+    other = make_ticket(description="Чужое обращение")
     other.customer_id = "u2"
     await store.create_ticket(other, render, NOW)
     await store.set_ticket_status(closed.id, TicketStatus.CLOSED)

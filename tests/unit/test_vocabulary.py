@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from bot.channels.email.texts import FORM_LABELS
 from bot.intake import machine, questions, texts
 from bot.intake.attachments import receive_attachment
+from bot.intake.conversation import Turn
 from bot.intake.events import ChoiceEvent, Option, TextEvent, typed_option
 from bot.intake.extract import extract_fields
 from bot.intake.fields import (
@@ -28,13 +28,14 @@ from bot.intake.fields import (
     edition_name,
     validate_edition,
 )
-from bot.intake.machine import IntakeContext, Step
+from bot.intake.machine import IntakeContext
 from bot.policy import kb
-from bot.tickets.model import CATEGORY_LABELS_RU, AttachmentRef, Classification
+from bot.tickets.model import CATEGORY_LABELS_RU, AttachmentRef
 from bot.tickets.values import EDITION_NAMES_EN
 from classifier import CATEGORIES, load_categories
+from tests.helpers import WORKING_HOURS as NOW
+from tests.helpers import talk
 
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 BMP = b"BM" + b"\0" * 64
 
@@ -164,49 +165,37 @@ def test_a_typed_label_value_or_number_counts_as_the_button() -> None:
     assert typed_option("", options) is None
 
 
-def _critical_context() -> IntakeContext:
-    def classify(text: str) -> Classification:
-        return Classification("error", True, "3.4.1.1", True, 0.9)
-
-    return IntakeContext(
-        channel="test",
-        coupon_pattern=r"[A-Z0-9]+(?:-[A-Z0-9]+)+",
-        classify=classify,
-        status_text=lambda now, lang: "",
-        working_hours=lambda now: (True, None),
-    )
-
-
-def _at_the_critical_question(ctx: IntakeContext) -> Step:
-    state = machine.new_conversation()
+def _at_the_critical_question(context: IntakeContext) -> Turn:
+    """A request whose site is down (2.2), with every field given: the next step asks if so."""
     text = (
         "После обновления сайт shop.example.ru показывает белый экран на всех страницах. "
         "Редакция Бизнес, версия 25.0.0, купон SM6-NS-ABCD12345, ответ на ivan@mail.ru."
     )
-    step = machine.handle(state, TextEvent(text), NOW, ctx)
-    step = machine.handle(step.state, TextEvent("не знаю"), NOW, ctx)  # the steps
-    assert step.state.step == "critical"
-    return step
+    turn = talk(context, TextEvent(text), TextEvent("не знаю"))  # "не знаю": the steps
+    assert turn.state.step == "critical"
+    return turn
 
 
 @pytest.mark.parametrize(
     ("answer", "critical"),
     [("да", True), ("Не работает", True), ("down", True), ("нет", False), ("работает", False)],
 )
-def test_is_the_site_down_may_be_answered_in_words(answer: str, critical: bool) -> None:
-    ctx = _critical_context()
-    step = machine.handle(_at_the_critical_question(ctx).state, TextEvent(answer), NOW, ctx)
-    assert step.state.critical is critical
+def test_is_the_site_down_may_be_answered_in_words(
+    context: IntakeContext, answer: str, critical: bool
+) -> None:
+    asked = _at_the_critical_question(context)
+    turn = machine.handle(asked.state, TextEvent(answer), NOW, context)
+    assert turn.state.critical is critical
     assert texts.yes_or_no(answer, site_down=True) is critical
 
 
-def test_yes_no_words_are_one_vocabulary() -> None:
+def test_yes_no_words_are_one_vocabulary(context: IntakeContext) -> None:
     assert texts.yes_or_no("Да!") is True and texts.yes_or_no("nope") is False
     assert texts.yes_or_no("работает") is None  # only an answer to "is the site down?"
     assert texts.SITE_DOWN_YES >= texts.YES_WORDS and texts.SITE_DOWN_NO >= texts.NO_WORDS
-    ctx = _critical_context()
-    pressed = machine.handle(_at_the_critical_question(ctx).state, ChoiceEvent("yes"), NOW, ctx)
-    typed = machine.handle(_at_the_critical_question(ctx).state, TextEvent("ага"), NOW, ctx)
+    asked = _at_the_critical_question(context)
+    pressed = machine.handle(asked.state, ChoiceEvent("yes"), NOW, context)
+    typed = machine.handle(asked.state, TextEvent("ага"), NOW, context)
     assert typed.state == pressed.state
 
 

@@ -3,11 +3,11 @@
 - `sent`: Message-IDs of the replies the channel sent, with their ticket (threads our customers
   answer to map back to the ticket even though those Message-IDs are random).
 
-The per-sender limit on automatic replies (RFC 3834 §2) is not kept here but in the desk's
-`limit_events` (:mod:`bot.policy.limits`). Databases of earlier versions have a table
-`auto_replies` for it: the channel carries its last hour over to `limit_events` once
-(`legacy_auto_replies`) and then drops it (`drop_legacy_auto_replies`), so an upgrade neither
-fails nor hands a sender a fresh allowance.
+The per-sender limit on automatic replies (RFC 3834 §2) is not kept here but by the desk, in
+its `limit_events` (:mod:`bot.policy.auto_replies`). Databases of earlier versions have a table
+`auto_replies` for it: the channel hands its rows to the desk once (`legacy_auto_replies`; the
+desk counts those of the last hour) and then drops it (`drop_legacy_auto_replies`), so an
+upgrade neither fails nor hands a sender a fresh allowance.
 """
 
 from __future__ import annotations
@@ -64,16 +64,14 @@ class EmailState:
                 return str(row[0])
         return None
 
-    async def legacy_auto_replies(self, since: datetime) -> list[tuple[str, datetime]]:
-        """(sender, sent at) of the old `auto_replies` table after `since`; [] without it."""
+    async def legacy_auto_replies(self) -> list[tuple[str, datetime]]:
+        """(sender, sent at) of the old `auto_replies` table; [] without it."""
         async with self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'auto_replies'"
         ) as cur:
             if await cur.fetchone() is None:
                 return []
-        async with self._db.execute(
-            "SELECT sender, sent_at FROM auto_replies WHERE sent_at > ?", (since.isoformat(),)
-        ) as cur:
+        async with self._db.execute("SELECT sender, sent_at FROM auto_replies") as cur:
             rows = await cur.fetchall()
         return [(str(sender), _aware(datetime.fromisoformat(at))) for sender, at in rows]
 

@@ -1,0 +1,210 @@
+"""What a customer who answers by form (an e-mail) is told after one message.
+
+The core reads the whole message at once (its non-interactive mode, bot/intake/form.py); the
+customer then gets exactly one reply, one of three (`FormReply`):
+
+- the ticket was filed: the core's confirmation, with the notes about the message (files refused);
+- the contact address they named must confirm a code first: the core's words and how to answer;
+- otherwise the guided reply: what was understood, and a form of exactly the missing or invalid
+  lines with the labels the form mode reads back (``Адрес сайта:``, ``Категория:`` …).
+
+A sender nothing has proven may be using someone else's address: the guided reply then
+acknowledges their own prose (description, steps) instead of quoting it, so that the desk
+carries no stranger's words to that address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.intake import form_texts, texts
+from bot.intake.conversation import Conversation, Step
+from bot.intake.events import Reply
+from bot.intake.extract import extract_fields
+from bot.intake.fields import FIELD_ORDER, Field, Invalid, Valid, Verdict, validate
+from bot.intake.form import CATEGORY_LABEL, CRITICAL_LABEL
+from bot.intake.machine import CATEGORIES, IntakeContext
+from bot.tickets.model import AttachmentRef
+
+__all__ = [
+    "FormOutcome",
+    "FormReply",
+    "FormRequest",
+    "form_reply",
+    "form_text",
+    "guided_text",
+    "invalid_notes",
+    "starts_new_request",
+    "with_sender_as_contact",
+]
+
+# The customer's own prose: quoted back only to a sender the mail server authenticated.
+_PROSE_FIELDS = frozenset({Field.DESCRIPTION, Field.STEPS})
+
+
+class FormOutcome(StrEnum):
+    FILED = "filed"  # the ticket was filed (queued for support)
+    CODE_SENT = "code_sent"  # the named contact address confirms a code first
+    GUIDED = "guided"  # something is missing: the guided form
+
+
+@dataclass(frozen=True)
+class FormRequest:
+    """One message of a form customer, as the channel read it."""
+
+    text: str  # the body, without quotes and signature
+    subject: str = ""  # without Re:/Fwd:; read when the body says nothing
+    attachments: tuple[AttachmentRef, ...] = ()  # stored already
+    notes: tuple[str, ...] = ()  # what the channel has to say about the message (files refused)
+    lang: str = texts.DEFAULT_LANG  # the conversation's, else the message's
+    sender_authenticated: bool = False  # the receiving mail server vouched for the sender
+
+
+@dataclass(frozen=True)
+class FormReply:
+    """The one reply to a form message."""
+
+    outcome: FormOutcome
+    text: str
+    ticket_id: str | None = None  # the ticket filed by this message
+
+
+def starts_new_request(conv: Conversation | None) -> bool:
+    """Whether a message outside any ticket's thread starts a new request: it does once the
+    last one was filed (a ticket's follow-ups come in its thread) or when none is in progress."""
+    return conv is not None and conv.step in (Step.FILED, Step.IDLE)
+
+
+def form_text(
+    conv: Conversation | None, request: FormRequest, sender: str | None, ctx: IntakeContext
+) -> str:
+    """What the core reads of the message: the body (the subject when neither the body nor the
+    draft says anything), with the sender's address as the contact e-mail while the draft has
+    none, when the customer is the address they write from (`sender`)."""
+    text = request.text.strip()
+    if not text and not (conv and conv.fields):
+        text = request.subject
+    if sender and (conv is None or Field.CONTACT_EMAIL not in conv.fields):
+        text = with_sender_as_contact(text, sender, request.lang, ctx)
+    return text
+
+
+def with_sender_as_contact(text: str, sender: str, lang: str, ctx: IntakeContext) -> str:
+    """The From address is the contact e-mail unless the customer's own labelled line names
+    another one the desk accepts (which then confirms a code); a refused one (malformed, or the
+    desk's own address) is overridden by the sender's, the last line read winning."""
+    label = texts.form_label(Field.CONTACT_EMAIL, lang)
+    named = extract_fields(text, ctx.coupon_pattern).values.get(Field.CONTACT_EMAIL)
+    if named is None:
+        return f"{label}: {sender}\n{text}"
+    if isinstance(_contact_verdict(named, ctx), Valid):
+        return text
+    return f"{text}\n{label}: {sender}"
+
+
+def form_reply(
+    conv: Conversation, replies: Sequence[Reply], request: FormRequest, ctx: IntakeContext
+) -> FormReply:
+    """The reply to `request` once the core has read it and the draft stands as `conv`."""
+    said = [r.text for r in replies if r.text]
+    if conv.step is Step.FILED and conv.ticket_id:
+        text = "\n\n".join(said) + ("\n\n" + "\n".join(request.notes) if request.notes else "")
+        return FormReply(FormOutcome.FILED, text, conv.ticket_id)
+    if conv.verify_address:
+        hint = form_texts.t("code_hint", conv.lang)
+        return FormReply(FormOutcome.CODE_SENT, "\n\n".join([*said, hint]))
+    return FormReply(FormOutcome.GUIDED, guided_text(conv, request, ctx))
+
+
+def guided_text(conv: Conversation, request: FormRequest, ctx: IntakeContext) -> str:
+    """The guided reply: what was understood, notes, the form of what is missing, hints."""
+    lang = conv.lang
+    lines = [form_texts.t("greeting", lang), "", form_texts.t("guided_intro", lang)]
+    understood = _understood(conv, quote_prose=request.sender_authenticated)
+    if understood:
+        lines += ["", form_texts.t("understood_head", lang), *understood]
+    notes = [*invalid_notes(request.text, conv, ctx), *request.notes]
+    if notes:
+        lines += ["", form_texts.t("notes_head", lang), *notes]
+    form, hints = _form_lines(conv)
+    lines += ["", form_texts.t("form_head", lang), "", *form]
+    lines += ["", form_texts.t("hints_head", lang), *hints]
+    lines += ["", form_texts.t("signature", lang)]
+    return "\n".join(lines)
+
+
+def _understood(conv: Conversation, *, quote_prose: bool) -> list[str]:
+    lang = conv.lang
+    received = form_texts.t("received", lang)
+    lines = [
+        f"  {texts.field_label(f, lang)}: "
+        + (
+            _short(conv.displays.get(f) or conv.fields[f])
+            if quote_prose or f not in _PROSE_FIELDS
+            else received
+        )
+        for f in FIELD_ORDER
+        if f in conv.fields
+    ]
+    if conv.attachments:
+        names = ", ".join(a["name"] for a in conv.attachments)
+        lines.append(f"  {form_texts.t('files', lang)}: {names}")
+    return lines
+
+
+def _form_lines(conv: Conversation) -> tuple[list[str], list[str]]:
+    """The empty lines to fill in (missing 4.2 fields, then the button step the core is at)
+    and a hint for each."""
+    lang = conv.lang
+    form: list[str] = []
+    hints: list[str] = []
+    for f in (f for f in FIELD_ORDER if f not in conv.fields):
+        form.append(f"{texts.form_label(f, lang)}: ")
+        hints.append(f"- {texts.t(f'ask_{f.value}', lang)}")
+        if f is Field.COUPON:
+            hints.append(f"  {form_texts.t('coupon_hint', lang)}")
+    if conv.step is Step.CATEGORY:
+        form.append(f"{CATEGORY_LABEL[lang]}: ")
+        names = "; ".join(texts.category_name(c, lang) for c in CATEGORIES)
+        hints.append("- " + form_texts.t("category_hint", lang, names=names))
+    elif conv.step is Step.CRITICAL:
+        form.append(f"{CRITICAL_LABEL[lang]}: ")
+        hints.append(f"- {texts.t('ask_critical', lang)}")
+    return form, hints
+
+
+def invalid_notes(text: str, conv: Conversation, ctx: IntakeContext) -> list[str]:
+    """Values the customer gave that the validators refused (their fields stay in the form).
+    Naming one of the desk's own addresses as the contact is noted even when the draft has a
+    contact already (the sender's)."""
+    notes: list[str] = []
+    for f, raw in extract_fields(text, ctx.coupon_pattern).values.items():
+        verdict = validate(f, raw, ctx.coupon_pattern)
+        if f is Field.CONTACT_EMAIL and isinstance(verdict, Valid):
+            verdict = _refuse_reserved(verdict, ctx)
+        elif f in conv.fields:
+            continue
+        if isinstance(verdict, Invalid):
+            label = texts.field_label(f, conv.lang)
+            why = texts.reason(verdict.reason, conv.lang)
+            note = texts.t("invalid", conv.lang, label=label, value=_short(raw, 60), reason=why)
+            notes.append(f"- {note}")
+    return notes
+
+
+def _contact_verdict(raw: str, ctx: IntakeContext) -> Verdict:
+    """A contact address as the desk takes it: valid, and none of its own (4.1)."""
+    return _refuse_reserved(validate(Field.CONTACT_EMAIL, raw, ctx.coupon_pattern), ctx)
+
+
+def _refuse_reserved(verdict: Verdict, ctx: IntakeContext) -> Verdict:
+    if isinstance(verdict, Valid) and verdict.value.lower() in ctx.reserved_addresses:
+        return Invalid("email_ours")
+    return verdict
+
+
+def _short(value: str, limit: int = 200) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"

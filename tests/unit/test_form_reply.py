@@ -1,0 +1,129 @@
+"""The one reply to a form customer's message (bot/intake/form_reply.py): pure functions of the
+draft, the message and the context."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.intake.conversation import Conversation, Step
+from bot.intake.events import Reply
+from bot.intake.fields import Field
+from bot.intake.form_reply import (
+    FormOutcome,
+    FormRequest,
+    form_reply,
+    form_text,
+    guided_text,
+    invalid_notes,
+    starts_new_request,
+    with_sender_as_contact,
+)
+from bot.intake.machine import IntakeContext
+from bot.tickets.model import Classification
+
+SETTINGS = Settings(  # type: ignore[call-arg]
+    _env_file=None,
+    from_address="frontdesk@whatasoft.test",
+    support_address="support@whatasoft.test",
+)
+CTX = IntakeContext(
+    channel="email",
+    coupon_pattern=SETTINGS.coupon_pattern,
+    classify=lambda text: Classification("error", True, "3.4.1.1", False, 0.9),
+    status_text=lambda now, lang: "",
+    working_hours=lambda now: (True, None),
+    reserved_addresses=SETTINGS.reserved_addresses,
+)
+SENDER = "ivan@shop.example"
+DESCRIPTION = "Корзина выдаёт ошибку 500 при оформлении заказа"
+
+
+def draft(step: Step = Step.ASK, lang: str = "ru", **fields: str) -> Conversation:
+    values = {Field.DESCRIPTION.value: DESCRIPTION, Field.CONTACT_EMAIL.value: SENDER} | fields
+    return Conversation(lang=lang, step=step, fields=values)
+
+
+def form_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.endswith(": ")]
+
+
+def test_the_guided_form_lists_exactly_the_missing_fields() -> None:
+    text = guided_text(draft(site_url="https://shop.example/"), FormRequest("…"), CTX)
+    assert form_lines(text) == ["Шаги воспроизведения: ", "Редакция: ", "Версия: ", "Купон: "]
+    assert "Адрес сайта: https://shop.example/" in text
+    assert "документах о покупке" in text  # where the coupon is found, and that «не знаю» works
+
+
+def test_the_customers_prose_is_quoted_only_to_an_authenticated_sender() -> None:
+    unproven = guided_text(draft(), FormRequest("…"), CTX)
+    proven = guided_text(draft(), FormRequest("…", sender_authenticated=True), CTX)
+    assert DESCRIPTION not in unproven and "Описание проблемы: получено" in unproven
+    assert f"Описание проблемы: {DESCRIPTION}" in proven
+
+
+def test_the_button_step_the_core_is_at_becomes_a_form_line() -> None:
+    complete = {
+        "steps": "не знаю", "site_url": "https://shop.example/", "edition": "Бизнес",
+        "version": "24.100.0", "coupon": "AB12-CD34-EF56",
+    }  # fmt: skip
+    category = guided_text(draft(Step.CATEGORY, **complete), FormRequest("…"), CTX)
+    assert form_lines(category) == ["Категория: "] and "Ошибка продукта (3.4)" in category
+    critical = guided_text(draft(Step.CRITICAL, "en", **complete), FormRequest("…"), CTX)
+    assert form_lines(critical) == ["Is the site down now (yes/no): "]
+
+
+def test_refused_values_are_explained_with_the_channels_notes() -> None:
+    request = FormRequest("Купон: ???", notes=("Файл report.pdf не принят (п. 4.6).",))
+    text = guided_text(draft(), request, CTX)
+    assert "Купон: не получилось принять «???»" in text
+    assert "Файл report.pdf не принят (п. 4.6)." in text
+    assert "Купон: " in form_lines(text)
+
+
+def test_naming_the_desks_own_address_is_refused_even_with_a_contact() -> None:
+    [note] = invalid_notes("E-mail для ответа: support@whatasoft.test", draft(), CTX)
+    assert "support@whatasoft.test" in note
+    # while another malformed address is overridden by the sender's without a word
+    assert invalid_notes("E-mail для ответа: ivan@", draft(), CTX) == []
+
+
+def test_the_sender_is_the_contact_unless_they_name_an_acceptable_other() -> None:
+    assert with_sender_as_contact(DESCRIPTION, SENDER, "ru", CTX).startswith(
+        f"E-mail для ответа: {SENDER}\n"
+    )
+    named = f"{DESCRIPTION}\nE-mail для ответа: boss@shop.example"
+    assert with_sender_as_contact(named, SENDER, "ru", CTX) == named
+    ours = f"{DESCRIPTION}\nE-mail для ответа: frontdesk@whatasoft.test"
+    assert with_sender_as_contact(ours, SENDER, "ru", CTX).endswith(f"E-mail для ответа: {SENDER}")
+
+
+def test_what_the_core_reads_of_a_message() -> None:
+    # the subject speaks when neither the body nor the draft says anything
+    assert form_text(None, FormRequest("  ", subject="Не работает корзина"), None, CTX) == (
+        "Не работает корзина"
+    )
+    assert form_text(draft(), FormRequest("", subject="Re"), None, CTX) == ""
+    # the sender's address is added while the draft has no contact
+    assert SENDER in form_text(None, FormRequest(DESCRIPTION), SENDER, CTX)
+    assert form_text(draft(), FormRequest(DESCRIPTION), SENDER, CTX) == DESCRIPTION
+
+
+def test_the_reply_is_the_confirmation_the_code_hint_or_the_form() -> None:
+    said = [Reply("Обращение принято: WAS-000007.")]
+    filed = Conversation(step=Step.FILED, ticket_id="WAS-000007")
+    reply = form_reply(filed, said, FormRequest("…", notes=("Файл не принят.",)), CTX)
+    assert reply.outcome is FormOutcome.FILED and reply.ticket_id == "WAS-000007"
+    assert reply.text == "Обращение принято: WAS-000007.\n\nФайл не принят."
+    waiting = draft(Step.CONFIRM)
+    waiting.verify_address = "boss@shop.example"
+    reply = form_reply(waiting, [Reply("Отправил код.")], FormRequest("…"), CTX)
+    assert reply.outcome is FormOutcome.CODE_SENT and reply.ticket_id is None
+    assert reply.text.startswith("Отправил код.\n\n") and "шести цифр" in reply.text
+    reply = form_reply(draft(), said, FormRequest("…"), CTX)
+    assert reply.outcome is FormOutcome.GUIDED and "Шаги воспроизведения: " in reply.text
+
+
+def test_a_message_outside_a_thread_starts_a_new_request_between_requests() -> None:
+    assert starts_new_request(Conversation(step=Step.FILED, ticket_id="WAS-000007"))
+    assert starts_new_request(Conversation(step=Step.IDLE))
+    assert not starts_new_request(draft())
+    assert not starts_new_request(None)

@@ -1,0 +1,376 @@
+"""The intake conversation core: (state, event, now) -> (state, replies, effects).
+
+The context is the production wiring with the keyword classifier stub (tests/classifier_stub.py):
+"после обновления" is an update (3.3.1.3), "ошибка" or "не работает" a product error (3.4.1.1),
+"белый экран" a site that is down (2.2), and a text without such words leaves it unsure.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.intake import machine, texts
+from bot.intake.agent_notes import note_lines
+from bot.intake.conversation import Conversation, Turn
+from bot.intake.events import (
+    AddFollowUp,
+    AttachmentEvent,
+    ChoiceEvent,
+    CommandEvent,
+    FileTicket,
+    TextEvent,
+)
+from bot.intake.fields import UNKNOWN, Field
+from bot.intake.machine import IntakeContext
+from bot.tickets.model import AttachmentRef
+from classifier import CATEGORIES
+from tests.helpers import WORKING_HOURS as NOW
+from tests.helpers import filed_ticket, talk, through_gates
+
+# An update broke the whole site: category "update", critical (2.2).
+EVERYTHING_RU = (
+    "Здравствуйте! После обновления на 23.300.0 сайт готовый-сайт-для-бизнеса.рф показывает "
+    "белый экран на всех страницах, в логе Fatal error. Редакция Бизнес, купон SM6-NS-ABCD12345, "
+    "ответ на ivan+support@mail.ru"
+)
+# A product error, not critical.
+EVERYTHING_EN = (
+    "Hello, the checkout page of https://shop.example.com throws an error 'Call to undefined "
+    "method CSaleBasket::GetList' when a customer clicks Pay. Edition: Small Business, version "
+    "24.0.100, coupon AB12-CD34-EF56, reply to john.smith+bx@example.com"
+)
+GATE_ANSWERS = {
+    "critical": "yes", "question": "skip", "kb": "kb_no", "split": "split_no",
+    "similar": "similar_no",
+}  # fmt: skip
+
+
+def settle(turn: Turn, context: IntakeContext) -> Turn:
+    """Pass the gates between the fields and the summary (2.6, 2.2, 4.2.6, 1.3, 2.5)."""
+    return through_gates(context, turn, GATE_ANSWERS, NOW)
+
+
+def confirmed(context: IntakeContext) -> Turn:
+    turn = settle(talk(context, TextEvent(EVERYTHING_RU)), context)
+    assert turn.state.step == "confirm"
+    return turn
+
+
+def queued(context: IntakeContext, ticket_id: str) -> Turn:
+    """A confirmed request sent, and the desk's word that it was queued as `ticket_id`."""
+    turn = machine.handle(confirmed(context).state, ChoiceEvent("send"), NOW, context)
+    ticket = filed_ticket(turn)
+    ticket.id = ticket_id
+    return machine.on_ticket_queued(turn.state, ticket, NOW, context)
+
+
+# --- collecting the 4.2 fields ----------------------------------------------------------------
+
+
+def test_pasting_everything_reaches_the_summary_in_two_turns_4_2(
+    context: IntakeContext,
+) -> None:
+    # Given a customer who pastes everything 4.2 asks for in one message, about a site that is down
+    turn = talk(context, CommandEvent("start"), TextEvent(EVERYTHING_RU))
+    # Then every value is taken and said back, and only the 2.2 question is left: steps to
+    # reproduce are asked "where possible" (4.2.1), not of a site that does not open at all
+    assert set(turn.state.fields) == set(Field) - {Field.STEPS}
+    assert turn.state.step == "critical"
+    assert "Понял" in turn.replies[-1].text and "2.2" in turn.replies[-1].text
+    # And the answer to it brings the summary
+    turn = machine.handle(turn.state, ChoiceEvent("yes"), NOW, context)
+    assert turn.state.step == "confirm"
+    summary = turn.replies[-1]
+    assert "готовый-сайт-для-бизнеса.рф" in summary.text
+    assert [o.value for o in summary.options][0] == "send"
+    assert {"edit", "cancel"} <= {o.value for o in summary.options}
+
+
+def test_steps_in_the_same_message_leave_nothing_to_ask(context: IntakeContext) -> None:
+    message = EVERYTHING_EN + "\nSteps: 1. add any product to the cart 2. click Pay"
+    turn = talk(context, TextEvent(message), state=machine.new_conversation("en"))
+    assert turn.state.step not in ("ask", "idle")
+    assert turn.state.fields[Field.STEPS].startswith("1. add any product")
+    assert turn.state.fields[Field.CONTACT_EMAIL] == "john.smith+bx@example.com"
+    assert turn.state.fields[Field.EDITION] == "Малый бизнес"
+
+
+def test_missing_fields_are_asked_at_once_and_invalid_answers_re_asked_with_reason(
+    context: IntakeContext,
+) -> None:
+    turn = talk(context, CommandEvent("start"))
+    assert turn.state.asking == Field.DESCRIPTION
+    turn = machine.handle(turn.state, TextEvent("привет"), NOW, context)
+    assert turn.state.asking == Field.DESCRIPTION
+    assert "слишком коротко" in turn.replies[-1].text
+    turn = machine.handle(
+        turn.state, TextEvent("Не работает оформление заказа в корзине"), NOW, context
+    )
+    # Everything still missing is listed in one message, steps first
+    assert turn.state.asking == Field.STEPS
+    listed = turn.replies[-1].text
+    for f in (Field.SITE_URL, Field.EDITION, Field.VERSION, Field.COUPON, Field.CONTACT_EMAIL):
+        assert texts.field_label(f, "ru") in listed
+    turn = machine.handle(turn.state, TextEvent("1. Открыть корзину 2. Оформить"), NOW, context)
+    assert turn.state.asking == Field.SITE_URL
+    # A bare answer that fits no field is refused for the field asked first, with the reason
+    turn = machine.handle(turn.state, TextEvent("ftp://example.ru"), NOW, context)
+    assert turn.state.asking == Field.SITE_URL
+    assert "http" in turn.replies[-1].text
+    assert Field.EDITION not in turn.state.fields
+    turn = machine.handle(turn.state, TextEvent("example.ru"), NOW, context)
+    assert turn.state.asking == Field.EDITION
+    turn = machine.handle(turn.state, TextEvent("Бизнес"), NOW, context)
+    assert turn.state.asking == Field.VERSION
+    turn = machine.handle(turn.state, TextEvent("последняя"), NOW, context)
+    assert "23.300.0" in turn.replies[-1].text
+    turn = machine.handle(turn.state, TextEvent("23.300.0"), NOW, context)
+    turn = machine.handle(turn.state, TextEvent("купон 12"), NOW, context)
+    assert turn.state.asking == Field.COUPON
+    turn = machine.handle(turn.state, TextEvent("SM6-NS-ABCD12345"), NOW, context)
+    turn = machine.handle(turn.state, TextEvent("ivan@"), NOW, context)
+    assert turn.state.asking == Field.CONTACT_EMAIL
+    turn = machine.handle(turn.state, TextEvent("ivan@example.ru"), NOW, context)
+    assert turn.state.step not in ("ask", "idle")
+    # Nothing valid was lost on the way
+    assert turn.state.fields == {
+        "description": "Не работает оформление заказа в корзине",
+        "steps": "1. Открыть корзину 2. Оформить",
+        "site_url": "http://example.ru/",
+        "edition": "Бизнес",
+        "version": "23.300.0",
+        "coupon": "SM6-NS-ABCD12345",
+        "contact_email": "ivan@example.ru",
+    }
+
+
+def test_a_later_message_fills_any_field_wherever_the_dialog_is(context: IntakeContext) -> None:
+    turn = talk(context, TextEvent("Корзина не работает, ошибка 500 при оформлении"))
+    assert turn.state.asking == Field.STEPS
+    turn = machine.handle(turn.state, TextEvent("мой email ivan@example.ru"), NOW, context)
+    assert turn.state.fields[Field.CONTACT_EMAIL] == "ivan@example.ru"
+    assert turn.state.asking == Field.SITE_URL
+    # and says so: the customer answered something else than was asked
+    assert "ivan@example.ru" in turn.replies[0].text and "Понял" in turn.replies[0].text
+
+
+def test_a_customer_without_the_coupon_goes_on_told_what_it_means_4_2_5(
+    context: IntakeContext,
+) -> None:
+    turn = talk(context, TextEvent("Не работает оформление заказа в корзине, ошибка 500"),
+                TextEvent("не знаю"), TextEvent("example.ru"), ChoiceEvent("Бизнес"),
+                TextEvent("23.300.0"))  # fmt: skip
+    assert turn.state.asking == Field.COUPON
+    turn = machine.handle(turn.state, TextEvent("не знаю"), NOW, context)
+    assert turn.state.fields[Field.COUPON] == UNKNOWN
+    assert turn.state.asking == Field.CONTACT_EMAIL
+    said = turn.replies[0].text
+    assert "письме с купоном" in said and "4.2.5" in said and "попросит номер" in said
+    assert any(note.startswith("Купон: клиент не знает") for note in note_lines(turn.state.notes))
+    # A coupon found later replaces the "don't know" and its note
+    turn = machine.handle(turn.state, TextEvent("купон SM6-NS-ABCD12345"), NOW, context)
+    assert turn.state.fields[Field.COUPON] == "SM6-NS-ABCD12345"
+    assert not any(note.startswith("Купон") for note in note_lines(turn.state.notes))
+    # The same from a labelled line, as in a filled-in e-mail form
+    turn = talk(context, TextEvent("Купон: не знаю"), state=turn.state)
+    assert turn.state.fields[Field.COUPON] == UNKNOWN
+
+
+# --- the summary, filing and after ------------------------------------------------------------
+
+
+def test_send_files_a_ticket_with_every_field(context: IntakeContext) -> None:
+    turn = machine.handle(confirmed(context).state, ChoiceEvent("send"), NOW, context)
+    ticket = filed_ticket(turn)
+    assert ticket.site_url == "http://xn------6cdcfchnmvlgc6azbea4dleh5r1d.xn--p1ai/"
+    assert (ticket.edition, ticket.version, ticket.coupon) == (
+        "Бизнес",
+        "23.300.0",
+        "SM6-NS-ABCD12345",
+    )
+    assert ticket.steps == ""  # a site that is down: no steps to reproduce asked (4.2.1)
+    assert ticket.contact_email == "ivan+support@mail.ru"
+    assert ticket.working_hours_open is True
+
+
+def test_after_filing_messages_become_follow_ups_until_new_4_4(context: IntakeContext) -> None:
+    turn = queued(context, "WAS-000042")
+    assert "WAS-000042" in turn.replies[0].text
+    turn = machine.handle(turn.state, TextEvent("Забыл: ошибка и в админке"), NOW, context)
+    assert turn.effects == (AddFollowUp("WAS-000042", "Забыл: ошибка и в админке"),)
+    assert "WAS-000042" in turn.replies[0].text
+    turn = machine.handle(turn.state, CommandEvent("new"), NOW, context)
+    assert turn.state.ticket_id is None
+    # The contact details are offered again, the problem is not
+    assert turn.state.fields[Field.CONTACT_EMAIL] == "ivan+support@mail.ru"
+    assert Field.DESCRIPTION not in turn.state.fields
+    assert turn.state.asking == Field.DESCRIPTION
+
+
+def test_thanks_after_filing_is_answered_here_not_mailed_to_support(
+    context: IntakeContext,
+) -> None:
+    turn = queued(context, "WAS-000042")
+    for thanks in ("Спасибо!", "спасибо большое 🙏", "Ок, жду ответа", "thanks a lot!"):
+        turn = machine.handle(turn.state, TextEvent(thanks), NOW, context)
+        assert turn.effects == ()
+        assert "WAS-000042" in turn.replies[0].text and "4.4" in turn.replies[0].text
+    # Thanks with something more is the customer's text, mailed as usual
+    more = "Спасибо, но корзина опять не работает"
+    turn = machine.handle(turn.state, TextEvent(more), NOW, context)
+    assert turn.effects == (AddFollowUp("WAS-000042", more),)
+
+
+def test_thanks_with_no_request_under_way_is_not_taken_for_a_description(
+    context: IntakeContext,
+) -> None:
+    turn = talk(context, CommandEvent("start"), TextEvent("Спасибо!"))
+    assert turn.replies[-1].text.startswith("Пожалуйста!")
+    assert turn.state.fields == {} and turn.state.asking == Field.DESCRIPTION
+    # Mid-request an "ок" is an answer like any other, never swallowed
+    turn = talk(context, TextEvent(EVERYTHING_EN), TextEvent("ок"))
+    assert turn.state.step == "confirm"
+    assert turn.state.fields.get(Field.STEPS) == "ок"
+
+
+def test_edit_a_field_from_the_summary(context: IntakeContext) -> None:
+    turn = machine.handle(confirmed(context).state, ChoiceEvent("edit"), NOW, context)
+    assert turn.state.step == "edit"
+    assert Field.CONTACT_EMAIL.value in [o.value for o in turn.replies[0].options]
+    turn = machine.handle(turn.state, ChoiceEvent(Field.CONTACT_EMAIL.value), NOW, context)
+    assert turn.state.asking == Field.CONTACT_EMAIL
+    turn = machine.handle(turn.state, TextEvent("not-an-email"), NOW, context)
+    assert turn.state.asking == Field.CONTACT_EMAIL
+    turn = settle(machine.handle(turn.state, TextEvent("new@example.ru"), NOW, context), context)
+    assert turn.state.step == "confirm"
+    assert turn.state.fields[Field.CONTACT_EMAIL] == "new@example.ru"
+    assert "new@example.ru" in turn.replies[-1].text
+
+
+def test_cancel_drops_the_draft(context: IntakeContext) -> None:
+    turn = talk(context, TextEvent(EVERYTHING_RU), CommandEvent("cancel"))
+    assert turn.state.fields == {}
+    assert turn.state.step == "idle"
+    assert "удалён" in turn.replies[0].text
+
+
+def test_filing_tells_what_to_expect_2_5(context: IntakeContext) -> None:
+    text = queued(context, "WAS-000007").replies[0].text
+    assert "WAS-000007" in text
+    assert "2.5" in text  # reaction time from hours to days, no resolution time promised
+
+
+# --- gates --------------------------------------------------------------------------------------
+
+
+def test_site_down_is_confirmed_before_filing_2_2(context: IntakeContext) -> None:
+    turn = talk(context, TextEvent(EVERYTHING_RU))
+    assert turn.state.step == "critical"
+    assert "2.2" in turn.replies[-1].text
+    # A site that works: the steps to reproduce are worth asking after all (4.2.1)
+    turn = machine.handle(turn.state, ChoiceEvent("no"), NOW, context)
+    assert turn.state.asking == Field.STEPS
+    turn = settle(machine.handle(turn.state, TextEvent("не знаю"), NOW, context), context)
+    assert turn.state.step == "confirm"
+    turn = machine.handle(turn.state, ChoiceEvent("send"), NOW, context)
+    assert filed_ticket(turn).classification.critical is False
+
+
+def test_an_unsure_classifier_lets_the_customer_pick_the_category(
+    context: IntakeContext,
+) -> None:
+    # Nothing in the text names a category: the customer is offered all of them
+    text = ("Пароль не приходит на почту после регистрации. Сайт example.ru, редакция Бизнес, "
+            "версия 25.1.0, купон SM6-NS-ABCD12345, ivan@example.ru")  # fmt: skip
+    turn = talk(context, TextEvent(text), TextEvent("нет"))
+    assert turn.state.step == "category"
+    assert [o.value for o in turn.replies[-1].options] == list(CATEGORIES)
+    turn = machine.handle(turn.state, ChoiceEvent("install"), NOW, context)
+    turn = settle(turn, context)
+    # The choice is the ticket's category, and the agents learn who chose it
+    ticket = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
+    assert (ticket.classification.category, ticket.classification.clause) == ("install", "3.1")
+    assert any("Категория выбрана клиентом" in note for note in ticket.notes)
+
+
+# --- state, language, attachments, odd input --------------------------------------------------
+
+
+def test_state_survives_json_round_trip_mid_conversation(context: IntakeContext) -> None:
+    # Given a conversation stopped at the coupon question
+    turn = talk(
+        context,
+        TextEvent("Не работает корзина на example.ru, версия 23.300.0"),
+        TextEvent("нет"),
+        ChoiceEvent("unknown"),
+    )
+    assert turn.state.asking == Field.COUPON
+    # When the process restarts and the state is read back from JSON
+    restored = Conversation.from_dict(json.loads(json.dumps(turn.state.to_dict())))
+    # Then the same step continues
+    assert restored == turn.state
+    turn = machine.handle(restored, TextEvent("SM6-NS-ABCD12345"), NOW, context)
+    assert turn.state.asking == Field.CONTACT_EMAIL
+
+
+def test_language_switch(context: IntakeContext) -> None:
+    turn = talk(context, CommandEvent("start"), CommandEvent("lang", "en"))
+    assert turn.state.lang == "en"
+    assert "Problem description" in turn.replies[-1].text
+
+
+def test_english_customers_see_the_editions_in_english_the_ticket_keeps_russian(
+    context: IntakeContext,
+) -> None:
+    english = machine.new_conversation("en")
+    turn = talk(context, TextEvent("The cart is broken, error 500 on checkout"),
+                TextEvent("no steps"), TextEvent("shop.example.com"), state=english)  # fmt: skip
+    assert turn.state.asking == Field.EDITION
+    assert "Small Business" in turn.replies[-1].text
+    turn = machine.handle(turn.state, TextEvent("Small Business"), NOW, context)
+    assert turn.state.fields[Field.EDITION] == "Малый бизнес"
+    turn = talk(context, TextEvent(EVERYTHING_EN), TextEvent("don't know"), state=english)
+    turn = settle(turn, context)
+    assert "Edition: Small Business" in turn.replies[-1].text
+    (effect,) = machine.handle(turn.state, ChoiceEvent("send"), NOW, context).effects
+    assert isinstance(effect, FileTicket) and effect.ticket.edition == "Малый бизнес"
+
+
+def test_attachment_kept_in_the_draft_4_6(context: IntakeContext) -> None:
+    ref = AttachmentRef("shot.png", "/tmp/shot.png", "image/png", 10)
+    turn = talk(context, AttachmentEvent(ref), TextEvent(EVERYTHING_RU), ChoiceEvent("yes"))
+    turn = settle(turn, context)
+    assert "shot.png" in turn.replies[-1].text
+    ticket = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
+    assert ticket.attachments == [ref]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\x00\x01\x02",
+        "😀🔥💥" * 100,
+        "Ωмега ɑlpha 中文 مرحبا Ελληνικά",
+        "x" * 100_000,
+        "сайт " * 20_000,
+        "\u202e\u202d" * 100,
+    ],
+)
+def test_bad_input_gets_a_reply_and_keeps_the_state(context: IntakeContext, text: str) -> None:
+    before = talk(context, TextEvent("Сайт example.ru не открывается, ошибка 500 везде")).state
+    turn = machine.handle(before, TextEvent(text), NOW, context)
+    assert turn.replies and all(r.text for r in turn.replies)
+    assert turn.state.fields[Field.SITE_URL] == before.fields[Field.SITE_URL]
+    # Bounded: the description and the original text are cut at MAX_DESCRIPTION each
+    assert len(json.dumps(turn.state.to_dict())) < 150_000
+
+
+def test_stale_button_press_shows_the_current_question(context: IntakeContext) -> None:
+    turn = talk(context, TextEvent("Сайт example.ru не открывается, ошибка 500 везде"))
+    again = machine.handle(turn.state, ChoiceEvent("send"), NOW, context)
+    assert again.effects == ()
+    assert again.state.asking == turn.state.asking
