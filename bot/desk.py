@@ -42,7 +42,7 @@ from bot.policy.limits import Limits
 from bot.policy.secrets import redact
 from bot.ports import AgentNotify, Alert, Notify
 from bot.tickets.conversations import Conversations, SqliteConversations
-from bot.tickets.model import AttachmentRef, Ticket, TicketStatus
+from bot.tickets.model import AttachmentRef, Ticket, TicketStatus, is_unknown_value
 from bot.tickets.render import OutboundMessage
 from bot.tickets.store import OutboxRow, Store, inbound_key
 
@@ -196,7 +196,7 @@ class Desk:
                 if held is not None:
                     await self._queue_guard_mail(held.mail, now)
                     return state, list(held.replies)
-            if self._site_probe is not None:
+            if self._site_probe is not None and not is_unknown_value(ticket.site_url):
                 ticket = await self._probe_site(ticket)
             ticket = await self.store.create_ticket(ticket, self._render_ticket, now)
             self.counters["tickets"] += 1

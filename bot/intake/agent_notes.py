@@ -20,11 +20,24 @@ class NoteKind(StrEnum):
     DOCS = "docs"  # 1.3: documentation was offered and did not help
     CATEGORY = "category"  # the customer chose the category
     SCOPE = "scope"  # section 3: probably out of scope, the customer was told
+    EDITION = "edition"  # 4.2.4: an edition the desk does not know, kept as written
+    SITES = "sites"  # 4.2.3: more than one site named
 
 
 AGENT_NOTES: dict[str, str] = {
     "coupon_unknown": "Купон: клиент не знает номер — запросите его (п. 4.2.5).",
     "coupon_registry": "Купон: {note}",
+    "coupon_demo": (
+        "Купон: клиент работает на демоверсии, купона пока нет — проверьте, есть ли лицензия "
+        "(п. 1.1, 4.2.5; по установке демоверсии консультируем, п. 3.1.1.1)."
+    ),
+    "edition_unknown": (
+        "Редакция: «{edition}» — такой редакции нет в справочнике, записана как написал клиент; "
+        "проверьте (п. 4.2.4)."
+    ),
+    "sites_several": (
+        "Адрес сайта: клиент назвал несколько сайтов — {sites}; в поле записан первый (п. 4.2.3)."
+    ),
     "version_old": "Версия {version} старше актуальной {current} (п. 4.8.2).",
     "docs_declined": (
         "Клиенту предложена документация (п. 1.3), не помогла: похоже на описанное в "

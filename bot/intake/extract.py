@@ -382,12 +382,16 @@ class Extracted:
       led to them and without labels, tidied. For a long message it is the description in the
       customer's words; for a short answer ("не знаю, сайт shop.ru") it is the answer to the
       question asked ("не знаю"). The message itself is kept whole by the caller.
+    - `readable`: the customer's sentences about the problem as written, inline values and all
+      ("Не работает корзина на shop.ru и opt.ru"); only the sentences made of field values
+      ("Сайт shop.ru, редакция Бизнес.") and the steps are left out.
     """
 
     values: dict[Field, str] = field(default_factory=dict)
     prose: str = ""
     remainder: str = ""
     sites: list[str] = field(default_factory=list)
+    readable: str = ""
 
     @property
     def rest(self) -> str:
@@ -402,8 +406,9 @@ class Extracted:
 
     @property
     def description(self) -> str:
-        """The remainder when it reads as a description of a problem, else empty."""
-        return self.remainder if self.has_prose else ""
+        """The problem as the customer wrote it (`readable`) when the message describes one,
+        else empty."""
+        return (self.readable or self.remainder) if self.has_prose else ""
 
     def answer_to(self, asked: Field) -> str:
         """What the message answers to the question about `asked`: the value recognised for it,
@@ -423,6 +428,7 @@ def extract_fields(text: str, coupon_pattern: str) -> Extracted:
     found.prose = kept.strip()
     if Field.STEPS not in found.values:
         kept = _take_numbered_steps(kept, found)
+    found.readable = _problem_sentences(kept, coupon_pattern)
     kept = _take_values(kept, coupon_pattern, found)
     if Field.DESCRIPTION in found.values:  # the description's own words, its values taken out
         description = _tidy(_take_values(found.values[Field.DESCRIPTION], coupon_pattern, found))
@@ -943,6 +949,39 @@ _SEPARATOR_AFTER_END_RE = re.compile(r"([.!?])(?:[ \t]*[,;:])+")
 # "card. , ." where values were: marks after a sentence's end, each after a space ("..." stays)
 _MARKS_AFTER_END_RE = re.compile(r"([.!?])(?:[ \t]+[,;:.]+(?=\s|$))+")
 _EMPTY_BRACKETS_RE = re.compile(r"\([ \t][ \t,;:]*\)")  # a value was in them; "()" stays
+
+
+def _problem_sentences(text: str, coupon_pattern: str) -> str:
+    """The sentences of `text` that say something beyond field values, each kept as written."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        start, sentences = 0, []
+        for end in _SENTENCE_END_RE.finditer(line):
+            sentences.append(line[start : end.end()])
+            start = end.end()
+        sentences.append(line[start:])
+        kept.extend(
+            _without_trailing_values(sentence, coupon_pattern)
+            for sentence in sentences
+            if _values_taken(sentence, coupon_pattern).has_prose
+        )
+    return _tidy(" ".join(kept))
+
+
+def _values_taken(text: str, coupon_pattern: str) -> Extracted:
+    """A scratch reading of `text` with its values taken out (nothing kept of it)."""
+    return Extracted(remainder=_tidy(_take_values(text, coupon_pattern, Extracted())))
+
+
+def _without_trailing_values(sentence: str, coupon_pattern: str) -> str:
+    """The sentence without the clauses at its end that only list values ("…, редакция Бизнес,
+    купон …, ivan@shop.ru"); a clause with a word of its own ends the cut."""
+    clauses = re.split(r"(?<=[,;])", sentence.strip())
+    while len(clauses) > 1:
+        if re.search(r"[^\W\d_]{3,}", _values_taken(clauses[-1], coupon_pattern).remainder):
+            break
+        clauses.pop()
+    return "".join(clauses).strip().rstrip(",;")
 
 
 def _tidy(text: str) -> str:

@@ -39,7 +39,9 @@ from bot.intake.events import (
 )
 from bot.intake.extract import extract_fields
 from bot.intake.fields import (
+    COUPON_DEMO,
     DEFAULT_PRODUCT,
+    EDITION_UNKNOWN,
     EDITIONS,
     FIELD_ORDER,
     MAX_DESCRIPTION,
@@ -49,6 +51,7 @@ from bot.intake.fields import (
     Valid,
     clean_text,
     edition_name,
+    is_demo_answer,
     is_unknown_answer,
     validate,
     version_tuple,
@@ -706,7 +709,7 @@ def _pick_language(s: Conversation, text: str) -> None:
 
 def _values_in(
     s: Conversation, text: str, ctx: IntakeContext, *, more_description: bool = True
-) -> tuple[dict[Field, str], Field | None]:
+) -> tuple[dict[Field, str], Field | None, list[str]]:
     """The 4.2 values a message gives, and the field it answers when one is being asked.
 
     Every recognised value goes to its own field; what is left in the customer's own words
@@ -721,18 +724,20 @@ def _values_in(
             values[asking] = own_words
         elif asking in PROSE_FIELDS:
             if extracted.has_prose:
-                values[asking] = own_words
+                problem = asking is Field.DESCRIPTION
+                values[asking] = extracted.description if problem else own_words
             elif not values:
                 values[asking] = text
         elif not values:
             values[_bare_field(s, text, asking, ctx)] = text
     elif Field.DESCRIPTION not in values and extracted.has_prose:
         if Field.DESCRIPTION not in s.fields:
-            values[Field.DESCRIPTION] = own_words
+            values[Field.DESCRIPTION] = extracted.description
         elif s.step is Step.CONFIRM and more_description:
             # More words about the problem at the summary: kept, never dropped.
-            values[Field.DESCRIPTION] = s.fields[Field.DESCRIPTION] + "\n" + own_words
-    return values, asking
+            more = extracted.description
+            values[Field.DESCRIPTION] = s.fields[Field.DESCRIPTION] + "\n" + more
+    return values, asking, extracted.sites
 
 
 def _bare_field(s: Conversation, text: str, asking: Field, ctx: IntakeContext) -> Field:
@@ -759,18 +764,20 @@ def _read_fields(
 ) -> bool:
     """Take every 4.2 value the message gives; say what was taken besides the plain answer.
     Returns whether the field being asked was settled."""
-    values, asking = _values_in(s, text, ctx, more_description=more_description)
+    values, asking, sites = _values_in(s, text, ctx, more_description=more_description)
     understood: list[str] = []
     answered = False
     for f in FIELD_ORDER:
         if f not in values:
             continue
         if f is Field.COUPON and is_unknown_answer(values[f]):
-            _coupon_unknown(s, head)
+            _coupon_unknown(s, head, demo=_is_demo(values[f], ctx))
             answered = answered or f is asking
             continue
         if not _accept_field(s, f, values[f], now, ctx, head):
             continue
+        if f is Field.SITE_URL:
+            _several_sites(s, sites, head)
         answered = answered or f is asking
         if f is not asking or len(values) > 1:
             understood.append(f"{texts.field_label(f, s.lang)} — {_shown(s, f)}")
@@ -802,6 +809,10 @@ def _accept_field(
     if f is Field.COUPON and not _coupon_accepted(s, verdict.value, now, ctx, head):
         return False
     s.fields[f] = verdict.value
+    if f is Field.EDITION:
+        unknown = verdict.note == EDITION_UNKNOWN
+        edition_notes = [agent_note("edition_unknown", edition=verdict.value)] if unknown else []
+        set_notes(s.notes, NoteKind.EDITION, edition_notes)
     if verdict.display and verdict.display != verdict.value:
         s.displays[f] = verdict.display
     else:
@@ -811,13 +822,31 @@ def _accept_field(
     return True
 
 
-def _coupon_unknown(s: Conversation, head: list[str]) -> None:
+def _coupon_unknown(s: Conversation, head: list[str], *, demo: bool = False) -> None:
     """4.2.5 "не знаю": the request goes on without the coupon (nobody is stuck in a loop); the
-    customer hears what that means and where the number is, the agents are told to ask for it."""
+    customer hears what that means and where the number is, the agents are told to ask for it.
+    A demo version has no coupon yet: said so, and the agents are told to check the licence."""
     s.fields[Field.COUPON] = UNKNOWN
     s.displays.pop(Field.COUPON, None)
-    set_notes(s.notes, NoteKind.COUPON, [agent_note("coupon_unknown")])
-    head.append(texts.t("coupon_unknown", s.lang))
+    kind = "coupon_demo" if demo else "coupon_unknown"
+    set_notes(s.notes, NoteKind.COUPON, [agent_note(kind)])
+    head.append(texts.t(kind, s.lang))
+
+
+def _is_demo(answer: str, ctx: IntakeContext) -> bool:
+    verdict = validate(Field.COUPON, answer, ctx.coupon_pattern)
+    return is_demo_answer(answer) or (isinstance(verdict, Valid) and verdict.note == COUPON_DEMO)
+
+
+def _several_sites(s: Conversation, sites: list[str], head: list[str]) -> None:
+    """4.2.3 asks for one site: the first named is the request's, the others go to the agent."""
+    others = [site for site in sites[1:] if site]
+    if not others:
+        return
+    listed = ", ".join(sites)
+    set_notes(s.notes, NoteKind.SITES, [agent_note("sites_several", sites=listed)])
+    site = _shown(s, Field.SITE_URL)
+    head.append(texts.t("sites_several", s.lang, site=site, others=", ".join(others)))
 
 
 def _held_back(s: Conversation, text: str, head: list[str]) -> Turn | None:

@@ -153,6 +153,30 @@ _TEXTS: dict[str, dict[str, str]] = {
             "If you find it, just send it here."
         ),
     },
+    "coupon_demo": {
+        "ru": (
+            "Понял: у вас демоверсия, купона пока нет — продолжим без него. По установке "
+            "консультируем и для демоверсии (п. 3.1.1.1); в остальном поддержка помогает "
+            "владельцам активной лицензии (п. 1.1, 4.2.5) — агент это уточнит."
+        ),
+        "en": (
+            "Understood: you run a demo version and have no coupon yet, so we go on without it. "
+            "Installation advice covers demo versions too (clause 3.1.1.1); otherwise support "
+            "helps owners of an active licence (clauses 1.1, 4.2.5), and the agent will check."
+        ),
+    },
+    "sites_several": {
+        "ru": (
+            "Вы назвали несколько сайтов: в обращение основным записал {site}, остальные "
+            "({others}) передам агенту. Одно обращение — одна проблема (п. 2.6): если на них "
+            "разные проблемы, вторую опишите отдельным обращением после этого."
+        ),
+        "en": (
+            "You named several sites: {site} goes into the request as the main one, the others "
+            "({others}) are passed on to the agent. One request is one problem (clause 2.6): if "
+            "they have different problems, describe the second one in a request of its own."
+        ),
+    },
     "ask_contact_email": {
         "ru": "На какой e-mail прислать официальный ответ поддержки (п. 4.1)?",
         "en": "Which e-mail should the official answer of support go to (clause 4.1)?",
@@ -380,8 +404,8 @@ REASONS: dict[str, dict[str, str]] = {
         "en": "this does not look like a site address; e.g. example.com or https://shop.example.com",
     },
     "edition_unknown": {
-        "ru": "такой редакции нет в списке; выберите из вариантов или ответьте «не знаю».",
-        "en": "no such edition; pick one of the options or answer “don't know”.",
+        "ru": "это не похоже на название редакции (например, Бизнес); если не знаете — «не знаю».",
+        "en": "this does not look like an edition name (e.g. Business); if unsure, “don't know”.",
     },
     "version_format": {
         "ru": "номер версии выглядит как 23.300.0 (три числа через точку).",

@@ -399,7 +399,12 @@ def test_the_remainder_is_the_customers_words_without_values_and_lead_ins() -> N
     assert extracted.remainder == (
         "Здравствуйте! После обновления сайт показывает белый экран на всех страницах."
     )
-    assert extracted.description == extracted.remainder
+    # The description keeps the sentences about the problem as written, drops the one that
+    # only lists values (and the greeting, which says nothing of the problem)
+    assert extracted.description == (
+        "После обновления на 23.300.0 сайт готовый-сайт-для-бизнеса.рф показывает белый экран "
+        "на всех страницах."
+    )
     assert extracted.rest == extracted.remainder  # the older name
     assert extracted.prose == message  # prose keeps inline values
 
@@ -514,3 +519,21 @@ def test_links_to_the_vendors_documentation_are_not_the_site() -> None:
 def test_a_not_known_site_is_not_a_site_candidate() -> None:
     extracted = extract_fields("Сайт: не знаю", COUPON)
     assert extracted.values == {Field.SITE_URL: "не знаю"} and extracted.sites == []
+
+
+@pytest.mark.parametrize(
+    ("message", "description"),
+    [
+        # Values inside a sentence about the problem stay: the sentence reads as written
+        ("Не работает корзина на shop.example.ru и на opt.example.ru, ошибка 500. Редакция "
+         "Бизнес, купон SM6-NS-ABCD12345",
+         "Не работает корзина на shop.example.ru и на opt.example.ru, ошибка 500."),
+        # Clauses at the end of the sentence that only list values go
+        ("Корзина не работает, ошибка 500 при оплате, версия 24.0.1, ivan@example.ru",
+         "Корзина не работает, ошибка 500 при оплате"),
+    ],
+)  # fmt: skip
+def test_the_description_is_the_problem_sentences_as_written(
+    message: str, description: str
+) -> None:
+    assert extract_fields(message, COUPON).description == description

@@ -374,3 +374,50 @@ def test_stale_button_press_shows_the_current_question(context: IntakeContext) -
     again = machine.handle(turn.state, ChoiceEvent("send"), NOW, context)
     assert again.effects == ()
     assert again.state.asking == turn.state.asking
+
+
+# --- answers that are not values: demo, an unknown edition, several sites (no dead ends) ------
+
+
+def test_a_demo_version_goes_on_without_a_coupon_and_the_agent_is_told_4_2_5(
+    context: IntakeContext,
+) -> None:
+    text = ("Не работает корзина на example.ru, ошибка 500. Редакция Бизнес, версия 25.0.0, "
+            "у нас демоверсия, купона нет, ivan@example.ru")  # fmt: skip
+    turn = talk(context, TextEvent(text))
+    assert turn.state.fields[Field.COUPON] == UNKNOWN
+    assert "демоверсия" in turn.replies[0].text and "3.1.1.1" in turn.replies[0].text
+    turn = settle(machine.handle(turn.state, TextEvent("не знаю"), NOW, context), context)
+    ticket = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
+    coupon_notes = [note for note in ticket.agent_notes if note.startswith("Купон:")]
+    assert len(coupon_notes) == 1 and "демоверси" in coupon_notes[0]
+
+
+def test_an_edition_the_desk_does_not_know_is_kept_with_a_note_4_2_4(
+    context: IntakeContext,
+) -> None:
+    values = "25.0.0 SM6-NS-ABCD12345 ivan@example.ru"
+    turn = talk(context, TextEvent("Не работает корзина на example.ru, ошибка 500"),
+                TextEvent("не знаю"), TextEvent(values))  # fmt: skip
+    assert turn.state.asking == Field.EDITION
+    turn = machine.handle(turn.state, TextEvent("Суперпро"), NOW, context)
+    assert turn.state.fields[Field.EDITION] == "Суперпро"
+    assert any("Суперпро" in note and "4.2.4" in note for note in note_lines(turn.state.notes))
+    # A known edition given later replaces it, and the note goes
+    turn = machine.handle(turn.state, TextEvent("редакция Бизнес"), NOW, context)
+    assert turn.state.fields[Field.EDITION] == "Бизнес"
+    assert not any("Суперпро" in note for note in note_lines(turn.state.notes))
+
+
+def test_several_sites_keep_the_first_and_pass_the_others_to_the_agent_4_2_3(
+    context: IntakeContext,
+) -> None:
+    text = "Не работает корзина на shop.example.ru и на opt.example.ru, ошибка 500 при оплате"
+    turn = talk(context, TextEvent(text))
+    assert turn.state.fields[Field.SITE_URL] == "http://shop.example.ru/"
+    said = "\n".join(r.text for r in turn.replies)
+    assert "opt.example.ru" in said and "2.6" in said
+    notes = note_lines(turn.state.notes)
+    assert any("shop.example.ru" in n and "opt.example.ru" in n for n in notes)
+    # The description keeps both as the customer wrote them
+    assert "opt.example.ru" in turn.state.fields[Field.DESCRIPTION]
