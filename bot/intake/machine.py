@@ -643,6 +643,26 @@ def _text(
     text, hidden = redact(text)
     if hidden:
         head.append(secrets_notice(s.lang))
+    answered_aside = _aside(s, text, now, ctx, head)
+    if answered_aside is not None:
+        return answered_aside
+    choice = _typed_choice(s, text, ctx)
+    if choice is not None:
+        return _choice(s, choice, now, ctx)
+    if s.step is Step.DETAILS:
+        _take_details(s, text, ctx, head, whole=True)
+        return _advance(s, now, ctx, head)
+    if s.step is Step.ASK and s.asking and question_back(text):
+        help_text = where_to_find(Field(s.asking), s.lang)
+        return Turn(s, _prompt(s, ctx, [*head, help_text]))
+    return _request_text_turn(s, text, now, ctx, head)
+
+
+def _aside(
+    s: Conversation, text: str, now: datetime, ctx: IntakeContext, head: list[str]
+) -> Turn | None:
+    """A message that is not part of the request being written: thanks, wording held back
+    (4.8.11), a follow-up to a filed ticket (4.4), a wish for another language."""
     courtesy = _courtesy_reply(s, text)
     if courtesy is not None:  # "спасибо" is for us: not mailed to support, not a description
         return Turn(s, (courtesy,))
@@ -659,24 +679,29 @@ def _text(
     if not s.lang_chosen and is_language_complaint(text):
         s.lang, s.lang_chosen = requested_lang(text) or "en", True
         return Turn(s, (Reply(texts.t("lang_set", s.lang)), *_prompt(s, ctx, head)))
-    choice = _typed_choice(s, text, ctx)
-    if choice is not None:
-        return _choice(s, choice, now, ctx)
-    if s.step is Step.DETAILS:
-        taken = _read_details(s, text, ctx, whole=True)
-        if taken:
-            head.append(texts.t("details_taken", s.lang, items=", ".join(taken)))
-        return _advance(s, now, ctx, head)
-    if s.step is Step.ASK and s.asking and question_back(text):
-        help_text = where_to_find(Field(s.asking), s.lang)
-        return Turn(s, _prompt(s, ctx, [*head, help_text]))
+    return None
+
+
+def _take_details(
+    s: Conversation, text: str, ctx: IntakeContext, head: list[str], *, whole: bool
+) -> bool:
+    """Read answers to the optional questions (4.2.6) and say which were taken."""
+    taken = _read_details(s, text, ctx, whole=whole)
+    if taken:
+        head.append(texts.t("details_taken", s.lang, items=", ".join(taken)))
+    return bool(taken)
+
+
+def _request_text_turn(
+    s: Conversation, text: str, now: datetime, ctx: IntakeContext, head: list[str]
+) -> Turn:
+    """Text about the request: its 4.2 values, its description, details at the summary."""
     if s.step in (Step.IDLE, Step.FILED):
         s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
     if len(text) > MAX_DESCRIPTION:
         head.append(texts.t("too_long", s.lang, limit=MAX_DESCRIPTION))
-    details = _read_details(s, text, ctx, whole=False) if s.step is Step.CONFIRM else []
-    if details:
-        head.append(texts.t("details_taken", s.lang, items=", ".join(details)))
+    at_summary = s.step is Step.CONFIRM
+    details = at_summary and _take_details(s, text, ctx, head, whole=False)
     # The fields the customer has just been shown count as asked once answered (steps are
     # then not asked again); a list shown before the problem was known does not count.
     shown = _missing_fields(s) if s.step is Step.ASK and Field.DESCRIPTION in s.fields else []
