@@ -1079,7 +1079,7 @@ def _classify(s: Conversation, ctx: IntakeContext) -> Classification:
 def _summary(s: Conversation, ctx: IntakeContext) -> str:
     lang = s.lang
     lines = [texts.t("summary_head", lang)]
-    lines += [f"• {texts.field_label(f, lang)}: {_summary_value(s, f)}" for f in FIELD_ORDER]
+    lines += [f"• {texts.field_label(f, lang)}: {_summary_value(s, f, ctx)}" for f in FIELD_ORDER]
     for question_id, answer in s.details.items():
         if answer != SKIPPED:
             lines.append(f"• {_detail_label(question_id, lang, ctx)}: {_cut(answer, 200)}")
@@ -1115,10 +1115,11 @@ def _detail_label(question_id: str, lang: str, ctx: IntakeContext) -> str:
     return q.label(lang) if q else question_id
 
 
-def _summary_value(s: Conversation, f: Field) -> str:
+def _summary_value(s: Conversation, f: Field, ctx: IntakeContext) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
     if not value:
-        return texts.t("not_given", s.lang)
+        site_down = f is Field.STEPS and _classify(s, ctx).critical
+        return texts.t("steps_not_needed" if site_down else "not_given", s.lang)
     if value == UNKNOWN:
         return texts.choice_label("unknown", s.lang)
     if f is Field.EDITION:

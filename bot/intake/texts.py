@@ -725,6 +725,10 @@ _TEXTS.update(
         },
         "more_details_label": {"ru": "Дополнительно", "en": "More details"},
         "not_given": {"ru": "не указано", "en": "not given"},
+        "steps_not_needed": {
+            "ru": "не нужны — сайт не работает (п. 4.2.1: шаги — по возможности)",
+            "en": "not needed: the site is down (clause 4.2.1: steps where possible)",
+        },
     }
 )
 CHOICE_LABELS.update(
