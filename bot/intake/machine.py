@@ -937,7 +937,8 @@ def _shown(s: Conversation, f: Field) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
     if f is Field.EDITION:
         value = edition_name(value, s.lang)
-    return _cut(" ".join(value.split()), 60)
+    # Listed between "; ": a value's own closing full stop would read as ".;".
+    return _cut(" ".join(value.split()), 60).rstrip(".;,")
 
 
 def _missing_fields(s: Conversation) -> list[Field]:

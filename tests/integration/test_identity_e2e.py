@@ -17,6 +17,7 @@ import pytest
 from bot.app import App, build_app
 from bot.channels.telegram import setup
 from bot.config import Settings
+from bot.intake import texts
 from bot.tickets.model import TICKET_ID_RE
 from classifier import Classifier
 from tests.helpers import first_but_declines, until_send
@@ -29,7 +30,8 @@ PASTE = (
     f"После обновления до 25.1.0 на сайте shop.example.ru {DESCRIPTION}. Редакция Бизнес, "
     "купон AB12-CD34-EF56, почта ivan@example.ru"
 )
-STEPS = "1. Добавить товар в корзину 2. Нажать «Оформить заказ»"
+# The start of the one message that lists every 4.2 field still needed
+MISSING = texts.t("ask_missing", "ru", items="").split(":")[0]
 
 
 class Clock:
@@ -77,15 +79,19 @@ class Bot:
         return await until_send(self.botapi, ALICE, message, first_but_declines)
 
     async def new_request(self) -> None:
-        """/new: "new request", what is kept from the last one, and the question, joined."""
+        """/new: "new request", what is kept from the last one, and the fields still needed,
+        joined; what is kept is not asked again."""
         [started] = await self.say("/new")
         new, kept, question = started["text"].split("\n\n")
         assert new.startswith("Начинаем новое обращение") and kept.startswith("Взял из прошлого")
-        assert question.startswith("Опишите")
+        assert question.startswith(MISSING) and "ivan@example.ru" in kept
+        assert "E-mail" not in question and "Купон" not in question
 
     async def request_until_send(self) -> dict[str, Any]:
-        await self.say(PASTE)
-        [message] = await self.say(STEPS)
+        """Everything in one message; then only whether the site is down is asked (2.2)."""
+        [message] = await self.say(PASTE)
+        assert message["text"].startswith("Понял: ")
+        assert texts.t("ask_critical", "ru") in message["text"]
         return await self.until_send(message)
 
     async def verify(self) -> tuple[str, str]:
@@ -105,7 +111,7 @@ class Bot:
         # Thanks, the greeting and the first question, joined
         [welcome] = await self.press(request, "Согласен")
         assert welcome["text"].startswith("Спасибо! Согласие записано.\n\nЗдравствуйте")
-        assert "\n\nОпишите" in welcome["text"]
+        assert "\n\n" + MISSING in welcome["text"]
 
 
 def code_from_outbox(data_dir: Path) -> str:

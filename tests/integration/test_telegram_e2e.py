@@ -43,6 +43,17 @@ PASTE = (
     "оформлении заказа. Редакция Бизнес, купон AB12-CD34-EF56, почта ivan@example.ru"
 )
 STEPS = "1. Добавить товар в корзину 2. Нажать «Оформить заказ»"
+# Everything 4.2 asks for, steps included, in one message (in Russian and in English)
+PASTE_ALL = PASTE.replace(". Редакция", f". Шаги: {STEPS}. Редакция")
+PASTE_ALL_EN = (
+    "After the update to 24.1.3 the cart on shop.example.ru fails with error 500 at checkout. "
+    "Steps: 1. Add a product to the cart 2. Click Checkout. Edition Business, coupon "
+    "AB12-CD34-EF56, e-mail ivan@example.ru"
+)
+# The start of the one message that lists every 4.2 field still needed
+MISSING = {lang: texts.t("ask_missing", lang, items="").split(":")[0] for lang in ("ru", "en")}
+SITE_DOWN = texts.t("ask_critical", "ru")  # 2.2: asked before any missing field
+ASK_STEPS = texts.t("ask_steps", "ru")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 20
 BMP = b"BM" + b"\x00" * 52 + bytes(range(256)) * 8
 
@@ -127,20 +138,31 @@ def button(botapi: BotApiServer, message: dict[str, Any], label: str) -> str:
     raise AssertionError(f"no button {label!r} in {botapi.buttons(message)}")
 
 
+async def asked_for_steps(botapi: BotApiServer, user: int) -> dict[str, Any]:
+    """Send `PASTE` (all but the steps): the values are taken, and whether the site is down is
+    asked first (2.2); "no, it works", and the one field missing, the steps, is asked."""
+    botapi.user_text(user, PASTE)
+    asked = await next_reply(botapi, user)
+    assert asked["text"].startswith("Понял: ") and "ivan@example.ru" in asked["text"]
+    assert SITE_DOWN in asked["text"] and ASK_STEPS not in asked["text"]
+    botapi.user_click(user, asked["message_id"], button(botapi, asked, "Нет, работает"))
+    steps = await next_reply(botapi, user)
+    assert steps["text"] == ASK_STEPS  # the only field still missing: its own question
+    return steps
+
+
 async def reach_confirmation(botapi: BotApiServer, user: int) -> dict[str, Any]:
     """From a fresh chat to the summary with the Send button (choosing a category if asked)."""
     botapi.user_command(user, "/start")
-    # The greeting and the first question come as one message, a blank line between them
+    # The greeting and the list of the fields needed come as one message, a blank line between
     [welcome] = await botapi.wait_bot_messages(user)
     assert welcome["text"].startswith("Здравствуйте")
-    assert "\n\nОпишите" in welcome["text"]
-    botapi.user_text(user, PASTE)
-    asked = await next_reply(botapi, user)
-    assert "Понял" in asked["text"] and "ivan@example.ru" in asked["text"]
+    assert "\n\n" + MISSING["ru"] in welcome["text"]
+    await asked_for_steps(botapi, user)
     botapi.user_text(user, STEPS)
     summary = await next_reply(botapi, user)
-    # The desk may ask a clarifying question with buttons first (category when the classifier is
-    # unsure, whether the site is down): answer them until the summary with "Send" comes.
+    # The desk may ask a clarifying question with buttons first (the category when the classifier
+    # is unsure): answer them until the summary with "Send" comes.
     summary = await until_send(botapi, user, summary)
     assert texts.choice_label("send", "ru") in dict(botapi.buttons(summary))
     return summary
@@ -168,11 +190,44 @@ async def test_paste_everything_then_confirm_files_a_ticket(desk_bot: Harness) -
     assert ticket.id == match.group(0)
     assert ticket.contact_email == "ivan@example.ru" and ticket.site_url.startswith("http")
     assert ticket.version == "24.1.3" and ticket.coupon == "AB12-CD34-EF56"
+    # The steps typed after "no, the site works" are in; the ticket does not jump the queue (2.2)
+    assert "Добавить товар" in ticket.steps and not ticket.classification.critical
     assert await desk_bot.store.outbox_counts()  # type: ignore[union-attr]
     # And /status lists it
     botapi.user_command(ALICE, "/status")
     status = await next_reply(botapi, ALICE)
     assert ticket.id in status["text"]
+
+
+@pytest.mark.parametrize(("lang", "paste"), [("ru", PASTE_ALL), ("en", PASTE_ALL_EN)])
+async def test_everything_in_one_message_reaches_the_summary_in_few_turns(
+    desk_bot: Harness, lang: str, paste: str
+) -> None:
+    botapi = desk_bot.botapi
+    # Given a customer who opens the chat and pastes every 4.2 value, steps included, at once
+    botapi.user_command(ALICE, "/start")
+    await next_reply(botapi, ALICE)
+    botapi.user_text(ALICE, paste)
+    turns = 2  # /start and the paste; then each button pressed
+    message = await next_reply(botapi, ALICE)
+    # Then every value is taken (in the language of the message) and no field is asked again
+    assert message["text"].startswith(texts.t("understood", lang, items="").rstrip("."))
+    for value in ("shop.example.ru", "24.1.3", "AB12-CD34-EF56", "ivan@example.ru"):
+        assert value in message["text"]
+    asked = [texts.t(f"ask_{f}", lang) for f in ("steps", "site_url", "version", "coupon")]
+    assert not any(q in message["text"] for q in (MISSING[lang], *asked))
+    # And at most the one yes/no question of 2.2 comes before the summary
+    send = texts.choice_label("send", lang)
+    if send not in dict(botapi.buttons(message)):
+        assert texts.t("ask_critical", lang) in message["text"]
+        no = texts.choice_label("no", lang)
+        botapi.user_click(ALICE, message["message_id"], button(botapi, message, no))
+        turns += 1
+        message = await next_reply(botapi, ALICE)
+    assert send in dict(botapi.buttons(message)), message["text"]
+    assert texts.t("summary_head", lang) in message["text"]
+    assert "ivan@example.ru" in message["text"] and "2. " in message["text"]  # the steps too
+    assert turns <= 3
 
 
 async def test_typed_label_works_like_the_button(desk_bot: Harness) -> None:
@@ -209,7 +264,7 @@ async def test_photo_is_downloaded_and_attached(desk_bot: Harness) -> None:
     [added] = await botapi.wait_bot_messages(ALICE)  # "attached" and the question, joined
     added_text, question = added["text"].split("\n\n", 1)
     assert added_text.startswith("Файл «photo_") and "приложен" in added_text
-    assert "Опишите" in question
+    assert question.startswith(MISSING["ru"])
     conversation = await desk_bot.desk.conversation("telegram", str(ALICE))
     [attachment] = conversation.attachments
     stored = await asyncio.to_thread(Path(attachment["path"]).read_bytes)
@@ -222,8 +277,9 @@ async def test_photo_with_caption_is_attached_and_read(desk_bot: Harness) -> Non
     [message] = await botapi.wait_bot_messages(ALICE)  # "attached" and the question, joined
     added, asked = message["text"].split("\n\n", 1)
     assert "приложен" in added
-    assert "Понял" in asked and "Как воспроизвести" in asked
-    assert asked.count("Как воспроизвести") == 1
+    # The site looks down (2.2): that is asked first, before the steps
+    assert asked.startswith("Понял: ") and SITE_DOWN in asked and ASK_STEPS not in asked
+    assert asked.count(SITE_DOWN) == 1
     await no_more_messages(botapi, ALICE)  # the question is asked once
 
 
@@ -261,9 +317,7 @@ async def test_unsupported_and_too_big_files_are_refused_before_download(
 async def test_restart_mid_dialog_continues_at_the_same_step(desk_bot: Harness) -> None:
     botapi = desk_bot.botapi
     # Given a customer who was asked for the steps
-    botapi.user_text(ALICE, PASTE)
-    asked = await next_reply(botapi, ALICE)
-    assert "Как воспроизвести" in asked["text"]
+    await asked_for_steps(botapi, ALICE)
     # When the bot and the desk restart (new process state, same data dir)
     await desk_bot.stop(close_desk=True)
     botapi.user_text(ALICE, STEPS)  # written while the bot was down
@@ -356,8 +410,7 @@ async def test_an_error_is_reported_and_the_state_kept(desk_bot: Harness) -> Non
 
     await desk_bot.stop()
     await desk_bot.start(desk_wrapper=Flaky)
-    botapi.user_text(ALICE, PASTE)
-    assert "Как воспроизвести" in (await next_reply(botapi, ALICE))["text"]
+    await asked_for_steps(botapi, ALICE)
     botapi.user_text(ALICE, STEPS)
     assert (await next_reply(botapi, ALICE))["text"] == SOMETHING_WENT_WRONG
     botapi.user_text(ALICE, STEPS)
@@ -382,13 +435,13 @@ async def test_command_menu_and_languages(desk_bot: Harness) -> None:
     assert menus["en"][0]["description"] == "Start"
     botapi.set_user(BOB, language_code="en")
     botapi.user_command(BOB, "/start")
-    [greeting] = await botapi.wait_bot_messages(BOB)  # the greeting and the question, joined
+    [greeting] = await botapi.wait_bot_messages(BOB)  # the greeting and the fields needed
     assert greeting["text"].startswith("Hello")
-    assert "\n\nPlease describe" in greeting["text"]
+    assert "\n\n" + MISSING["en"] in greeting["text"]
     botapi.user_command(BOB, "/lang ru")
-    [lang_set] = await botapi.wait_bot_messages(BOB)  # "language set" and the question, joined
+    [lang_set] = await botapi.wait_bot_messages(BOB)  # "language set" and the fields needed
     assert lang_set["text"].startswith("Язык")
-    assert "\n\nОпишите" in lang_set["text"]
+    assert "\n\n" + MISSING["ru"] in lang_set["text"]
     botapi.user_command(BOB, "/cancel")
     assert "удалён" in (await next_reply(botapi, BOB))["text"]
 
@@ -437,8 +490,9 @@ async def test_webhook_mode(botapi: BotApiServer, tmp_path: Path, classifier: Cl
         assert botapi.bot.webhook_secret and TOKEN not in botapi.bot.webhook_secret
         # Given updates pushed by the server to the webhook, the customer is answered the same
         botapi.user_command(ALICE, "/start")
-        [welcome] = await botapi.wait_bot_messages(ALICE)  # the greeting and the question, joined
-        assert welcome["text"].startswith("Здравствуйте") and "\n\nОпишите" in welcome["text"]
+        [welcome] = await botapi.wait_bot_messages(ALICE)  # the greeting and the fields needed
+        assert welcome["text"].startswith("Здравствуйте")
+        assert "\n\n" + MISSING["ru"] in welcome["text"]
         assert botapi.webhook_errors == []
     finally:
         await runner.cleanup()

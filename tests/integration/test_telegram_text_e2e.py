@@ -16,6 +16,7 @@ import pytest_asyncio
 from bot.channels.telegram.texts import SOMETHING_WENT_WRONG
 from bot.config import Settings
 from bot.intake import texts
+from bot.intake.fields import Field
 from bot.tickets.model import TICKET_ID_RE
 from bot.tickets.render import render_ticket
 from classifier import Classifier
@@ -25,9 +26,12 @@ from tests.integration.test_telegram_e2e import (
     ALICE,
     BOB,
     JPEG,
+    MISSING,
     PASTE,
+    SITE_DOWN,
     STEPS,
     Harness,
+    button,
     next_reply,
 )
 from tests.servers.botapi import BotApiServer
@@ -74,13 +78,17 @@ async def test_lone_surrogate_and_control_characters_are_answered_stored_and_fil
     # Given a customer whose client sends a lone surrogate and a NUL in the text
     botapi.user_text(ALICE, BROKEN_PASTE)
     asked = await next_reply(botapi, ALICE)
-    # Then the turn is answered as usual, not with an apology
+    # Then the turn is answered as usual (the values taken, "is the site down?" asked, 2.2),
+    # not with an apology
     assert asked["text"] != SOMETHING_WENT_WRONG
-    assert "Понял" in asked["text"] and "Как воспроизвести" in asked["text"]
+    assert asked["text"].startswith("Понял: ") and SITE_DOWN in asked["text"]
     conversation = await text_bot.desk.conversation("telegram", str(ALICE))
     assert "корзина\ufffd" in conversation.fields["description"]
     assert " при оформлении" in conversation.fields["description"]  # a space, not glued
-    # And the next message, with a line separator and a NEL, goes on from the stored state
+    # And after "no, it works", the steps with a line separator and a NEL go on from the stored
+    # state
+    botapi.user_click(ALICE, asked["message_id"], button(botapi, asked, "Нет, работает"))
+    assert (await next_reply(botapi, ALICE))["text"] == texts.t("ask_steps", "ru")
     botapi.user_text(ALICE, BROKEN_STEPS)
     summary = await next_reply(botapi, ALICE)
     assert summary["text"] != SOMETHING_WENT_WRONG
@@ -105,7 +113,12 @@ async def test_an_address_glued_by_a_control_character_is_refused_and_asked_agai
 ) -> None:
     botapi = text_bot.botapi
     botapi.user_text(ALICE, PASTE.replace(", почта ivan@example.ru", ""))
-    await next_reply(botapi, ALICE)
+    site_down = await next_reply(botapi, ALICE)
+    botapi.user_click(ALICE, site_down["message_id"], button(botapi, site_down, "Нет, работает"))
+    both = await next_reply(botapi, ALICE)  # the steps and the e-mail, asked at once
+    assert both["text"].startswith(MISSING["ru"])
+    assert texts.t("missing_steps", "ru") in both["text"]
+    assert texts.field_label(Field.CONTACT_EMAIL, "ru") in both["text"]
     botapi.user_text(ALICE, STEPS)
     asked = await next_reply(botapi, ALICE)
     assert texts.t("ask_contact_email", "ru") in asked["text"]
@@ -129,7 +142,7 @@ async def test_a_file_name_and_caption_with_broken_text_are_taken(text_bot: Harn
     [message] = await botapi.wait_bot_messages(ALICE)
     # Then the file is attached and the caption read, as for any file
     assert message["text"] != SOMETHING_WENT_WRONG
-    assert "приложен" in message["text"] and "Как воспроизвести" in message["text"]
+    assert "приложен" in message["text"] and SITE_DOWN in message["text"]
     conversation = await text_bot.desk.conversation("telegram", str(ALICE))
     [attachment] = conversation.attachments
     assert attachment["name"].startswith("скрин\ufffd")
