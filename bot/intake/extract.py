@@ -334,6 +334,7 @@ _PREPOSITION_RE = re.compile(
     r"(?<![\w-])(?:на|до|в|во|с|со|из|at|on|to|of|from|in)[ \t]+$", re.IGNORECASE
 )
 _LEAD_IN_REACH = 100  # characters looked at before a value for its lead-in words
+_OWN_WORD_RE = re.compile(r"[^\W\d_]{3,}")  # a word of three letters or more
 # A field's name with a capital letter just before its value starts a new sentence even without
 # a full stop: "… в компоненте каталога Сайт example.ru" (case-sensitive: "на сайте" stays).
 _CAPITAL_LABEL_RE = re.compile(
@@ -952,25 +953,30 @@ _EMPTY_BRACKETS_RE = re.compile(r"\([ \t][ \t,;:]*\)")  # a value was in them; "
 
 
 def _problem_sentences(text: str, coupon_pattern: str) -> str:
-    """The sentences of `text` that say something beyond field values, each kept as written."""
-    kept: list[str] = []
+    """`text` without the sentences made only of field values, line breaks kept: the rest is
+    kept as written (an error report, a stack trace, a greeting)."""
+    lines: list[str] = []
     for line in text.splitlines():
         start, sentences = 0, []
         for end in _SENTENCE_END_RE.finditer(line):
             sentences.append(line[start : end.end()])
             start = end.end()
         sentences.append(line[start:])
-        kept.extend(
+        kept = [
             _without_trailing_values(sentence, coupon_pattern)
             for sentence in sentences
-            if _values_taken(sentence, coupon_pattern).has_prose
-        )
-    return _tidy(" ".join(kept))
+            if not _only_values(sentence, coupon_pattern)
+        ]
+        lines.append(" ".join(k for k in kept if k))
+    return _tidy("\n".join(lines))
 
 
-def _values_taken(text: str, coupon_pattern: str) -> Extracted:
-    """A scratch reading of `text` with its values taken out (nothing kept of it)."""
-    return Extracted(remainder=_tidy(_take_values(text, coupon_pattern, Extracted())))
+def _only_values(text: str, coupon_pattern: str) -> bool:
+    """Whether `text` gives field values and says nothing of its own ("Сайт shop.ru, редакция
+    Бизнес.")."""
+    scratch = Extracted()
+    rest = _take_values(text, coupon_pattern, scratch)
+    return bool(scratch.values) and not _OWN_WORD_RE.search(_tidy(rest))
 
 
 def _without_trailing_values(sentence: str, coupon_pattern: str) -> str:
@@ -978,7 +984,7 @@ def _without_trailing_values(sentence: str, coupon_pattern: str) -> str:
     купон …, ivan@shop.ru"); a clause with a word of its own ends the cut."""
     clauses = re.split(r"(?<=[,;])", sentence.strip())
     while len(clauses) > 1:
-        if re.search(r"[^\W\d_]{3,}", _values_taken(clauses[-1], coupon_pattern).remainder):
+        if not _only_values(clauses[-1], coupon_pattern):
             break
         clauses.pop()
     return "".join(clauses).strip().rstrip(",;")

@@ -5,8 +5,13 @@ customer then gets exactly one reply, one of three (`FormReply`):
 
 - the ticket was filed: the core's confirmation, with the notes about the message (files refused);
 - the contact address they named must confirm a code first: the core's words and how to answer;
-- otherwise the guided reply: what was understood, and a form of exactly the missing or invalid
-  lines with the labels the form mode reads back (``Адрес сайта:``, ``Категория:`` …).
+- otherwise the guided reply: what was understood, and a form of everything the request still
+  needs (the core's `open_questions`) in one reply: the site-down line when the text reads as
+  a site that is down (2.2), every missing or invalid 4.2 field, and the category when the
+  classifier is unsure, with the labels the form mode reads back (``Адрес сайта:``,
+  ``Категория:`` …). A second guided reply asks only what is still open after the answer.
+  A message held back for its wording (4.8.11) gets the core's notice and how to send it as it
+  is instead of a form.
 
 A sender nothing has proven may be using someone else's address: the guided reply then
 acknowledges their own prose (description, steps) instead of quoting it, so that the desk
@@ -21,11 +26,11 @@ from enum import StrEnum
 
 from bot.intake import form_texts, texts
 from bot.intake.conversation import Conversation, Step
-from bot.intake.events import Reply
+from bot.intake.events import Option, Reply, typed_option
 from bot.intake.extract import extract_fields
 from bot.intake.fields import FIELD_ORDER, Field, Invalid, Valid, Verdict, validate
 from bot.intake.form import CATEGORY_LABEL, CRITICAL_LABEL
-from bot.intake.machine import CATEGORIES, IntakeContext
+from bot.intake.machine import CATEGORIES, IntakeContext, open_questions
 from bot.tickets.model import AttachmentRef
 
 __all__ = [
@@ -35,6 +40,7 @@ __all__ = [
     "form_reply",
     "form_text",
     "guided_text",
+    "held_text",
     "invalid_notes",
     "starts_new_request",
     "with_sender_as_contact",
@@ -73,8 +79,9 @@ class FormReply:
 
 def starts_new_request(conv: Conversation | None) -> bool:
     """Whether a message outside any ticket's thread starts a new request: it does once the
-    last one was filed (a ticket's follow-ups come in its thread) or when none is in progress."""
-    return conv is not None and conv.step in (Step.FILED, Step.IDLE)
+    last one was filed (a ticket's follow-ups come in its thread) or when none is in progress,
+    unless a message is held back for its wording (4.8.11): the next one keeps or replaces it."""
+    return conv is not None and not conv.held_text and conv.step in (Step.FILED, Step.IDLE)
 
 
 def form_text(
@@ -84,6 +91,8 @@ def form_text(
     draft says anything), with the sender's address as the contact e-mail while the draft has
     none, when the customer is the address they write from (`sender`)."""
     text = request.text.strip()
+    if conv is not None and conv.held_text and _keeps_held(text, conv.lang):
+        return text  # "send it as it is" (4.8.11): the held message has the sender's line
     if not text and not (conv and conv.fields):
         text = request.subject
     if sender and (conv is None or Field.CONTACT_EMAIL not in conv.fields):
@@ -94,14 +103,14 @@ def form_text(
 def with_sender_as_contact(text: str, sender: str, lang: str, ctx: IntakeContext) -> str:
     """The From address is the contact e-mail unless the customer's own labelled line names
     another one the desk accepts (which then confirms a code); a refused one (malformed, or the
-    desk's own address) is overridden by the sender's, the last line read winning."""
+    desk's own address) is overridden by the sender's, the last line read winning. The line goes
+    after the customer's words, so that what they wrote first is what the language is read
+    from: a leading "E-mail для ответа:" made a short Russian message read as English."""
     label = texts.form_label(Field.CONTACT_EMAIL, lang)
     named = extract_fields(text, ctx.coupon_pattern).values.get(Field.CONTACT_EMAIL)
-    if named is None:
-        return f"{label}: {sender}\n{text}"
-    if isinstance(_contact_verdict(named, ctx), Valid):
+    if named is not None and isinstance(_contact_verdict(named, ctx), Valid):
         return text
-    return f"{text}\n{label}: {sender}"
+    return f"{text}\n{label}: {sender}" if text else f"{label}: {sender}"
 
 
 def form_reply(
@@ -115,7 +124,28 @@ def form_reply(
     if conv.verify_address:
         hint = form_texts.t("code_hint", conv.lang)
         return FormReply(FormOutcome.CODE_SENT, "\n\n".join([*said, hint]))
+    if conv.held_text:
+        return FormReply(FormOutcome.GUIDED, held_text(conv, said, request))
     return FormReply(FormOutcome.GUIDED, guided_text(conv, request, ctx))
+
+
+def held_text(conv: Conversation, said: Sequence[str], request: FormRequest) -> str:
+    """The reply to a message held back for its wording (4.8.11): the core's notice and how to
+    answer it by e-mail, "send it as it is" or the request rephrased; no form, since nothing of
+    the held message has been read yet."""
+    lang = conv.lang
+    keep = texts.choice_label("keep", lang)
+    lines = [form_texts.t("greeting", lang), "", *said]
+    lines += ["", form_texts.t("held_hint", lang, keep=keep)]
+    if request.notes:
+        lines += ["", form_texts.t("notes_head", lang), *request.notes]
+    lines += ["", form_texts.t("signature", lang)]
+    return "\n".join(lines)
+
+
+def _keeps_held(text: str, lang: str) -> bool:
+    """Whether the message is the "send it as it is" answer to a held one (4.8.11)."""
+    return typed_option(text, (Option("keep", texts.choice_label("keep", lang)),)) is not None
 
 
 def guided_text(conv: Conversation, request: FormRequest, ctx: IntakeContext) -> str:
@@ -128,7 +158,7 @@ def guided_text(conv: Conversation, request: FormRequest, ctx: IntakeContext) ->
     notes = [*invalid_notes(request.text, conv, ctx), *request.notes]
     if notes:
         lines += ["", form_texts.t("notes_head", lang), *notes]
-    form, hints = _form_lines(conv)
+    form, hints = _form_lines(conv, ctx)
     lines += ["", form_texts.t("form_head", lang), "", *form]
     lines += ["", form_texts.t("hints_head", lang), *hints]
     lines += ["", form_texts.t("signature", lang)]
@@ -154,24 +184,28 @@ def _understood(conv: Conversation, *, quote_prose: bool) -> list[str]:
     return lines
 
 
-def _form_lines(conv: Conversation) -> tuple[list[str], list[str]]:
-    """The empty lines to fill in (missing 4.2 fields, then the button step the core is at)
-    and a hint for each."""
+def _form_lines(conv: Conversation, ctx: IntakeContext) -> tuple[list[str], list[str]]:
+    """The empty lines to fill in, all at once, and a hint for each: whether the site is down
+    when the text reads so (2.2, first, as the chat asks it), the missing 4.2 fields, and the
+    category when the classifier is unsure."""
     lang = conv.lang
+    open_ = open_questions(conv, ctx)
     form: list[str] = []
     hints: list[str] = []
-    for f in (f for f in FIELD_ORDER if f not in conv.fields):
+    if open_.critical:
+        form.append(f"{CRITICAL_LABEL[lang]}: ")
+        hints.append("- " + form_texts.t("critical_hint", lang, label=CRITICAL_LABEL[lang]))
+        if Field.STEPS in open_.fields:
+            hints.append("  " + form_texts.t("critical_steps_hint", lang))
+    for f in open_.fields:
         form.append(f"{texts.form_label(f, lang)}: ")
         hints.append(f"- {texts.t(f'ask_{f.value}', lang)}")
         if f is Field.COUPON:
             hints.append(f"  {form_texts.t('coupon_hint', lang)}")
-    if conv.step is Step.CATEGORY:
+    if open_.category:
         form.append(f"{CATEGORY_LABEL[lang]}: ")
         names = "; ".join(texts.category_name(c, lang) for c in CATEGORIES)
         hints.append("- " + form_texts.t("category_hint", lang, names=names))
-    elif conv.step is Step.CRITICAL:
-        form.append(f"{CRITICAL_LABEL[lang]}: ")
-        hints.append(f"- {texts.t('ask_critical', lang)}")
     return form, hints
 
 

@@ -34,6 +34,34 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Категория — одна из: {names}.",
         "en": "Category — one of: {names}.",
     },
+    "critical_hint": {
+        "ru": (
+            "Похоже, сайт или его сервис сейчас не работает. Если это так, напишите «да» в "
+            "строке «{label}»: обращение будет помечено как критичное и обработано вне очереди "
+            "(п. 2.2). Если сайт работает, напишите «нет»."
+        ),
+        "en": (
+            "It looks as if the site or one of its services is down now. If so, write “yes” on "
+            "the line “{label}”: the request will be marked critical and handled out of turn "
+            "(clause 2.2). If the site works, write “no”."
+        ),
+    },
+    "critical_steps_hint": {
+        "ru": "Если сайт не работает, шаги воспроизведения можно не указывать (п. 4.2.1).",
+        "en": "If the site is down, the steps to reproduce may be left out (clause 4.2.1).",
+    },
+    "held_hint": {
+        "ru": (
+            "Чтобы отправить письмо как есть, ответьте на это письмо одной строкой: «{keep}». "
+            "Или пришлите обращение заново, переформулировав его: тогда прежнее письмо в "
+            "поддержку не уйдёт (п. 4.8.11)."
+        ),
+        "en": (
+            "To send your message as it is, reply to this one with a single line: “{keep}”. "
+            "Or send the request again in other words: the earlier message then does not go "
+            "to support (clause 4.8.11)."
+        ),
+    },
     "coupon_hint": {
         "ru": "Номер купона есть в документах о покупке или продлении лицензии. Если его нет под "
         "рукой, напишите в строке купона «не знаю»: обращение уйдёт без него, но поддержка "

@@ -122,7 +122,7 @@ class Chat:
             with self._changed:
                 seen = len(self._output)
                 grew = self._changed.wait_for(
-                    lambda: len(self._output) != seen or self._ended, QUIET
+                    lambda seen=seen: len(self._output) != seen or self._ended, QUIET
                 )
             if not grew or self._ended:
                 return

@@ -101,10 +101,13 @@ async def test_replicas_share_the_conversation_through_redis(
     try:
         assert isinstance(first.desk.conversations, RedisConversations)
         await first.desk.handle("test", "r1", TextEvent("Не работает оформление заказа в корзине"))
-        # The next message reaches the other replica: it continues the same dialog
+        # The next answers reach the other replica: it continues the same dialog (the site-down
+        # question the first one asked, 2.2, then the fields)
+        await second.desk.handle("test", "r1", ChoiceEvent("no"))
         await second.desk.handle("test", "r1", TextEvent("1. открыть корзину 2. оформить"))
         conversation = await first.desk.conversation("test", "r1")
         assert conversation is not None
+        assert conversation.critical is False
         assert conversation.asking == "site_url"
         assert "корзин" in conversation.fields["description"]
         # Events of one customer arriving at both replicas at once are handled one at a time

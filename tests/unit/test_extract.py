@@ -399,10 +399,10 @@ def test_the_remainder_is_the_customers_words_without_values_and_lead_ins() -> N
     assert extracted.remainder == (
         "Здравствуйте! После обновления сайт показывает белый экран на всех страницах."
     )
-    # The description keeps the sentences about the problem as written, drops the one that
-    # only lists values (and the greeting, which says nothing of the problem)
+    # The description keeps the customer's sentences as written, drops the one that only
+    # lists values
     assert extracted.description == (
-        "После обновления на 23.300.0 сайт готовый-сайт-для-бизнеса.рф показывает белый экран "
+        "Здравствуйте! После обновления на 23.300.0 сайт готовый-сайт-для-бизнеса.рф показывает белый экран "
         "на всех страницах."
     )
     assert extracted.rest == extracted.remainder  # the older name

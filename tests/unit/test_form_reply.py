@@ -3,9 +3,12 @@ draft, the message and the context."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from bot.config import Settings
 from bot.intake.conversation import Conversation, Step
-from bot.intake.events import Reply
+from bot.intake.events import FormEvent, Reply
 from bot.intake.fields import Field
 from bot.intake.form_reply import (
     FormOutcome,
@@ -17,7 +20,7 @@ from bot.intake.form_reply import (
     starts_new_request,
     with_sender_as_contact,
 )
-from bot.intake.machine import IntakeContext
+from bot.intake.machine import IntakeContext, handle, new_conversation
 from bot.tickets.model import Classification
 
 SETTINGS = Settings(  # type: ignore[call-arg]
@@ -60,15 +63,50 @@ def test_the_customers_prose_is_quoted_only_to_an_authenticated_sender() -> None
     assert f"Описание проблемы: {DESCRIPTION}" in proven
 
 
-def test_the_button_step_the_core_is_at_becomes_a_form_line() -> None:
-    complete = {
-        "steps": "не знаю", "site_url": "https://shop.example/", "edition": "Бизнес",
-        "version": "24.100.0", "coupon": "AB12-CD34-EF56",
-    }  # fmt: skip
-    category = guided_text(draft(Step.CATEGORY, **complete), FormRequest("…"), CTX)
-    assert form_lines(category) == ["Категория: "] and "Ошибка продукта (3.4)" in category
-    critical = guided_text(draft(Step.CRITICAL, "en", **complete), FormRequest("…"), CTX)
-    assert form_lines(critical) == ["Is the site down now (yes/no): "]
+COMPLETE = {
+    "steps": "не знаю", "site_url": "https://shop.example/", "edition": "Бизнес",
+    "version": "24.100.0", "coupon": "AB12-CD34-EF56",
+}  # fmt: skip
+
+
+def classified(*, critical: bool = False, unsure: bool = False) -> IntakeContext:
+    verdict = Classification("error", True, "3.4.1.1", critical, 0.3 if unsure else 0.9, unsure)
+    return replace(CTX, classify=lambda text: verdict)
+
+
+def test_everything_still_open_is_asked_in_one_form() -> None:
+    # Given a draft that reads as a site that is down, the category unsure, two fields missing
+    ctx = classified(critical=True, unsure=True)
+    conv = draft(Step.CRITICAL, site_url="https://shop.example/", version="24.100.0")
+    text = guided_text(conv, FormRequest("…"), ctx)
+    # Then one form asks whether the site is down (first, 2.2), the fields, and the category
+    assert form_lines(text) == [
+        "Сайт сейчас не работает (да/нет): ",
+        "Шаги воспроизведения: ",
+        "Редакция: ",
+        "Купон: ",
+        "Категория: ",
+    ]
+    assert "(п. 2.2)" in text and "шаги воспроизведения можно не указывать" in text
+    assert "Ошибка продукта (3.4)" in text  # the categories to choose from
+
+
+def test_only_the_questions_still_open_become_form_lines() -> None:
+    ctx = classified(critical=True, unsure=True)
+    # the customer said the site is down: steps are not needed (4.2.1), nor is the 2.2 line
+    down = draft(site_url="https://shop.example/", version="24.100.0")
+    down.critical = True
+    assert form_lines(guided_text(down, FormRequest("…"), ctx)) == [
+        "Редакция: ", "Купон: ", "Категория: ",
+    ]  # fmt: skip
+    # the customer chose the category, the fields are in: only the 2.2 line, in English
+    chosen = draft(Step.CRITICAL, "en", **COMPLETE)
+    chosen.category = "update"
+    assert form_lines(guided_text(chosen, FormRequest("…"), ctx)) == [
+        "Is the site down now (yes/no): "
+    ]
+    # a classifier sure of the category and of a site that works asks neither
+    assert form_lines(guided_text(draft(**COMPLETE), FormRequest("…"), classified())) == []
 
 
 def test_refused_values_are_explained_with_the_channels_notes() -> None:
@@ -87,13 +125,23 @@ def test_naming_the_desks_own_address_is_refused_even_with_a_contact() -> None:
 
 
 def test_the_sender_is_the_contact_unless_they_name_an_acceptable_other() -> None:
-    assert with_sender_as_contact(DESCRIPTION, SENDER, "ru", CTX).startswith(
-        f"E-mail для ответа: {SENDER}\n"
+    assert with_sender_as_contact(DESCRIPTION, SENDER, "ru", CTX) == (
+        f"{DESCRIPTION}\nE-mail для ответа: {SENDER}"
     )
     named = f"{DESCRIPTION}\nE-mail для ответа: boss@shop.example"
     assert with_sender_as_contact(named, SENDER, "ru", CTX) == named
     ours = f"{DESCRIPTION}\nE-mail для ответа: frontdesk@whatasoft.test"
     assert with_sender_as_contact(ours, SENDER, "ru", CTX).endswith(f"E-mail для ответа: {SENDER}")
+
+
+def test_the_senders_line_does_not_change_the_language_of_a_short_message() -> None:
+    # "E-mail" is the first word of the contact line: read first, it made this read as English
+    for text in ("Очень медленно работает админка", "Не ставятся обновления"):
+        turn = handle(
+            new_conversation(), FormEvent(form_text(None, FormRequest(text), SENDER, CTX)),
+            datetime(2026, 11, 25, 7, 0, tzinfo=UTC), CTX,
+        )  # fmt: skip
+        assert turn.state.lang == "ru", text
 
 
 def test_what_the_core_reads_of_a_message() -> None:
@@ -125,5 +173,20 @@ def test_the_reply_is_the_confirmation_the_code_hint_or_the_form() -> None:
 def test_a_message_outside_a_thread_starts_a_new_request_between_requests() -> None:
     assert starts_new_request(Conversation(step=Step.FILED, ticket_id="WAS-000007"))
     assert starts_new_request(Conversation(step=Step.IDLE))
+    # a message held for its wording (4.8.11) waits for "send it as it is" or a new wording
+    assert not starts_new_request(Conversation(step=Step.IDLE, held_text="Вы там идиоты?"))
     assert not starts_new_request(draft())
     assert not starts_new_request(None)
+
+
+def test_a_held_message_is_answered_with_the_notice_and_how_to_send_it() -> None:
+    held = Conversation(step=Step.IDLE, held_text=f"Вы там идиоты? {DESCRIPTION}")
+    notice = Reply("В сообщении есть оскорбления (п. 4.8.11).")
+    reply = form_reply(held, [notice], FormRequest("…"), CTX)
+    assert reply.outcome is FormOutcome.GUIDED
+    assert notice.text in reply.text and "«Отправить как есть»" in reply.text
+    assert form_lines(reply.text) == []
+    # "send it as it is" reaches the core alone (the held message has the sender's line)
+    keep = FormRequest("Отправить как есть.")
+    assert form_text(held, keep, SENDER, CTX) == "Отправить как есть."
+    assert SENDER in form_text(held, FormRequest(DESCRIPTION), SENDER, CTX)
