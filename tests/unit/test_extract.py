@@ -402,8 +402,8 @@ def test_the_remainder_is_the_customers_words_without_values_and_lead_ins() -> N
     # The description keeps the customer's sentences as written, drops the one that only
     # lists values
     assert extracted.description == (
-        "Здравствуйте! После обновления на 23.300.0 сайт готовый-сайт-для-бизнеса.рф показывает белый экран "
-        "на всех страницах."
+        "Здравствуйте! После обновления на 23.300.0 сайт готовый-сайт-для-бизнеса.рф "
+        "показывает белый экран на всех страницах."
     )
     assert extracted.rest == extracted.remainder  # the older name
     assert extracted.prose == message  # prose keeps inline values
