@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.text import clean
 from bot.tickets.model import AttachmentRef, Ticket
@@ -77,6 +77,9 @@ def typed_key(text: str) -> str:
 class Reply:
     text: str
     options: tuple[Option, ...] = ()
+    # What `text` says before its question (notices, "Понял: …"): all a channel that does not
+    # ask the question (an e-mail already filed) passes on.
+    lead: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

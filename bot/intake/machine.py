@@ -450,7 +450,7 @@ def _prompt(
     question, options = STEPS[s.step].ask(s, ctx)
     if not question:
         return (Reply(lead),) if lead else ()
-    return (Reply(f"{lead}\n\n{question}".strip(), options),)
+    return (Reply(f"{lead}\n\n{question}".strip(), options, lead=lead),)
 
 
 def _edit_menu(s: Conversation, ctx: IntakeContext) -> Turn:
@@ -466,6 +466,7 @@ def _form(s: Conversation, text: str, now: datetime, ctx: IntakeContext) -> Turn
     form lines answer or that is decided for a customer who cannot press buttons, until the
     ticket is filed or the customer must answer something. The replies are those of the last
     step that said anything, with the documentation found listed after them."""
+    _form_open_lines(s, text, ctx)
     turn = _text(s, text, now, ctx) if text.strip() else Turn(s, ())
     replies, effects = turn.replies, turn.effects
     docs: list[dict[str, str]] = []
@@ -481,11 +482,32 @@ def _form(s: Conversation, text: str, now: datetime, ctx: IntakeContext) -> Turn
         replies = turn.replies or replies
         effects = (*effects, *turn.effects)
         if any(isinstance(e, FileTicket) for e in turn.effects):
+            # Filed: the summary's question is moot, what was said before it still counts
+            replies = tuple(_without_question(r) for r in replies if r.lead or not r.options)
             break
     listed = form.docs_text(docs, turn.state.lang)
     if listed:
         replies = (*replies, Reply(listed))
     return Turn(turn.state, tuple(replies), tuple(effects))
+
+
+def _without_question(reply: Reply) -> Reply:
+    return Reply(reply.lead) if reply.options else reply
+
+
+def _form_open_lines(s: Conversation, text: str, ctx: IntakeContext) -> None:
+    """Before a form answer is read: everything the guided reply asked counts as asked (steps
+    are not asked for twice), and its 2.2 and category lines are taken whatever step the draft
+    is at (a coupon still wrong must not lose the category given beside it)."""
+    if Field.DESCRIPTION in s.fields:
+        shown = open_questions(s, ctx).fields
+        s.asked += [f.value for f in shown if f.value not in s.asked]
+    category = form.category_answer(text, CATEGORIES)
+    if category is not None and s.category is None:
+        s.category = category
+    critical = form.critical_answer(text)
+    if critical is not None and s.critical is None:
+        s.critical = critical == "yes"
 
 
 def _form_answer(s: Conversation, text: str, ctx: IntakeContext) -> Event | None:

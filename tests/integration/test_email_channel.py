@@ -702,6 +702,8 @@ async def test_a_complete_site_down_request_is_filed_at_once_with_notes(gated: E
     assert out.kind == "filed"
     [reply] = await gated.replies_to(CUSTOMER)
     assert out.ticket_id and out.ticket_id in body_of(reply)
+    # The confirmation of a filed request asks nothing: no summary question, no optional ones
+    assert "Всё верно?" not in body_of(reply) and "допишите" not in body_of(reply)
     ticket = await gated.store.get_ticket(out.ticket_id)
     assert ticket is not None
     assert ticket.classification.critical and ticket.classification.category == "error"
@@ -771,11 +773,6 @@ async def test_a_second_guided_reply_asks_only_what_is_still_missing_or_invalid(
     assert ticket.edition == "Бизнес" and not ticket.classification.critical
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: a Категория line is read only at Step.CATEGORY (machine._form_answer), so one "
-    "answered while a 4.2 field is still missing is dropped and asked again",
-)
 async def test_a_category_answered_with_a_field_still_missing_is_not_asked_again(gated: Env):
     # Given the one guided reply to an incomplete site-down request, the category unsure
     await gated.send(body=INCOMPLETE_DOWN)
@@ -796,11 +793,6 @@ async def test_a_category_answered_with_a_field_still_missing_is_not_asked_again
     assert ticket is not None and ticket.classification.category == "update"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: fields shown in a guided reply while the draft is at Step.CRITICAL are not "
-    "recorded in Conversation.asked, so the steps (4.2.1, asked once) are asked a second time",
-)
 async def test_steps_left_out_of_the_answer_are_not_asked_twice(down: Env):
     # Given the one guided reply to a site-down request without steps, which asks for them
     no_steps = INCOMPLETE_DOWN.replace(
