@@ -22,6 +22,7 @@ from bot.identity.forget import forget_unproven_text
 from bot.identity.guard import ForgetAnswer, Guard, OutgoingMail
 from bot.identity.proof import SenderEvidence
 from bot.intake import machine, texts
+from bot.intake.conversation import Conversation, Step
 from bot.intake.events import (
     AddFollowUp,
     AttachmentEvent,
@@ -35,7 +36,7 @@ from bot.intake.events import (
     clean_event,
 )
 from bot.intake.form_reply import FormReply, FormRequest, form_reply, form_text, starts_new_request
-from bot.intake.machine import Conversation, IntakeContext
+from bot.intake.machine import IntakeContext
 from bot.mail.reply_address import ReplyAddresses
 from bot.policy.auto_replies import AutoReply, AutoReplyQuota
 from bot.policy.limits import Limits
@@ -152,6 +153,9 @@ class Desk:
         ctx = replace(
             self._context, channel=channel, open_tickets=await self._open_tickets(channel, user_id)
         )
+        if state.ticket_id and state.step in (Step.FILED, Step.REOPEN):
+            ticket = await self.store.get_ticket(state.ticket_id)
+            state.ticket_closed = ticket is not None and ticket.status == TicketStatus.CLOSED
         step = machine.handle(state, event, now, ctx)
         state, replies = step.state, [*prefix, *step.replies]
         for effect in step.effects:
@@ -219,7 +223,12 @@ class Desk:
                 replies.extend(extra)
             return state, replies
         if isinstance(effect, AddFollowUp):
-            await self.add_followup(effect.ticket_id, effect.text, effect.attachments, now)
+            # Through the same door as an e-mail in the ticket's thread: a closed ticket is
+            # reopened (5.1); the core has told the customer.
+            filed = await self.store.get_ticket(effect.ticket_id)
+            if filed is None:
+                raise LookupError(effect.ticket_id)
+            await self.customer_answer(filed, effect.text, effect.attachments, now)
             return state, []
         if isinstance(effect, Deflected):
             self.counters["deflected"] += 1

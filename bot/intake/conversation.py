@@ -31,6 +31,8 @@ class Step(StrEnum):
     DETAILS = "details"  # the optional questions, answered in one message
     EDIT = "edit"  # which field to change
     FILED = "filed"  # a ticket was filed: further messages are its follow-ups (4.4)
+    # The filed ticket was closed by support: is a new message about it (reopen, 5.1) or new?
+    REOPEN = "reopen"
 
 
 class Gate(StrEnum):
@@ -71,6 +73,8 @@ class Conversation:
     # Everything the customer wrote for this request, as written (secrets redacted, 4.2.7):
     # the fields are read out of it, the agent still sees the words they came from.
     original_text: str = ""
+    ticket_closed: bool = False  # the desk's word: support closed `ticket_id` (4.3)
+    pending_text: str | None = None  # a message waiting for the answer to REOPEN
     # The classifier's verdict on the request text it was given: asked again only when the
     # text changes, not at every gate.
     classified_text: str | None = None

@@ -208,6 +208,27 @@ def _two(s: Conversation, first: str, second: str) -> tuple[Option, ...]:
     return Option(first, label(first, s.lang)), Option(second, label(second, s.lang))
 
 
+# REOPEN: support closed the filed ticket; a new message either reopens it (5.1) or starts a
+# new request, asked once (the message waits in `pending_text`, nothing is typed twice).
+
+
+def _ask_reopen(s: Conversation, ctx: IntakeContext) -> Prompt:
+    return texts.t("closed_choice", s.lang, id=s.ticket_id), _two(s, "reopen", "new_request")
+
+
+def _choose_reopen(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value not in ("reopen", "new_request") or not s.ticket_id:
+        return None
+    text, s.pending_text = s.pending_text or "", None
+    if value == "reopen":
+        s.step, s.ticket_closed = Step.FILED, False
+        reply = Reply(texts.t("reopen_done", s.lang, id=s.ticket_id))
+        return Turn(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
+    _reset_draft(s)
+    _prefill(s)
+    return _text(s, text, now, ctx) if text else Turn(s, _prompt(s, ctx))
+
+
 # ASK: a 4.2 field. Text is read by the field extraction (`_read_fields`); the only buttons
 # are the editions and, for a description held back for its wording (4.8.11), "keep it".
 
@@ -418,6 +439,7 @@ STEPS: dict[Step, StepRules] = {
     Step.DETAILS: StepRules(_ask_details, _choose_details),
     Step.EDIT: StepRules(_ask_edit, _choose_edit),
     Step.FILED: StepRules(_nothing_to_ask, _no_choice, typed_options=False),
+    Step.REOPEN: StepRules(_ask_reopen, _choose_reopen),
 }
 
 
@@ -623,6 +645,7 @@ def _reset_draft(s: Conversation) -> None:
     s.details, s.notes, s.gates, s.docs = {}, {}, [], []
     s.similar_to, s.queued_problems, s.held_text = None, [], None
     s.coupon_retries, s.verify_address, s.original_text = 0, None, ""
+    s.ticket_closed, s.pending_text = False, None
     s.classified_text, s.classification, s.asked = None, None, []
     s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
 
@@ -693,6 +716,9 @@ def _aside(
     held = _held_back(s, text, head)
     if held is not None:
         return held
+    if s.step in (Step.FILED, Step.REOPEN) and s.ticket_id and s.ticket_closed:
+        s.step, s.pending_text = Step.REOPEN, text
+        return Turn(s, _prompt(s, ctx, head))
     if s.step is Step.FILED and s.ticket_id:
         reply = Reply("\n\n".join([*head, texts.t("followup_added", s.lang, id=s.ticket_id)]))
         return Turn(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))

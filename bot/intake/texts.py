@@ -325,6 +325,28 @@ _TEXTS: dict[str, dict[str, str]] = {
             "alerted and the request is kept. You may also write to {support} directly."
         ),
     },
+    "closed_choice": {
+        "ru": (
+            "Обращение {id} закрыто. Это сообщение — о нём? Тогда откроем его повторно и "
+            "передадим сообщение в ту же переписку (п. 5.1). Или это новый вопрос — тогда "
+            "оформим новое обращение, данные для связи уже есть."
+        ),
+        "en": (
+            "Request {id} is closed. Is this message about it? Then we reopen it and pass the "
+            "message on in the same thread (clause 5.1). Or is it a new question? Then we file a "
+            "new request; your contact details are already here."
+        ),
+    },
+    "reopen_done": {
+        "ru": (
+            "Обращение {id} открыто повторно (п. 5.1): сообщение передано в поддержку в той же "
+            "переписке. Ответ придёт на e-mail, указанный в обращении."
+        ),
+        "en": (
+            "Request {id} is reopened (clause 5.1): your message was passed to support in the "
+            "same thread. The answer goes to the e-mail given in the request."
+        ),
+    },
     "followup_added": {
         "ru": (
             "Добавил это к обращению {id} как дополнение в ту же переписку (п. 4.4). "
@@ -543,6 +565,8 @@ _TEXTS.update(
 CHOICE_LABELS.update(
     {
         "split_yes": {"ru": "Да, отдельными", "en": "Yes, separately"},
+        "reopen": {"ru": "Открыть его повторно", "en": "Reopen it"},
+        "new_request": {"ru": "Это новый вопрос", "en": "It is a new question"},
         "split_no": {"ru": "Нет, это одна проблема", "en": "No, it is one problem"},
         "kb_yes": {"ru": "Помогло", "en": "It helped"},
         "kb_no": {"ru": "Не помогло, отправить обращение", "en": "No, file the request"},

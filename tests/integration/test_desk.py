@@ -187,3 +187,27 @@ async def test_4_2_7_follow_ups_are_redacted_in_every_channel(
     body = message.get_body(("plain",))
     assert body is not None
     assert "Secr3t" not in body.get_content() and "[скрыто]" in body.get_content()
+
+
+async def test_5_1_a_chat_message_after_closure_reopens_the_ticket_when_asked_to(
+    app: App, settings: Settings
+) -> None:
+    # Given a filed ticket that support closed by e-mail
+    await file_request(app, "u1")
+    assert await app.drain_outbox(10)
+    (ticket,) = await app.desk.tickets_of("test", "u1")
+    await app.desk.agent_answer(ticket, "Готово", closing=True)
+    # When the customer writes again and says it is about that ticket
+    (question,) = await app.desk.handle("test", "u1", TextEvent("Опять не работает корзина"))
+    assert [o.value for o in question.options] == ["reopen", "new_request"]
+    (done,) = await app.desk.handle("test", "u1", ChoiceEvent("reopen"))
+    # Then the ticket is open again and the message went to its thread with the 5.1 note
+    assert "WAS-000001" in done.text
+    (ticket,) = await app.desk.tickets_of("test", "u1")
+    assert ticket.status is TicketStatus.FILED
+    assert await app.drain_outbox(10)
+    [followup] = sorted(settings.outbox_dir.glob("WAS-000001.followup-*.eml"))
+    body = email.message_from_bytes(followup.read_bytes(), policy=email.policy.default)
+    text = body.get_body(("plain",))
+    assert text is not None and "Опять не работает корзина" in text.get_content()
+    assert "5.1" in text.get_content()

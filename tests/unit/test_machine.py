@@ -421,3 +421,35 @@ def test_several_sites_keep_the_first_and_pass_the_others_to_the_agent_4_2_3(
     assert any("shop.example.ru" in n and "opt.example.ru" in n for n in notes)
     # The description keeps both as the customer wrote them
     assert "opt.example.ru" in turn.state.fields[Field.DESCRIPTION]
+
+
+# --- after support closed the ticket (4.3, 5.1) --------------------------------------------------
+
+
+def test_a_message_after_closure_reopens_the_ticket_when_it_is_about_it_5_1(
+    context: IntakeContext,
+) -> None:
+    state = queued(context, "WAS-000042").state
+    state.ticket_closed = True  # the desk's word: support closed it
+    turn = machine.handle(state, TextEvent("Корзина снова не работает"), NOW, context)
+    # Asked once whether it is about the closed ticket; nothing is mailed yet
+    assert turn.state.step == "reopen" and turn.effects == ()
+    assert "WAS-000042" in turn.replies[-1].text and "5.1" in turn.replies[-1].text
+    assert [o.value for o in turn.replies[-1].options] == ["reopen", "new_request"]
+    turn = machine.handle(turn.state, ChoiceEvent("reopen"), NOW, context)
+    assert turn.effects == (AddFollowUp("WAS-000042", "Корзина снова не работает"),)
+    assert "повторно" in turn.replies[0].text
+
+
+def test_a_new_question_after_closure_starts_a_request_from_that_message(
+    context: IntakeContext,
+) -> None:
+    state = queued(context, "WAS-000042").state
+    state.ticket_closed = True
+    text = "Не приходят письма о заказах с сайта, ошибка 500 в журнале"
+    turn = machine.handle(state, TextEvent(text), NOW, context)
+    turn = machine.handle(turn.state, ChoiceEvent("new_request"), NOW, context)
+    # The message is the new request's description: not typed again; contacts are kept
+    assert turn.state.ticket_id is None and turn.effects == ()
+    assert "Не приходят письма" in turn.state.fields[Field.DESCRIPTION]
+    assert turn.state.fields[Field.CONTACT_EMAIL] == "ivan+support@mail.ru"
