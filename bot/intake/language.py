@@ -148,6 +148,8 @@ def _verdict(c: _Counts) -> Lang | None:
         return "ru"
     if not c.cyrillic:
         return _latin_verdict(c)
+    if c.cyrillic >= 2 * c.latin:  # "Hello, ставим коробку…": a greeting does not outvote
+        return "ru"
     if c.ru_conversational and not c.en_conversational:
         return "ru"
     if c.en_conversational and not c.ru_conversational:

@@ -708,12 +708,14 @@ def _aside(
 ) -> Turn | None:
     """A message that is not part of the request being written: thanks, wording held back
     (4.8.11), a follow-up to a filed ticket (4.4), a wish for another language."""
+    if _opens_request(s):  # first, so that even a held-back first message is answered in it
+        _pick_language(s, text)
     courtesy = _courtesy_reply(s, text)
     if courtesy is not None:  # "спасибо" is for us: not mailed to support, not a description
         return Turn(s, (courtesy,))
     if typed_option(text, (Option("keep", texts.choice_label("keep", s.lang)),)) and s.held_text:
         return _keep_held(s, now, ctx)
-    held = _held_back(s, text, head)
+    held = _held_back(s, text, now, ctx, head)
     if held is not None:
         return held
     if s.step in (Step.FILED, Step.REOPEN) and s.ticket_id and s.ticket_closed:
@@ -722,8 +724,6 @@ def _aside(
     if s.step is Step.FILED and s.ticket_id:
         reply = Reply("\n\n".join([*head, texts.t("followup_added", s.lang, id=s.ticket_id)]))
         return Turn(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
-    if _opens_request(s):
-        _pick_language(s, text)
     if not s.lang_chosen and is_language_complaint(text):
         s.lang, s.lang_chosen = requested_lang(text) or "en", True
         return Turn(s, (Reply(texts.t("lang_set", s.lang)), *_prompt(s, ctx, head)))
@@ -922,13 +922,20 @@ def _several_sites(s: Conversation, sites: list[str], head: list[str]) -> None:
     head.append(texts.t("sites_several", s.lang, site=site, others=", ".join(others)))
 
 
-def _held_back(s: Conversation, text: str, head: list[str]) -> Turn | None:
+def _held_back(
+    s: Conversation, text: str, now: datetime, ctx: IntakeContext, head: list[str]
+) -> Turn | None:
     """4.8.11: a message with insults or obscene words waits until the customer rephrases it
     or confirms it as it is ("keep"); nothing of it is taken before that."""
     if Gate.PROFANITY in s.gates or not contains_profanity(text):
         s.held_text = None
         return None
     s.held_text = text
+    # The site, edition, coupon and e-mail are not the wording: taken now, not asked again.
+    values = extract_fields(text[: MAX_DESCRIPTION * 2], ctx.coupon_pattern).values
+    for f in FIELD_ORDER:
+        if f in values and f not in PROSE_FIELDS and f not in s.fields:
+            _accept_field(s, f, values[f], now, ctx, head)
     notice = "\n".join([*head, profanity_notice(s.lang), texts.t("profanity_keep", s.lang)])
     return Turn(s, (Reply(notice, (Option("keep", texts.choice_label("keep", s.lang)),)),))
 

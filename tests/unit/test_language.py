@@ -10,6 +10,8 @@ from bot.intake import texts
 from bot.intake.language import detect_lang, is_language_complaint, requested_lang
 
 RUSSIAN = [
+    # An English greeting does not outvote a Russian message
+    "Hello, ставим коробку Битрикс на новый сервер, ошибка при установке",
     "Не работает оформление заказа, после нажатия кнопки белый экран",
     "Здравствуйте! После обновления на 23.300.0 сайт shop.ru показывает белый экран",
     "СРОЧНО НЕ РАБОТАЕТ САЙТ",

@@ -453,3 +453,23 @@ def test_a_new_question_after_closure_starts_a_request_from_that_message(
     assert turn.state.ticket_id is None and turn.effects == ()
     assert "Не приходят письма" in turn.state.fields[Field.DESCRIPTION]
     assert turn.state.fields[Field.CONTACT_EMAIL] == "ivan+support@mail.ru"
+
+
+def test_a_rude_first_message_in_english_is_held_back_in_english_4_8_11(
+    context: IntakeContext,
+) -> None:
+    turn = talk(context, TextEvent("You are idiots, the cart is broken again after your update"))
+    assert turn.state.lang == "en" and Field.DESCRIPTION not in turn.state.fields
+    assert "4.8.11" in turn.replies[-1].text and "Отправ" not in turn.replies[-1].text
+
+
+def test_the_values_of_a_held_back_message_are_not_asked_again_4_8_11(
+    context: IntakeContext,
+) -> None:
+    rude = "Вы идиоты, корзина опять не работает! Сайт shop.example.ru, пишите на ivan@example.ru"
+    turn = talk(context, TextEvent(rude))
+    assert Field.DESCRIPTION not in turn.state.fields
+    assert turn.state.fields[Field.CONTACT_EMAIL] == "ivan@example.ru"
+    turn = machine.handle(turn.state, TextEvent("Корзина опять не работает"), NOW, context)
+    assert turn.state.fields[Field.SITE_URL] == "http://shop.example.ru/"
+    assert texts.field_label(Field.SITE_URL, "ru") not in turn.replies[-1].text
