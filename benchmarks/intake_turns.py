@@ -377,6 +377,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("e-mail code", lambda a: "resend_code" in a.values, answer_code),
     Rule("new request", at("filed"), new_request),
+    Rule(
+        "closed ticket",
+        at("reopen"),
+        pressing("new_request", {"ru": "это новый вопрос", "en": "it is a new question"}),
+    ),
     Rule("rephrase", lambda a: "keep" in a.values, rephrase),
     Rule("field", at("ask"), answer_field, topic=lambda a: a.asking),
     Rule("split", at("split"), pressing("split_no", {"ru": "нет", "en": "no"})),
@@ -777,12 +782,22 @@ class Row:
     unhandled: int
 
 
+def critical_settled_at(play: Play) -> int | None:
+    """The turn by which the 2.2 question was settled: asked, or (a complete e-mail, which is
+    filed at once) decided from the text in the first reply, critical, with a note."""
+    if play.critical_turn is not None:
+        return play.critical_turn
+    if play.mode == "email" and play.filed and play.guided == 0 and play.critical_filed:
+        return play.turns
+    return None
+
+
 def summarise(group: str, channel: str, plays: Sequence[Play]) -> Row:
     filed = [p for p in plays if p.filed]
     turns = [p.turns for p in filed]
     emails = [p.guided for p in filed if p.mode == "email"]
     critical = [p for p in plays if p.customer.critical]
-    asked = [p.critical_turn for p in critical if p.critical_turn is not None]
+    asked = [turn for p in critical if (turn := critical_settled_at(p)) is not None]
     return Row(
         group=group,
         channel=channel,
@@ -888,7 +903,8 @@ def max_guided(plays: list[Play]) -> float:
 
 
 def latest_critical_question(plays: list[Play]) -> float:
-    return max(float("inf") if p.critical_turn is None else p.critical_turn for p in plays)
+    settled = (critical_settled_at(p) for p in plays)
+    return max(float("inf") if turn is None else turn for turn in settled)
 
 
 def asked_again(plays: list[Play]) -> float:

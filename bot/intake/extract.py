@@ -292,6 +292,21 @@ _STEP_VERBS_EN = _word_set(
     buy order pay send run install update
     """
 )
+# Steps told in prose, inside the description: a sentence that says how the problem is repeated
+# ("Чтобы повторить: открываю …", "Воспроизводится при каждом запуске обмена") or tells two
+# actions of the customer's own ("кладу ковёр в корзину, жму «Оформить заказ»").
+_PROSE_STEPS_CUE_RE = re.compile(
+    r"(?<![\w-])(?:чтобы (?:повторить|воспроизвести)|воспроизводится|повторяется при"
+    r"|достаточно (?:открыть|зайти|нажать|перейти)|каждый раз,? когда|to reproduce"
+    r"|every time (?:i|we|you)|just (?:open|go to|click))",
+    re.IGNORECASE,
+)
+_FIRST_PERSON_VERB_RE = re.compile(
+    r"(?<![\w-])(?!(?:хочу|жду|прошу|думаю|знаю|понимаю|благодарю|вижу|сообщаю|считаю"
+    r"|полагаю|предполагаю|подозреваю|надеюсь|уточняю|напоминаю)(?![\w-]))"
+    r"(?=[а-яё]{3})[а-яё]*(?:аю|яю|жу|шу|чу|щу|ду|жму)(?![\w-])",
+    re.IGNORECASE
+)
 _FIRST_WORD_RE = re.compile(r"[ \t]*[«\"'(]?([^\W\d_]+)")
 _STEPS_CUE_RE = re.compile(
     r"(?:шаг|воспроизв|делаю так|делаем так|steps|reproduce)[^.!?\n]*$", re.IGNORECASE
@@ -429,6 +444,8 @@ def extract_fields(text: str, coupon_pattern: str) -> Extracted:
     found.prose = kept.strip()
     if Field.STEPS not in found.values:
         kept = _take_numbered_steps(kept, found)
+    if Field.STEPS not in found.values:
+        _note_prose_steps(kept, found)
     found.readable = _problem_sentences(kept, coupon_pattern)
     kept = _take_values(kept, coupon_pattern, found)
     if Field.DESCRIPTION in found.values:  # the description's own words, its values taken out
@@ -642,6 +659,21 @@ def _last_item_end(text: str, marker: re.Match[str]) -> int:
     inline = bool(text[line_start:start].strip())
     sentence = _SENTENCE_END_RE.search(text, marker.end(), end) if inline else None
     return sentence.end() if sentence else end
+
+
+def _note_prose_steps(text: str, found: Extracted) -> None:
+    """Steps told in a sentence of the description are the steps too; the sentence stays in
+    the description, where it belongs to the story."""
+    for line in text.splitlines():
+        start = 0
+        ends = [m.end() for m in _SENTENCE_END_RE.finditer(line)] + [len(line)]
+        for end in ends:
+            sentence = line[start:end].strip()
+            start = end
+            verbs = len(_FIRST_PERSON_VERB_RE.findall(sentence))
+            if _PROSE_STEPS_CUE_RE.search(sentence) or verbs >= 2:
+                found.values[Field.STEPS] = sentence
+                return
 
 
 def _take_numbered_steps(text: str, found: Extracted) -> str:

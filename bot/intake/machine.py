@@ -222,6 +222,8 @@ def _choose_reopen(s: Conversation, value: str, now: datetime, ctx: IntakeContex
     text, s.pending_text = s.pending_text or "", None
     if value == "reopen":
         s.step, s.ticket_closed = Step.FILED, False
+        if Gate.PROFANITY not in s.gates and contains_profanity(text):
+            return _text(s, text, now, ctx)  # held first (4.8.11), then a follow-up as usual
         reply = Reply(texts.t("reopen_done", s.lang, id=s.ticket_id))
         return Turn(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
     _reset_draft(s)
@@ -713,14 +715,14 @@ def _aside(
     courtesy = _courtesy_reply(s, text)
     if courtesy is not None:  # "спасибо" is for us: not mailed to support, not a description
         return Turn(s, (courtesy,))
+    if s.step in (Step.FILED, Step.REOPEN) and s.ticket_id and s.ticket_closed:
+        s.step, s.pending_text = Step.REOPEN, text  # asked first: the wording waits with it
+        return Turn(s, _prompt(s, ctx, head))
     if typed_option(text, (Option("keep", texts.choice_label("keep", s.lang)),)) and s.held_text:
         return _keep_held(s, now, ctx)
     held = _held_back(s, text, now, ctx, head)
     if held is not None:
         return held
-    if s.step in (Step.FILED, Step.REOPEN) and s.ticket_id and s.ticket_closed:
-        s.step, s.pending_text = Step.REOPEN, text
-        return Turn(s, _prompt(s, ctx, head))
     if s.step is Step.FILED and s.ticket_id:
         reply = Reply("\n\n".join([*head, texts.t("followup_added", s.lang, id=s.ticket_id)]))
         return Turn(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))

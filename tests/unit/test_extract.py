@@ -537,3 +537,25 @@ def test_the_description_is_the_problem_sentences_as_written(
     message: str, description: str
 ) -> None:
     assert extract_fields(message, COUPON).description == description
+
+
+@pytest.mark.parametrize(
+    ("message", "steps"),
+    [
+        ("Корзина не работает: кладу товар в корзину, жму «Оформить» — белый экран.",
+         "Корзина не работает: кладу товар в корзину, жму «Оформить» — белый экран."),
+        ("Сайт грузится 10 секунд. Достаточно открыть главную страницу в режиме инкогнито.",
+         "Достаточно открыть главную страницу в режиме инкогнито."),
+        ("Обмен с 1С падает. Воспроизводится при каждом запуске обмена.",
+         "Воспроизводится при каждом запуске обмена."),
+        ("Хочу узнать, когда выйдет обновление, жду ответа", None),
+        ("Не работает корзина, ошибка 500 при оформлении заказа", None),
+    ],
+)  # fmt: skip
+def test_steps_told_in_prose_are_the_steps_and_stay_in_the_description(
+    message: str, steps: str | None
+) -> None:
+    extracted = extract_fields(message, COUPON)
+    assert extracted.values.get(Field.STEPS) == steps
+    if steps:
+        assert steps in extracted.description
