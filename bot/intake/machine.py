@@ -83,6 +83,7 @@ __all__ = [
 
 MAX_ATTACHMENTS = 10
 MAX_DETAIL_QUESTIONS = 3  # 4.2.6 questions offered with the summary; the agent asks the rest
+EDIT_CATEGORY = "category"  # the Edit menu's option for the category (section 3)
 MORE_DETAILS = "more"  # `details` key of an addition that answers none of the questions
 PROSE_FIELDS = (Field.DESCRIPTION, Field.STEPS)  # told in the customer's own words
 # The category ids (data/scope.json, read through the classifier), offered when it is unsure.
@@ -420,10 +421,14 @@ def _read_details(s: Conversation, text: str, ctx: IntakeContext, *, whole: bool
 
 def _ask_edit(s: Conversation, ctx: IntakeContext) -> Prompt:
     options = tuple(Option(f.value, texts.field_label(f, s.lang)) for f in FIELD_ORDER)
-    return texts.t("choose_field", s.lang), options
+    category = Option(EDIT_CATEGORY, texts.t("category_field", s.lang))
+    return texts.t("choose_field", s.lang), (*options, category)
 
 
 def _choose_edit(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value == EDIT_CATEGORY:  # section 3: the customer knows better than the guess
+        s.step = Step.CATEGORY
+        return Turn(s, _prompt(s, ctx))
     if value not in {f.value for f in FIELD_ORDER}:
         return None
     s.step, s.asking, s.return_to_confirm = Step.ASK, value, True
@@ -1048,8 +1053,6 @@ def _next_gate(s: Conversation, ctx: IntakeContext) -> Step:
     if Gate.SPLIT not in s.gates and len(ctx.split_problems(description)) > 1:
         return Step.SPLIT
     c = _classify(s, ctx)
-    if c.unsure and s.category is None:
-        return Step.CATEGORY
     if Gate.SIMILAR not in s.gates:
         s.similar_to = ctx.find_similar(description, ctx.open_tickets)
         if s.similar_to:
@@ -1147,6 +1150,8 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
         texts.t("summary_category", lang, category=texts.category_name(c.category, lang),
                 clause=c.clause, scope=scope)
     )  # fmt: skip
+    if c.unsure and s.category is None:
+        lines.append(texts.t("summary_category_guess", lang))
     if c.critical:
         lines.append(texts.t("summary_critical", lang))
     if s.attachments:
@@ -1194,6 +1199,8 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
         set_notes(s.notes, NoteKind.DOCS, [agent_note("docs_shown")])
     if s.category and NoteKind.CATEGORY not in s.notes:
         set_notes(s.notes, NoteKind.CATEGORY, [agent_note("category_chosen")])
+    elif not s.category and c.unsure:
+        set_notes(s.notes, NoteKind.CATEGORY, [agent_note("category_guessed")])
     if not c.in_scope:
         set_notes(s.notes, NoteKind.SCOPE, [agent_note("out_of_scope", clause=c.clause)])
     details = {k: v for k, v in s.details.items() if v != SKIPPED}

@@ -189,6 +189,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Категория: {category} (п. {clause}){scope}",
         "en": "Category: {category} (clause {clause}){scope}",
     },
+    "summary_category_guess": {
+        "ru": "Категорию я определил предположительно: если она другая, нажмите «Исправить» → "
+        "«Категория».",
+        "en": "The category is my best guess: if it is another one, press “Edit” → “Category”.",
+    },
+    "category_field": {"ru": "Категория", "en": "Category"},
     "summary_out_of_scope": {
         "ru": " — вероятно, вне рамок поддержки",
         "en": " — probably outside the support's scope",

@@ -71,6 +71,9 @@ _CONNECTORS = re.compile(
     r"additionally,?|besides(?:\s+that)?,?|separately,?)(?=\s|$|[:,])",
     re.IGNORECASE,
 )
+# A sentence about the steps to reproduce ("Шагов воспроизведения нет") is a detail of the
+# problem before it, never a problem of its own.
+_ABOUT_STEPS = re.compile(r"шаг|воспроизв|\bsteps?\b|reproduc", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZА-ЯЁ0-9])")
 
 
@@ -141,7 +144,11 @@ def _by_categories(text: str, probabilities: ProbabilityFn) -> list[str]:
             continue
         probs = probabilities(sentence)
         category, p = max(probs.items(), key=lambda kv: kv[1]) if probs else ("", 0.0)
-        if p < CATEGORY_CONFIDENCE or not is_problem_statement(sentence):
+        if (
+            p < CATEGORY_CONFIDENCE
+            or not is_problem_statement(sentence)
+            or _ABOUT_STEPS.search(sentence)
+        ):
             category = last or category  # a detail belongs to the problem it follows
         if not category:
             continue

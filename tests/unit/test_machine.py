@@ -278,17 +278,25 @@ def test_site_down_is_confirmed_before_filing_2_2(context: IntakeContext) -> Non
     assert filed_ticket(turn).classification.critical is False
 
 
-def test_an_unsure_classifier_lets_the_customer_pick_the_category(
+def test_an_unsure_classifier_shows_its_guess_and_the_customer_may_change_it(
     context: IntakeContext,
 ) -> None:
-    # Nothing in the text names a category: the customer is offered all of them
+    # Nothing in the text names a category: the summary comes anyway, saying it is a guess
     text = ("Пароль не приходит на почту после регистрации. Сайт example.ru, редакция Бизнес, "
             "версия 25.1.0, купон SM6-NS-ABCD12345, ivan@example.ru")  # fmt: skip
-    turn = talk(context, TextEvent(text), TextEvent("нет"))
+    turn = settle(talk(context, TextEvent(text), TextEvent("нет")), context)
+    assert turn.state.step == "confirm"
+    assert "предположительно" in turn.replies[-1].text
+    # Filed as it is, the agents learn the category was not confirmed
+    guessed = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
+    assert any("не подтверждена" in note for note in guessed.notes)
+    # Or changed from the summary: Edit → Category offers all of them
+    turn = machine.handle(turn.state, ChoiceEvent("edit"), NOW, context)
+    turn = machine.handle(turn.state, ChoiceEvent("category"), NOW, context)
     assert turn.state.step == "category"
     assert [o.value for o in turn.replies[-1].options] == list(CATEGORIES)
-    turn = machine.handle(turn.state, ChoiceEvent("install"), NOW, context)
-    turn = settle(turn, context)
+    turn = settle(machine.handle(turn.state, ChoiceEvent("install"), NOW, context), context)
+    assert turn.state.step == "confirm" and "предположительно" not in turn.replies[-1].text
     # The choice is the ticket's category, and the agents learn who chose it
     ticket = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
     assert (ticket.classification.category, ticket.classification.clause) == ("install", "3.1")

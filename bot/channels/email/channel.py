@@ -147,9 +147,11 @@ class EmailChannel:
         self.desk.subscribe(EMAIL, self._notify)
 
     async def close(self) -> None:
-        if self._state is not None:
-            await self._state.close()
-            self._state = None
+        # Let go of the state before closing it: a desk notice arriving meanwhile must not
+        # write into a database that is being closed.
+        state, self._state = self._state, None
+        if state is not None:
+            await state.close()
 
     def watcher(self, **kwargs: Any) -> ImapWatcher:
         """The IMAP watcher of the front-desk mailbox (FRONTDESK_IMAP_*) feeding this channel."""
