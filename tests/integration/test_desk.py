@@ -17,6 +17,7 @@ from bot.intake.events import ChoiceEvent, CommandEvent, Reply, TextEvent
 from bot.tickets.conversations import RedisConversations
 from bot.tickets.model import TicketStatus
 from classifier import Classifier
+from tests.helpers import file_request as file_through_desk
 
 EVERYTHING = (
     "Не работает оформление заказа в корзине: кнопка «Оформить» ничего не делает. Сайт "
@@ -33,19 +34,8 @@ async def app(settings: Settings, trained_classifier: Classifier) -> AsyncIterat
 
 
 async def file_request(app: App, user: str, text: str = EVERYTHING) -> list[Reply]:
-    """Send the request and answer every gate with its first option until it is filed."""
-    replies = await app.desk.handle("test", user, TextEvent(text))
-    for _ in range(15):
-        conversation = await app.desk.conversation("test", user)
-        assert conversation is not None
-        if conversation.step == "filed":
-            return replies
-        options = replies[-1].options
-        answer = "send" if conversation.step == "confirm" else options[0].value
-        if conversation.step == "kb":
-            answer = "kb_no"
-        replies = await app.desk.handle("test", user, ChoiceEvent(answer))
-    raise AssertionError("not filed")
+    """The request filed through the desk (tests/helpers.py), this module's text by default."""
+    return await file_through_desk(app, user, text)
 
 
 async def test_status_lists_the_customers_tickets_with_their_state(app: App) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import email
 import email.policy
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -74,16 +74,20 @@ def make_settings(tmp_path: Path, **kw) -> Settings:
 
 
 async def make_desk(
-    settings: Settings, context: IntakeContext, *, guarded: bool = False
+    settings: Settings,
+    context: IntakeContext,
+    *,
+    guarded: bool = False,
+    classify: Callable[[str], Classification] = stub_classification,
 ) -> tuple[Store, Desk]:
     """The desk as the e-mail channel meets it: its reply addresses, and either the identity
     guard (whose limiter counts the automatic replies) or a limiter of its own, both with the
-    limits of `settings`."""
+    limits of `settings`; `classify` gives every request its verdict."""
     store = await Store.open(settings.database_path)
     replies = await open_reply_addresses(settings, store)
     ticket_mail, followup_mail = mail_renderers(settings, replies)
     ctx = replace(
-        context, classify=stub_classification, reserved_addresses=settings.reserved_addresses
+        context, classify=classify, reserved_addresses=settings.reserved_addresses
     )
     guard = await Guard.open(settings, store) if guarded else None
     limits = None if guarded else await Limits.open(store, rules_from_settings(settings))
@@ -142,9 +146,13 @@ class Env:
 
 
 @asynccontextmanager
-async def running(settings: Settings, context: IntakeContext) -> AsyncIterator[Env]:
+async def running(
+    settings: Settings,
+    context: IntakeContext,
+    classify: Callable[[str], Classification] = stub_classification,
+) -> AsyncIterator[Env]:
     """A desk and its e-mail channel, started; both closed on the way out."""
-    store, desk = await make_desk(settings, context)
+    store, desk = await make_desk(settings, context, classify=classify)
     channel = EmailChannel(desk, settings)
     await channel.start()
     try:
@@ -667,16 +675,8 @@ async def classified(
     tmp_path: Path, context: IntakeContext, verdict: Classification
 ) -> AsyncIterator[Env]:
     """A desk whose classifier says `verdict` of every request, and its e-mail channel."""
-    settings = make_settings(tmp_path)
-    store, desk = await make_desk(settings, context)
-    desk._context = replace(desk._context, classify=lambda text: verdict)
-    channel = EmailChannel(desk, settings)
-    await channel.start()
-    try:
-        yield Env(settings, store, desk, channel)
-    finally:
-        await channel.close()
-        await store.close()
+    async with running(make_settings(tmp_path), context, lambda text: verdict) as env:
+        yield env
 
 
 @pytest.fixture
