@@ -355,7 +355,7 @@ def _choose_similar(s: Conversation, value: str, now: datetime, ctx: IntakeConte
 
 
 def _ask_confirm(s: Conversation, ctx: IntakeContext) -> Prompt:
-    keys = ["send"]
+    keys = ["send", "send_works"] if _critical_unconfirmed(s, ctx) else ["send"]
     if _pending_details(s, ctx):
         keys.append("details")
     if s.docs:
@@ -364,7 +364,19 @@ def _ask_confirm(s: Conversation, ctx: IntakeContext) -> Prompt:
     return _summary(s, ctx), tuple(Option(k, texts.choice_label(k, s.lang)) for k in keys)
 
 
+def _critical_unconfirmed(s: Conversation, ctx: IntakeContext) -> bool:
+    return s.critical is None and _classify(s, ctx).critical
+
+
 def _choose_confirm(s: Conversation, value: str, now: datetime, ctx: IntakeContext) -> Turn | None:
+    if value in ("send", "send_works") and _critical_unconfirmed(s, ctx):
+        # The summary said it goes as critical: Send confirms it (2.2), unless the agents are
+        # told it was decided without the customer (a form answered by e-mail).
+        if value == "send_works" or NoteKind.CRITICAL not in s.notes:
+            s.critical = value == "send"
+        if Field.STEPS.value not in s.asked:  # "send" it said: steps are "where possible"
+            s.asked.append(Field.STEPS.value)
+        return _file(s, now, ctx)
     if value == "send":
         return _file(s, now, ctx)
     if value == "details" and _pending_details(s, ctx):
@@ -560,6 +572,8 @@ def _form_answer(s: Conversation, text: str, ctx: IntakeContext) -> Event | None
             answer = "yes"
             set_notes(s.notes, NoteKind.CRITICAL, [agent_note("critical_unconfirmed")])
         return ChoiceEvent(answer) if answer else None
+    if s.step is Step.CONFIRM and _critical_unconfirmed(s, ctx):
+        set_notes(s.notes, NoteKind.CRITICAL, [agent_note("critical_unconfirmed")])
     if s.step in form.DECIDED:
         return ChoiceEvent(form.DECIDED[s.step])
     return None
@@ -1008,9 +1022,17 @@ def _missing_fields(s: Conversation) -> list[Field]:
     for a site that is down, and only once — a customer who answers the other questions without
     them has none to give."""
     missing = [f for f in FIELD_ORDER if f not in s.fields]
-    if Field.STEPS in missing and (s.critical or Field.STEPS.value in s.asked):
+    if Field.STEPS in missing and (_site_down(s) or Field.STEPS.value in s.asked):
         missing.remove(Field.STEPS)
     return missing
+
+
+def _site_down(s: Conversation) -> bool:
+    """2.2 as far as it is known: the customer's answer, else the classifier's reading of the
+    request (the verdict kept for its current text)."""
+    if s.critical is not None:
+        return s.critical
+    return bool(s.classification and s.classification.get("critical"))
 
 
 def _missing(s: Conversation) -> Field | None:
@@ -1035,8 +1057,10 @@ def _advance(
     s.return_to_confirm = False
     if Field.DESCRIPTION in s.fields:
         _tell_scope_early(s, ctx, head)
-        if s.critical is None and _classify(s, ctx).critical:
-            s.step, s.asking = Step.CRITICAL, None  # 2.2: first, before anything else is asked
+        if s.critical is None and _classify(s, ctx).critical and _missing_fields(s):
+            # 2.2: first, before anything else is asked. With nothing else to ask it is the
+            # summary's choice instead (send as critical, or the site works): no turn of its own.
+            s.step, s.asking = Step.CRITICAL, None
             return Turn(s, _prompt(s, ctx, head))
     missing = _missing_fields(s)
     if missing:
@@ -1152,7 +1176,9 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
     )  # fmt: skip
     if c.unsure and s.category is None:
         lines.append(texts.t("summary_category_guess", lang))
-    if c.critical:
+    if c.critical and s.critical is None:
+        lines.append(texts.t("summary_critical_guess", lang))
+    elif c.critical:
         lines.append(texts.t("summary_critical", lang))
     if s.attachments:
         names = ", ".join(a["name"] for a in s.attachments)

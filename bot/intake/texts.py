@@ -203,6 +203,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Критичность: высокая — обработаем вне очереди (п. 2.2)",
         "en": "Criticality: high — handled out of turn (clause 2.2)",
     },
+    "summary_critical_guess": {
+        "ru": "Критичность: похоже, сайт или его сервис сейчас не работает — отправлю как "
+        "критичное, вне очереди (п. 2.2). Если сайт работает, нажмите «Сайт работает, отправить».",
+        "en": "Criticality: the site or its service seems to be down — I will send it as "
+        "critical, out of turn (clause 2.2). If the site works, press “The site works, send”.",
+    },
     "summary_attachments": {"ru": "Вложения: {names}", "en": "Attachments: {names}"},
     "summary_question": {
         "ru": "Всё верно? Отправить или исправить поле?",
@@ -465,6 +471,7 @@ CATEGORY_NAMES: dict[str, dict[str, str]] = {
 
 CHOICE_LABELS: dict[str, dict[str, str]] = {
     "send": {"ru": "Отправить", "en": "Send"},
+    "send_works": {"ru": "Сайт работает, отправить", "en": "The site works, send"},
     "edit": {"ru": "Исправить", "en": "Edit"},
     "cancel": {"ru": "Отменить", "en": "Cancel"},
     "unknown": {"ru": "Не знаю", "en": "Don't know"},

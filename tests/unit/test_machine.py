@@ -74,18 +74,20 @@ def test_pasting_everything_reaches_the_summary_in_two_turns_4_2(
 ) -> None:
     # Given a customer who pastes everything 4.2 asks for in one message, about a site that is down
     turn = talk(context, CommandEvent("start"), TextEvent(EVERYTHING_RU))
-    # Then every value is taken and said back, and only the 2.2 question is left: steps to
-    # reproduce are asked "where possible" (4.2.1), not of a site that does not open at all
+    # Then every value is taken and said back, and the summary comes at once: steps to
+    # reproduce are asked "where possible" (4.2.1), not of a site that does not open at all,
+    # and whether the site is down (2.2) is the summary's choice of how to send it
     assert set(turn.state.fields) == set(Field) - {Field.STEPS}
-    assert turn.state.step == "critical"
-    assert "Понял" in turn.replies[-1].text and "2.2" in turn.replies[-1].text
-    # And the answer to it brings the summary
-    turn = machine.handle(turn.state, ChoiceEvent("yes"), NOW, context)
     assert turn.state.step == "confirm"
     summary = turn.replies[-1]
+    assert "Понял" in summary.text and "2.2" in summary.text
     assert "готовый-сайт-для-бизнеса.рф" in summary.text
-    assert [o.value for o in summary.options][0] == "send"
+    assert [o.value for o in summary.options][:2] == ["send", "send_works"]
     assert {"edit", "cancel"} <= {o.value for o in summary.options}
+    # And Send files it as critical, confirmed by the customer: two messages in all
+    ticket = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
+    assert ticket.classification.critical
+    assert not any("не подтверждал" in note for note in ticket.notes)
 
 
 def test_steps_in_the_same_message_leave_nothing_to_ask(context: IntakeContext) -> None:
@@ -265,14 +267,25 @@ def test_filing_tells_what_to_expect_2_5(context: IntakeContext) -> None:
 # --- gates --------------------------------------------------------------------------------------
 
 
-def test_site_down_is_confirmed_before_filing_2_2(context: IntakeContext) -> None:
+def test_the_summary_sends_a_site_that_works_as_a_usual_request_2_2(
+    context: IntakeContext,
+) -> None:
     turn = talk(context, TextEvent(EVERYTHING_RU))
+    turn = machine.handle(turn.state, ChoiceEvent("send_works"), NOW, context)
+    assert filed_ticket(turn).classification.critical is False
+
+
+def test_site_down_is_confirmed_first_when_fields_are_missing_2_2(context: IntakeContext) -> None:
+    turn = talk(context, TextEvent(EVERYTHING_RU.replace(", ответ на ivan+support@mail.ru", "")))
     assert turn.state.step == "critical"
     assert "2.2" in turn.replies[-1].text
     # A site that works: the steps to reproduce are worth asking after all (4.2.1)
     turn = machine.handle(turn.state, ChoiceEvent("no"), NOW, context)
     assert turn.state.asking == Field.STEPS
-    turn = settle(machine.handle(turn.state, TextEvent("не знаю"), NOW, context), context)
+    listed = turn.replies[-1].text
+    assert texts.field_label(Field.CONTACT_EMAIL, "ru") in listed
+    turn = machine.handle(turn.state, TextEvent("не знаю, ivan@mail.ru"), NOW, context)
+    turn = settle(turn, context)
     assert turn.state.step == "confirm"
     turn = machine.handle(turn.state, ChoiceEvent("send"), NOW, context)
     assert filed_ticket(turn).classification.critical is False

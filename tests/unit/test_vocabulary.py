@@ -169,9 +169,9 @@ def _at_the_critical_question(context: IntakeContext) -> Turn:
     """A request whose site is down (2.2), with every field given: the next step asks if so."""
     text = (
         "После обновления сайт shop.example.ru показывает белый экран на всех страницах. "
-        "Редакция Бизнес, версия 25.0.0, купон SM6-NS-ABCD12345, ответ на ivan@mail.ru."
+        "Редакция Бизнес, версия 25.0.0, купон SM6-NS-ABCD12345."
     )
-    turn = talk(context, TextEvent(text), TextEvent("не знаю"))  # "не знаю": the steps
+    turn = talk(context, TextEvent(text))  # the e-mail is missing: 2.2 is asked first
     assert turn.state.step == "critical"
     return turn
 
