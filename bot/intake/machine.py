@@ -541,7 +541,9 @@ def _form_open_lines(s: Conversation, text: str, ctx: IntakeContext) -> None:
     are not asked for twice), and its 2.2 and category lines are taken whatever step the draft
     is at (a coupon still wrong must not lose the category given beside it)."""
     if Field.DESCRIPTION in s.fields:
-        shown = open_questions(s, ctx).fields
+        # The steps too: listed, or left out for a site that reads as down; either way the
+        # answer is all there will be (4.2.1: where possible), not a second round trip.
+        shown = [*open_questions(s, ctx).fields, Field.STEPS]
         s.asked += [f.value for f in shown if f.value not in s.asked]
     category = form.category_answer(text, CATEGORIES)
     if category is not None and s.category is None:
