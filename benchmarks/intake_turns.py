@@ -341,6 +341,14 @@ async def answer_critical(asked: Asked, memory: Memory) -> Event:
     return press(asked, "yes", yes) if c.critical else press(asked, "no", no)
 
 
+async def send_as(asked: Asked, memory: Memory) -> Event:
+    """The summary asks 2.2 by its send buttons: "Send" (as critical) or "the site works"."""
+    if memory.customer.critical:
+        return press(asked, "send", {"ru": "отправить", "en": "send"}[memory.customer.lang])
+    works = {"ru": "сайт работает, отправить", "en": "the site works, send"}
+    return press(asked, "send_works", works[memory.customer.lang])
+
+
 async def answer_category(asked: Asked, memory: Memory) -> Event:
     c = memory.customer
     return press(asked, c.category, texts.category_name(c.category, c.lang))
@@ -390,6 +398,7 @@ RULES: tuple[Rule, ...] = (
     Rule("question", at("question"), answer_detail, topic=lambda a: a.asking),
     Rule("documentation", at("kb"), pressing("kb_no", {"ru": "не помогло", "en": "no"})),
     Rule("similar ticket", at("similar"), pressing("similar_no", {"ru": "нет", "en": "no"})),
+    Rule("summary with 2.2", lambda a: a.step == "confirm" and "send_works" in a.values, send_as),
     Rule("summary", at("confirm"), pressing("send", {"ru": "отправить", "en": "send"})),
 )
 
@@ -430,7 +439,8 @@ class Chat:
             topic = rule.topic(asked)
             if topic and self.memory.already_gave(topic):
                 self.play.asked_again.append(topic)
-            if rule.kind == "critical" and self.play.critical_turn is None:
+            asks_2_2 = rule.kind in ("critical", "summary with 2.2")
+            if asks_2_2 and self.play.critical_turn is None:
                 self.play.critical_turn = self.play.turns
             if rule.kind == "field" and topic == Field.DESCRIPTION and not self.memory.said:
                 asked = await self.first()

@@ -75,6 +75,8 @@ class Conversation:
     original_text: str = ""
     ticket_closed: bool = False  # the desk's word: support closed `ticket_id` (4.3)
     pending_text: str | None = None  # a message waiting for the answer to REOPEN
+    # A closed ticket this new request may be about after all: the summary offers to reopen it
+    closed_ticket: str | None = None
     # The classifier's verdict on the request text it was given: asked again only when the
     # text changes, not at every gate.
     classified_text: str | None = None

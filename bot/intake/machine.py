@@ -356,12 +356,23 @@ def _choose_similar(s: Conversation, value: str, now: datetime, ctx: IntakeConte
 
 def _ask_confirm(s: Conversation, ctx: IntakeContext) -> Prompt:
     keys = ["send", "send_works"] if _critical_unconfirmed(s, ctx) else ["send"]
+    if s.closed_ticket:
+        keys.append("reopen_closed")
     if _pending_details(s, ctx):
         keys.append("details")
     if s.docs:
         keys.append("docs_helped")
     keys += ["edit", "cancel"]
     return _summary(s, ctx), tuple(Option(k, texts.choice_label(k, s.lang)) for k in keys)
+
+
+def _reopen_instead(s: Conversation) -> Turn:
+    """The request is about the closed ticket after all: its text goes there, reopening it."""
+    ticket_id, text = s.closed_ticket or "", s.original_text
+    _reset_draft(s)
+    s.step, s.asking, s.ticket_id = Step.FILED, None, ticket_id
+    reply = Reply(texts.t("reopen_done", s.lang, id=ticket_id))
+    return Turn(s, (reply,), (AddFollowUp(ticket_id, text[:MAX_DESCRIPTION]),))
 
 
 def _critical_unconfirmed(s: Conversation, ctx: IntakeContext) -> bool:
@@ -379,6 +390,8 @@ def _choose_confirm(s: Conversation, value: str, now: datetime, ctx: IntakeConte
         return _file(s, now, ctx)
     if value == "send":
         return _file(s, now, ctx)
+    if value == "reopen_closed" and s.closed_ticket:
+        return _reopen_instead(s)
     if value == "details" and _pending_details(s, ctx):
         s.step = Step.DETAILS
         return Turn(s, _prompt(s, ctx))
@@ -668,7 +681,7 @@ def _reset_draft(s: Conversation) -> None:
     s.details, s.notes, s.gates, s.docs = {}, {}, [], []
     s.similar_to, s.queued_problems, s.held_text = None, [], None
     s.coupon_retries, s.verify_address, s.original_text = 0, None, ""
-    s.ticket_closed, s.pending_text = False, None
+    s.ticket_closed, s.pending_text, s.closed_ticket = False, None, None
     s.classified_text, s.classification, s.asked = None, None, []
     s.step, s.asking = Step.ASK, Field.DESCRIPTION.value
 
@@ -737,8 +750,14 @@ def _aside(
     if courtesy is not None:  # "спасибо" is for us: not mailed to support, not a description
         return Turn(s, (courtesy,))
     if s.step in (Step.FILED, Step.REOPEN) and s.ticket_id and s.ticket_closed:
-        s.step, s.pending_text = Step.REOPEN, text  # asked first: the wording waits with it
-        return Turn(s, _prompt(s, ctx, head))
+        if not _reads_as_new_request(text, ctx):
+            s.step, s.pending_text = Step.REOPEN, text  # asked first: the wording waits with it
+            return Turn(s, _prompt(s, ctx, head))
+        # A whole new request: taken as one at once, the summary offers to reopen instead
+        closed = s.ticket_id
+        _reset_draft(s)
+        _prefill(s)
+        s.closed_ticket = closed
     if typed_option(text, (Option("keep", texts.choice_label("keep", s.lang)),)) and s.held_text:
         return _keep_held(s, now, ctx)
     held = _held_back(s, text, now, ctx, head)
@@ -751,6 +770,15 @@ def _aside(
         s.lang, s.lang_chosen = requested_lang(text) or "en", True
         return Turn(s, (Reply(texts.t("lang_set", s.lang)), *_prompt(s, ctx, head)))
     return None
+
+
+def _reads_as_new_request(text: str, ctx: IntakeContext) -> bool:
+    """A description with 4.2 values of its own (site, edition, coupon…): a request, not a
+    word about the last one ("опять не работает")."""
+    extracted = extract_fields(text[: MAX_DESCRIPTION * 2], ctx.coupon_pattern)
+    values = [f for f in extracted.values if f not in PROSE_FIELDS]
+    described = Field.DESCRIPTION in extracted.values or extracted.has_prose
+    return described and len(values) >= 2
 
 
 def _take_details(
@@ -1178,6 +1206,8 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
     )  # fmt: skip
     if c.unsure and s.category is None:
         lines.append(texts.t("summary_category_guess", lang))
+    if s.closed_ticket:
+        lines.append(texts.t("summary_after_closed", lang, id=s.closed_ticket))
     if c.critical and s.critical is None:
         lines.append(texts.t("summary_critical_guess", lang))
     elif c.critical:

@@ -349,6 +349,12 @@ _TEXTS: dict[str, dict[str, str]] = {
             "new request; your contact details are already here."
         ),
     },
+    "summary_after_closed": {
+        "ru": "Обращение {id} закрыто, поэтому это оформляю как новое. Если вы пишете о нём, "
+        "нажмите «Это о закрытом: открыть его» (п. 5.1).",
+        "en": "Request {id} is closed, so this is a new request. If you are writing about it, "
+        "press “It is the closed one: reopen” (clause 5.1).",
+    },
     "reopen_done": {
         "ru": (
             "Обращение {id} открыто повторно (п. 5.1): сообщение передано в поддержку в той же "
@@ -579,6 +585,10 @@ CHOICE_LABELS.update(
     {
         "split_yes": {"ru": "Да, отдельными", "en": "Yes, separately"},
         "reopen": {"ru": "Открыть его повторно", "en": "Reopen it"},
+        "reopen_closed": {
+            "ru": "Это о закрытом: открыть его",
+            "en": "It is the closed one: reopen",
+        },
         "new_request": {"ru": "Это новый вопрос", "en": "It is a new question"},
         "split_no": {"ru": "Нет, это одна проблема", "en": "No, it is one problem"},
         "kb_yes": {"ru": "Помогло", "en": "It helped"},

@@ -494,3 +494,26 @@ def test_the_values_of_a_held_back_message_are_not_asked_again_4_8_11(
     turn = machine.handle(turn.state, TextEvent("Корзина опять не работает"), NOW, context)
     assert turn.state.fields[Field.SITE_URL] == "http://shop.example.ru/"
     assert texts.field_label(Field.SITE_URL, "ru") not in turn.replies[-1].text
+
+
+def test_a_whole_new_request_after_closure_is_taken_at_once_and_may_still_reopen_5_1(
+    context: IntakeContext,
+) -> None:
+    state = queued(context, "WAS-000042").state
+    state.ticket_closed = True
+    text = ("Не приходят письма о заказах с сайта shop.example.ru, в журнале ошибка 500. "
+            "Редакция Бизнес, версия 25.0.0, купон SM6-NS-ABCD12345")  # fmt: skip
+    turn = machine.handle(state, TextEvent(text), NOW, context)
+    # Nothing asked about the closed ticket: a new request with values of its own is new
+    assert turn.state.asking == Field.STEPS and turn.state.ticket_id is None
+    turn = settle(machine.handle(turn.state, TextEvent("не знаю"), NOW, context), context)
+    assert turn.state.step == "confirm"
+    summary = turn.replies[-1]
+    assert "WAS-000042" in summary.text and "reopen_closed" in [o.value for o in summary.options]
+    # Sent, it is a new ticket
+    assert filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
+    # Or the customer says it is about the closed one: it goes there, reopening it
+    turn = machine.handle(turn.state, ChoiceEvent("reopen_closed"), NOW, context)
+    [effect] = turn.effects
+    assert isinstance(effect, AddFollowUp) and effect.ticket_id == "WAS-000042"
+    assert "Не приходят письма" in effect.text and turn.state.ticket_id == "WAS-000042"
