@@ -733,10 +733,28 @@ def _text(
     if s.step is Step.DETAILS:
         _take_details(s, text, ctx, head, whole=True)
         return _advance(s, now, ctx, head)
+    down = _site_down_answer(s, text)
+    if s.step is Step.CONFIRM and down is not None and _critical_unconfirmed(s, ctx):
+        # The summary's 2.2 line answered in words ("нет, работает"): said back, not sent yet
+        s.critical = down
+        if Field.STEPS.value not in s.asked:
+            s.asked.append(Field.STEPS.value)
+        head.append(texts.t("critical_taken" if down else "not_critical_taken", s.lang))
+        return _advance(s, now, ctx, head)
     if s.step is Step.ASK and s.asking and question_back(text):
         help_text = where_to_find(Field(s.asking), s.lang)
         return Turn(s, _prompt(s, ctx, [*head, help_text]))
     return _request_text_turn(s, text, now, ctx, head)
+
+
+def _site_down_answer(s: Conversation, text: str) -> bool | None:
+    """A typed answer to "is the site down?": a yes or no word, or the question's button label."""
+    answer = texts.yes_or_no(text, site_down=True)
+    if answer is None:
+        buttons = _two(s, "yes", "no")
+        label = typed_option(text, buttons)
+        answer = None if label is None else label == "yes"
+    return answer
 
 
 def _aside(

@@ -773,8 +773,18 @@ _TEXTS.update(
         "more_details_label": {"ru": "Дополнительно", "en": "More details"},
         "not_given": {"ru": "не указано", "en": "not given"},
         "steps_not_needed": {
-            "ru": "не нужны — сайт не работает (п. 4.2.1: шаги — по возможности)",
-            "en": "not needed: the site is down (clause 4.2.1: steps where possible)",
+            "ru": "не нужны для неработающего сайта (п. 4.2.1: шаги — по возможности)",
+            "en": "not needed for a site that is down (clause 4.2.1: steps where possible)",
+        },
+        "critical_taken": {
+            "ru": "Понял: сайт не работает — обращение будет критичным (п. 2.2).",
+            "en": "Understood: the site is down, so the request is critical (clause 2.2).",
+        },
+        "not_critical_taken": {
+            "ru": "Понял: сайт работает — отправлю обычным обращением, в порядке очереди "
+            "(п. 2.2).",
+            "en": "Understood: the site works, so it goes as a usual request, in turn "
+            "(clause 2.2).",
         },
     }
 )

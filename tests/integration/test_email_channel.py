@@ -86,9 +86,7 @@ async def make_desk(
     store = await Store.open(settings.database_path)
     replies = await open_reply_addresses(settings, store)
     ticket_mail, followup_mail = mail_renderers(settings, replies)
-    ctx = replace(
-        context, classify=classify, reserved_addresses=settings.reserved_addresses
-    )
+    ctx = replace(context, classify=classify, reserved_addresses=settings.reserved_addresses)
     guard = await Guard.open(settings, store) if guarded else None
     limits = None if guarded else await Limits.open(store, rules_from_settings(settings))
     desk = Desk(

@@ -30,6 +30,8 @@ PASTE = (
     f"После обновления до 25.1.0 на сайте shop.example.ru {DESCRIPTION}. Редакция Бизнес, "
     "купон AB12-CD34-EF56, почта ivan@example.ru"
 )
+# "Yes, it is down": the button of the separate 2.2 question
+SITE_DOWN_YES = texts.choice_label("yes", "ru")
 # The start of the one message that lists every 4.2 field still needed
 MISSING = texts.t("ask_missing", "ru", items="").split(":")[0]
 
@@ -75,8 +77,13 @@ class Bot:
 
     async def until_send(self, message: dict[str, Any]) -> dict[str, Any]:
         """Answer the dialog's questions up to Send: the first option, except "no" to the
-        documentation and to "the same as your open ticket"."""
-        return await until_send(self.botapi, ALICE, message, first_but_declines)
+        documentation and to "the same as your open ticket". Whether the site is down is not
+        one of them (fails if asked): with nothing else missing it is the summary's choice."""
+
+        def pick(labels: list[str]) -> str | None:
+            return None if SITE_DOWN_YES in labels else first_but_declines(labels)
+
+        return await until_send(self.botapi, ALICE, message, pick)
 
     async def new_request(self) -> None:
         """/new: "new request", what is kept from the last one, and the fields still needed,
@@ -88,11 +95,15 @@ class Bot:
         assert "E-mail" not in question and "Купон" not in question
 
     async def request_until_send(self) -> dict[str, Any]:
-        """Everything in one message; then only whether the site is down is asked (2.2)."""
+        """Everything in one message (no steps: the site reads as down, 2.2); then no field is
+        asked, nor whether the site is down: the summary says it goes as critical (Send confirms
+        it). A returning customer is asked first whether it is the open ticket's problem (2.5)."""
         [message] = await self.say(PASTE)
         assert message["text"].startswith("Понял: ")
-        assert texts.t("ask_critical", "ru") in message["text"]
-        return await self.until_send(message)
+        assert texts.t("ask_critical", "ru") not in message["text"]
+        summary = await self.until_send(message)
+        assert texts.t("summary_critical_guess", "ru") in summary["text"]
+        return summary
 
     async def verify(self) -> tuple[str, str]:
         """Type the code from the e-mail; then the "filed" notice arrives once it is written.

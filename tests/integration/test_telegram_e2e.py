@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.desk import Desk
 from bot.intake import texts
 from bot.intake.events import Event, Reply, TextEvent
+from bot.intake.fields import Field
 from bot.policy.schedule import Schedule
 from bot.tickets.model import TICKET_ID_RE
 from bot.tickets.store import Store
@@ -42,6 +43,9 @@ PASTE = (
     "После обновления до 24.1.3 на сайте shop.example.ru корзина выдаёт ошибку 500 при "
     "оформлении заказа. Редакция Бизнес, купон AB12-CD34-EF56, почта ivan@example.ru"
 )
+EMAIL = "ivan@example.ru"
+# The paste without the e-mail: a field is missing, so whether the site is down is asked first
+PASTE_NO_EMAIL = PASTE.replace(f", почта {EMAIL}", "")
 STEPS = "1. Добавить товар в корзину 2. Нажать «Оформить заказ»"
 # Everything 4.2 asks for, steps included, in one message (in Russian and in English)
 PASTE_ALL = PASTE.replace(". Редакция", f". Шаги: {STEPS}. Редакция")
@@ -53,7 +57,11 @@ PASTE_ALL_EN = (
 # The start of the one message that lists every 4.2 field still needed
 MISSING = {lang: texts.t("ask_missing", lang, items="").split(":")[0] for lang in ("ru", "en")}
 SITE_DOWN = texts.t("ask_critical", "ru")  # 2.2: asked before any missing field
+# 2.2 with nothing else missing: no question of its own, the summary says it and offers both
+SITE_DOWN_GUESS = texts.t("summary_critical_guess", "ru")
+SITE_WORKS_SEND = texts.choice_label("send_works", "ru")
 ASK_STEPS = texts.t("ask_steps", "ru")
+ASK_EMAIL = texts.t("ask_contact_email", "ru")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 20
 BMP = b"BM" + b"\x00" * 52 + bytes(range(256)) * 8
 
@@ -139,32 +147,61 @@ def button(botapi: BotApiServer, message: dict[str, Any], label: str) -> str:
 
 
 async def asked_for_steps(botapi: BotApiServer, user: int) -> dict[str, Any]:
-    """Send `PASTE` (all but the steps): the values are taken, and whether the site is down is
-    asked first (2.2); "no, it works", and the one field missing, the steps, is asked."""
-    botapi.user_text(user, PASTE)
+    """Send `PASTE_NO_EMAIL` (all but the steps and the e-mail): the values are taken, and
+    whether the site is down is asked first (2.2); "no, it works", and the fields still missing
+    are asked in one message, the steps first (a text answer is taken as the steps)."""
+    botapi.user_text(user, PASTE_NO_EMAIL)
     asked = await next_reply(botapi, user)
-    assert asked["text"].startswith("Понял: ") and "ivan@example.ru" in asked["text"]
-    assert SITE_DOWN in asked["text"] and ASK_STEPS not in asked["text"]
+    assert asked["text"].startswith("Понял: ") and "AB12-CD34-EF56" in asked["text"]
+    assert SITE_DOWN in asked["text"] and MISSING["ru"] not in asked["text"]
+    assert ASK_STEPS not in asked["text"]
     botapi.user_click(user, asked["message_id"], button(botapi, asked, "Нет, работает"))
-    steps = await next_reply(botapi, user)
-    assert steps["text"] == ASK_STEPS  # the only field still missing: its own question
-    return steps
+    missing = await next_reply(botapi, user)
+    assert missing["text"].startswith(MISSING["ru"])
+    assert texts.t("missing_steps", "ru") in missing["text"]
+    assert texts.field_label(Field.CONTACT_EMAIL, "ru") in missing["text"]
+    return missing
 
 
-async def reach_confirmation(botapi: BotApiServer, user: int) -> dict[str, Any]:
-    """From a fresh chat to the summary with the Send button (choosing a category if asked)."""
+async def greeted(botapi: BotApiServer, user: int) -> None:
+    """/start: the greeting and the list of the fields needed, one message, a blank line
+    between."""
     botapi.user_command(user, "/start")
-    # The greeting and the list of the fields needed come as one message, a blank line between
     [welcome] = await botapi.wait_bot_messages(user)
     assert welcome["text"].startswith("Здравствуйте")
     assert "\n\n" + MISSING["ru"] in welcome["text"]
+
+
+async def reach_confirmation(botapi: BotApiServer, user: int) -> dict[str, Any]:
+    """From a fresh chat to the summary with the Send button: `PASTE` (all but the steps, which
+    a site that reads as down is not asked for) brings it at once. Whether the site is down is
+    the summary's choice (2.2): Send files it as critical, "the site works, send" as not."""
+    await greeted(botapi, user)
+    botapi.user_text(user, PASTE)
+    summary = await next_reply(botapi, user)
+    assert summary["text"].startswith("Понял: ") and SITE_DOWN not in summary["text"]
+    assert texts.t("summary_head", "ru") in summary["text"]
+    assert SITE_DOWN_GUESS in summary["text"]
+    assert [label for label, _ in botapi.buttons(summary)][:2] == ["Отправить", SITE_WORKS_SEND]
+    return summary
+
+
+async def reach_confirmation_through_questions(botapi: BotApiServer, user: int) -> dict[str, Any]:
+    """From a fresh chat to the summary with the Send button through every question: "no, the
+    site works" (2.2), then the steps and the e-mail, each typed (choosing a category if
+    asked)."""
+    await greeted(botapi, user)
     await asked_for_steps(botapi, user)
     botapi.user_text(user, STEPS)
+    asked = await next_reply(botapi, user)
+    assert asked["text"] == ASK_EMAIL  # the steps taken, the one field left asked
+    botapi.user_text(user, EMAIL)
     summary = await next_reply(botapi, user)
     # The desk may ask a clarifying question with buttons first (the category when the classifier
     # is unsure): answer them until the summary with "Send" comes.
     summary = await until_send(botapi, user, summary)
-    assert texts.choice_label("send", "ru") in dict(botapi.buttons(summary))
+    assert SITE_DOWN_GUESS not in summary["text"]  # decided already: no second choice
+    assert SITE_WORKS_SEND not in dict(botapi.buttons(summary))
     return summary
 
 
@@ -173,7 +210,8 @@ async def reach_confirmation(botapi: BotApiServer, user: int) -> dict[str, Any]:
 
 async def test_paste_everything_then_confirm_files_a_ticket(desk_bot: Harness) -> None:
     botapi = desk_bot.botapi
-    # Given a customer who pastes everything in one message and answers the one missing question
+    # Given a customer who pastes everything in one message (no steps: the site reads as down,
+    # 2.2) and gets the summary at once, saying it goes as critical
     summary = await reach_confirmation(botapi, ALICE)
     assert "shop.example.ru" in summary["text"] and "AB12-CD34-EF56" in summary["text"]
     # When they press "Send"
@@ -190,8 +228,9 @@ async def test_paste_everything_then_confirm_files_a_ticket(desk_bot: Harness) -
     assert ticket.id == match.group(0)
     assert ticket.contact_email == "ivan@example.ru" and ticket.site_url.startswith("http")
     assert ticket.version == "24.1.3" and ticket.coupon == "AB12-CD34-EF56"
-    # The steps typed after "no, the site works" are in; the ticket does not jump the queue (2.2)
-    assert "Добавить товар" in ticket.steps and not ticket.classification.critical
+    # Send confirmed what the summary said: the ticket jumps the queue (2.2), without the steps
+    # that are not asked of a site that is down (4.2.1)
+    assert ticket.classification.critical and not ticket.steps
     assert await desk_bot.store.outbox_counts()  # type: ignore[union-attr]
     # And /status lists it
     botapi.user_command(ALICE, "/status")
@@ -208,7 +247,7 @@ async def test_everything_in_one_message_reaches_the_summary_in_few_turns(
     botapi.user_command(ALICE, "/start")
     await next_reply(botapi, ALICE)
     botapi.user_text(ALICE, paste)
-    turns = 2  # /start and the paste; then each button pressed
+    turns = 2  # /start and the paste
     message = await next_reply(botapi, ALICE)
     # Then every value is taken (in the language of the message) and no field is asked again
     assert message["text"].startswith(texts.t("understood", lang, items="").rstrip("."))
@@ -216,18 +255,13 @@ async def test_everything_in_one_message_reaches_the_summary_in_few_turns(
         assert value in message["text"]
     asked = [texts.t(f"ask_{f}", lang) for f in ("steps", "site_url", "version", "coupon")]
     assert not any(q in message["text"] for q in (MISSING[lang], *asked))
-    # And at most the one yes/no question of 2.2 comes before the summary
-    send = texts.choice_label("send", lang)
-    if send not in dict(botapi.buttons(message)):
-        assert texts.t("ask_critical", lang) in message["text"]
-        no = texts.choice_label("no", lang)
-        botapi.user_click(ALICE, message["message_id"], button(botapi, message, no))
-        turns += 1
-        message = await next_reply(botapi, ALICE)
-    assert send in dict(botapi.buttons(message)), message["text"]
+    # And the answer to the paste is the summary with Send: not even the 2.2 question comes
+    # first (with nothing else to ask, whether the site is down is the summary's choice)
+    assert texts.t("ask_critical", lang) not in message["text"]
+    assert texts.choice_label("send", lang) in dict(botapi.buttons(message)), message["text"]
     assert texts.t("summary_head", lang) in message["text"]
     assert "ivan@example.ru" in message["text"] and "2. " in message["text"]  # the steps too
-    assert turns <= 3
+    assert turns == 2
 
 
 async def test_typed_label_works_like_the_button(desk_bot: Harness) -> None:
@@ -236,6 +270,9 @@ async def test_typed_label_works_like_the_button(desk_bot: Harness) -> None:
     botapi.user_text(ALICE, "отправить")
     queued = await next_reply(botapi, ALICE)
     assert TICKET_ID_RE.search(queued["text"]), queued["text"]
+    # "Send", not "the site works, send" whose label ends the same: filed as critical (2.2)
+    [ticket] = await desk_bot.desk.tickets_of("telegram", str(ALICE))
+    assert ticket.classification.critical
 
 
 async def test_filed_notice_and_agent_announcement(desk_bot: Harness) -> None:
@@ -277,10 +314,13 @@ async def test_photo_with_caption_is_attached_and_read(desk_bot: Harness) -> Non
     [message] = await botapi.wait_bot_messages(ALICE)  # "attached" and the question, joined
     added, asked = message["text"].split("\n\n", 1)
     assert "приложен" in added
-    # The site looks down (2.2): that is asked first, before the steps
-    assert asked.startswith("Понял: ") and SITE_DOWN in asked and ASK_STEPS not in asked
-    assert asked.count(SITE_DOWN) == 1
-    await no_more_messages(botapi, ALICE)  # the question is asked once
+    # The site looks down (2.2) and nothing else is missing: the summary at once, with the
+    # photo, saying it goes as critical; no steps asked
+    assert asked.startswith("Понял: ") and SITE_DOWN not in asked and ASK_STEPS not in asked
+    assert asked.count(texts.t("summary_head", "ru")) == 1 and SITE_DOWN_GUESS in asked
+    assert "photo_" in asked.split(texts.t("summary_head", "ru"))[1]
+    assert SITE_WORKS_SEND in dict(botapi.buttons(message))
+    await no_more_messages(botapi, ALICE)  # the summary is shown once
 
 
 async def test_bmp_document_is_zipped(desk_bot: Harness) -> None:
@@ -316,23 +356,25 @@ async def test_unsupported_and_too_big_files_are_refused_before_download(
 
 async def test_restart_mid_dialog_continues_at_the_same_step(desk_bot: Harness) -> None:
     botapi = desk_bot.botapi
-    # Given a customer who was asked for the steps
+    # Given a customer who was asked for the steps (and the e-mail, after "no, the site works")
     await asked_for_steps(botapi, ALICE)
     # When the bot and the desk restart (new process state, same data dir)
     await desk_bot.stop(close_desk=True)
     botapi.user_text(ALICE, STEPS)  # written while the bot was down
     await desk_bot.start()
-    # Then the answer is taken as the steps and the dialog goes on
+    # Then the answer is taken as the steps and the dialog goes on to the e-mail
     following = await next_reply(botapi, ALICE)
-    assert "Как воспроизвести" not in following["text"]
+    assert "Как воспроизвести" not in following["text"] and ASK_EMAIL in following["text"]
     conversation = await desk_bot.desk.conversation("telegram", str(ALICE))
     assert "Добавить товар" in conversation.fields["steps"]
 
 
 async def test_two_customers_at_once(desk_bot: Harness) -> None:
     botapi = desk_bot.botapi
+    # Both go through every question at the same time
     summaries = await asyncio.gather(
-        reach_confirmation(botapi, ALICE), reach_confirmation(botapi, BOB)
+        reach_confirmation_through_questions(botapi, ALICE),
+        reach_confirmation_through_questions(botapi, BOB),
     )
     for user, summary in zip((ALICE, BOB), summaries, strict=True):
         botapi.user_click(user, summary["message_id"], button(botapi, summary, "Отправить"))
@@ -341,7 +383,9 @@ async def test_two_customers_at_once(desk_bot: Harness) -> None:
     assert len(set(ids)) == 2
     for user, ticket_id in zip((ALICE, BOB), ids, strict=True):
         [ticket] = await desk_bot.desk.tickets_of("telegram", str(user))
-        assert ticket.id == ticket_id
+        assert ticket.id == ticket_id and ticket.contact_email == EMAIL
+        # The steps typed after "no, the site works" are in; no jumping the queue (2.2)
+        assert "Добавить товар" in ticket.steps and not ticket.classification.critical
 
 
 async def test_forged_callback_data_is_rejected(desk_bot: Harness) -> None:
@@ -414,7 +458,8 @@ async def test_an_error_is_reported_and_the_state_kept(desk_bot: Harness) -> Non
     botapi.user_text(ALICE, STEPS)
     assert (await next_reply(botapi, ALICE))["text"] == SOMETHING_WENT_WRONG
     botapi.user_text(ALICE, STEPS)
-    assert "Как воспроизвести" not in (await next_reply(botapi, ALICE))["text"]
+    following = (await next_reply(botapi, ALICE))["text"]
+    assert "Как воспроизвести" not in following and ASK_EMAIL in following
     conversation = await desk_bot.desk.conversation("telegram", str(ALICE))
     assert "Добавить товар" in conversation.fields["steps"]
 

@@ -517,3 +517,16 @@ def test_a_whole_new_request_after_closure_is_taken_at_once_and_may_still_reopen
     [effect] = turn.effects
     assert isinstance(effect, AddFollowUp) and effect.ticket_id == "WAS-000042"
     assert "Не приходят письма" in effect.text and turn.state.ticket_id == "WAS-000042"
+
+
+@pytest.mark.parametrize(("typed", "critical"), [("нет, работает", False), ("да", True)])
+def test_the_summarys_2_2_line_may_be_answered_in_words(
+    context: IntakeContext, typed: str, critical: bool
+) -> None:
+    turn = talk(context, TextEvent(EVERYTHING_RU), TextEvent(typed))
+    # Said back, the summary shown again without the question, nothing sent yet
+    assert turn.state.step == "confirm" and turn.effects == ()
+    assert "Понял" in turn.replies[-1].text
+    assert "send_works" not in [o.value for o in turn.replies[-1].options]
+    ticket = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
+    assert ticket.classification.critical is critical
