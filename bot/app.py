@@ -86,7 +86,10 @@ def intake_context(
     @lru_cache(maxsize=2048)
     def classify(text: str) -> Classification:
         p = classifier.predict(text)
-        return Classification(p.category, p.in_scope, p.clause, p.critical, p.confidence, p.unsure)
+        return Classification(
+            p.category, p.in_scope, p.clause, p.critical, p.confidence, p.unsure,
+            scope_confidence=p.scope_confidence,
+        )  # fmt: skip
 
     def explanation(clause: str, lang: str) -> str:
         item = scope.get(clause)

@@ -8,10 +8,16 @@ character n-grams the classifier is trained on, for callers that compare texts w
 from classifier.data import Example, load_jsonl, load_training
 from classifier.errors import DataError, ModelError, ModelMismatchError, ModelNotFoundError
 from classifier.features import char_wb_ngrams, sublinear_unit_vector
-from classifier.model import Classifier, Prediction, default_model_dir
+from classifier.model import (
+    OUT_OF_SCOPE_OPERATING_POINT,
+    Classifier,
+    Prediction,
+    default_model_dir,
+)
 from classifier.scope import CATEGORIES, Category, ScopeItem, load_categories, load_scope
 
 __all__ = [
+    "OUT_OF_SCOPE_OPERATING_POINT",
     "CATEGORIES",
     "Category",
     "Classifier",

@@ -1142,7 +1142,7 @@ def _tell_scope_early(s: Conversation, ctx: IntakeContext, head: list[str]) -> N
         return
     s.gates.append(Gate.SCOPE_EARLY)
     c = _classify(s, ctx)
-    if not c.in_scope and not c.unsure:
+    if c.surely_out_of_scope and not c.unsure:
         explain = ctx.scope_explanation(c.clause, s.lang)
         head.append(texts.t("out_of_scope_early", s.lang, clause=c.clause, explain=explain))
 
@@ -1217,7 +1217,7 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
         if answer != SKIPPED:
             lines.append(f"• {_detail_label(question_id, lang, ctx)}: {_cut(answer, 200)}")
     c = _classify(s, ctx)
-    scope = "" if c.in_scope else texts.t("summary_out_of_scope", lang)
+    scope = texts.t("summary_out_of_scope", lang) if c.surely_out_of_scope else ""
     lines.append(
         texts.t("summary_category", lang, category=texts.category_name(c.category, lang),
                 clause=c.clause, scope=scope)
@@ -1233,7 +1233,7 @@ def _summary(s: Conversation, ctx: IntakeContext) -> str:
     if s.attachments:
         names = ", ".join(a["name"] for a in s.attachments)
         lines.append(texts.t("summary_attachments", lang, names=names))
-    if not c.in_scope:
+    if c.surely_out_of_scope:
         explain = ctx.scope_explanation(c.clause, lang)
         lines.append("\n" + texts.t("out_of_scope_note", lang, clause=c.clause, explain=explain))
     if s.docs:
@@ -1277,8 +1277,10 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
         set_notes(s.notes, NoteKind.CATEGORY, [agent_note("category_chosen")])
     elif not s.category and c.unsure:
         set_notes(s.notes, NoteKind.CATEGORY, [agent_note("category_guessed")])
-    if not c.in_scope:
+    if c.surely_out_of_scope:
         set_notes(s.notes, NoteKind.SCOPE, [agent_note("out_of_scope", clause=c.clause)])
+    elif not c.in_scope:  # not said to the customer: too uncertain (section 3)
+        set_notes(s.notes, NoteKind.SCOPE, [agent_note("scope_undecided", clause=c.clause)])
     details = {k: v for k, v in s.details.items() if v != SKIPPED}
     ticket = Ticket(
         channel=ctx.channel,

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.tickets.values import is_unknown_answer
-from classifier import load_categories
+from classifier import OUT_OF_SCOPE_OPERATING_POINT, load_categories
 
 TICKET_ID_RE = re.compile(r"WAS-\d{6}")
 
@@ -125,6 +125,13 @@ class Classification:
     critical: bool
     confidence: float
     unsure: bool = False
+    scope_confidence: float = 1.0  # how likely `in_scope` is right (classifier's estimate)
+
+    @property
+    def surely_out_of_scope(self) -> bool:
+        """Out of scope with enough certainty to tell the customer so (section 3); below it
+        support decides, and the customer is told nothing about scope."""
+        return not self.in_scope and self.scope_confidence >= OUT_OF_SCOPE_OPERATING_POINT
 
 
 @dataclass(frozen=True)
@@ -201,6 +208,7 @@ class Ticket:
             "clause": c.clause,
             "critical": c.critical,
             "confidence": round(c.confidence, 4),
+            "scope_confidence": round(c.scope_confidence, 4),
             "description": self.description,
             "steps": self.steps,
             "site_url": self.site_url,

@@ -287,6 +287,8 @@ def _sections(ticket: Ticket, settings: Settings) -> list[Section]:
     c = ticket.classification
     category = CATEGORY_LABELS_RU.get(c.category, c.category)
     scope = "в рамках поддержки" if c.in_scope else "вне рамок поддержки"
+    if not c.in_scope and not c.surely_out_of_scope:
+        scope = "решает поддержка (классификатор склоняется к «вне рамок», но не уверен)"
     classification = [
         ("Категория", f"{category} ({c.category})"),
         ("Рамки поддержки", f"{scope}, п. {c.clause}" if c.clause else scope),

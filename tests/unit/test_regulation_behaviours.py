@@ -18,6 +18,7 @@ from bot.intake.fields import Field
 from bot.intake.machine import IntakeContext
 from bot.policy.kb import KnowledgeBase
 from bot.tickets.coupons import CouponLookup, CouponRegistry
+from bot.tickets.model import Classification
 from tests.helpers import WORKING_HOURS as NOW
 from tests.helpers import filed_ticket, talk, through_gates
 
@@ -213,3 +214,19 @@ def test_4_8_5_expired_support_is_explained_and_edition_prefilled(
     assert turn.state.fields[Field.COUPON] == "WXYZ-0001-AAAA"
     assert "4.8.5" in turn.replies[-1].text
     assert turn.state.fields[Field.EDITION] == "Старт"
+
+
+def test_3_x_2_an_uncertain_out_of_scope_call_is_left_to_support(context: IntakeContext) -> None:
+    # The classifier leans to "out of scope" but below the operating point: a wrong "вне рамок"
+    # could make a customer give up on a request the regulation covers
+    def leaning_out(text: str) -> Classification:
+        return Classification("install", False, "3.1.2.1", False, 0.9, scope_confidence=0.6)
+
+    ctx = replace(context, classify=leaning_out)
+    turn = talk(ctx, TextEvent(INSTALL_FOR_US + DETAILS), TextEvent("нет"))
+    turn = through_gates(ctx, turn, SKIP_ALL, NOW, until="confirm")
+    said = "\n".join(r.text for r in turn.replies)
+    assert "вне рамок" not in said
+    ticket = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, ctx))
+    assert any("решите сами" in note and "3.1.2.1" in note for note in ticket.notes)
+    assert not any("клиент предупреждён" in note for note in ticket.notes)

@@ -512,3 +512,18 @@ def test_the_new_sections_are_escaped(settings: Settings) -> None:
         assert raw not in rich, raw
     assert "&lt;i&gt;метка&lt;/i&gt;" in rich and "&lt;script&gt;" in rich
     assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;@evil.example" in rich
+
+
+@pytest.mark.parametrize(
+    ("scope_confidence", "shown"),
+    [(0.95, "вне рамок поддержки, п. 3.1.2.1"), (0.6, "решает поддержка")],
+)
+def test_an_uncertain_scope_call_is_shown_to_agents_as_theirs_to_decide(
+    settings: Settings, scope_confidence: float, shown: str
+) -> None:
+    verdict = Classification("install", False, "3.1.2.1", False, 0.9, False, scope_confidence)
+    ticket = make_ticket(classification=verdict)
+    plain, _ = bodies(reparse(render_ticket(ticket, settings)))
+    assert shown in plain
+    data = ticket.to_json()
+    assert data["in_scope"] is False and data["scope_confidence"] == scope_confidence
