@@ -209,6 +209,7 @@ def test_huge_real_request_is_truncated_not_rejected(clf: Classifier) -> None:
 def test_prediction_contract(clf: Classifier) -> None:
     prediction = clf.predict("сайт не открывается 500 ошибка")
     assert isinstance(prediction, Prediction)
+    # The keys of the contract, plus the optional scope_confidence (an addition, see README)
     assert set(prediction.to_json()) == {
         "category",
         "in_scope",
@@ -216,7 +217,9 @@ def test_prediction_contract(clf: Classifier) -> None:
         "critical",
         "confidence",
         "unsure",
+        "scope_confidence",
     }
+    assert 0.0 <= prediction.scope_confidence <= 1.0
     assert prediction.alternatives[0][0] == prediction.category
     probs = clf.category_probabilities("сайт не открывается 500 ошибка")
     assert set(probs) == set(CATEGORIES)
