@@ -42,8 +42,15 @@ CRITICAL_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:баз|бд|mysql|субд)",
         r"(?:баз\w*(?:\s+данных)?|бд|mysql|mariadb)\s+(?:\w+\s+){0,2}?(?:недоступ|не\s*отвеча|упал|"
         r"лежит|не\s*подключ|не\s*запуска|не\s*стартует)",
-        r"(?:can'?t|cannot|unable\s+to)\s+connect\s+to\s+(?:local\s+)?(?:mysql|the\s+database|"
-        r"database)",
+        r"(?:can'?t|cannot|unable\s+to)\s+connect\s+(?:to\s+)?(?:local\s+)?(?:mysql|mariadb|"
+        r"the\s+database|database|db)",
+        r"connection\s+refused[^.!?\n]{0,80}(?:mysql|mariadb|database|3306)"
+        r"|(?:mysql|mariadb|database|3306)[^.!?\n]{0,80}connection\s+refused",
+        # The database driver itself missing: no page can reach the database (PHP 7 and the
+        # old mysql_* functions).
+        r"undefined\s+function\s+[\w\\]*mysql_?connect",
+        # A fatal error raised while loading the kernel, which every page loads.
+        r"(?:fatal\s+error|uncaught|typeerror)[^\n]{0,400}modules/main/include\.php",
         r"(?:error\s+connecting\s+to\s+(?:the\s+)?database|database\s+(?:is\s+)?(?:down|"
         r"unreachable|unavailable)|ошибка\s+подключения\s+к\s+базе|too\s+many\s+connections)",
         # Checkout / payment broken.

@@ -261,8 +261,15 @@ def test_featurizer_matches_scikit_learn() -> None:
         ("как сделать чтобы при ошибке 500 показывалась заглушка", False),
         ("что делать если вдруг сайт упадет", False),
         ("ошибка 500 на одной странице", False),
+        # Real phrasing of a database that cannot be reached, and of a broken kernel
+        ("bitrix on php8 cant connect mysql, all pages show an error", True),
+        ("SQLSTATE[HY000] [2002] Connection refused при подключении к mysql", True),
+        ("Call to undefined function Bitrix\\Main\\DB\\mysql_connect()", True),
+        ("Fatal error: Uncaught Error in /home/bitrix/www/bitrix/modules/main/include.php:120",
+         True),
+        ("как подключиться к mysql из своего скрипта?", False),
     ],
-)
+)  # fmt: skip
 def test_critical_rules(text: str, critical: bool) -> None:
     assert critical_rule(normalize(text)) is critical
 
