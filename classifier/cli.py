@@ -12,7 +12,7 @@ from typing import TextIO
 
 from classifier.data import load_jsonl
 from classifier.errors import DataError, ModelError
-from classifier.metrics import evaluate, plot_confusion
+from classifier.metrics import evaluate, plot_confusion, plot_reliability
 from classifier.model import Classifier, default_model_dir
 
 
@@ -65,11 +65,14 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     model = Classifier.load_or_train(model_dir, args.data_dir)
     report = evaluate(model, load_jsonl(args.data))
     out.write(report.text() + "\n")
-    written = plot_confusion(report, args.plot or model_dir / "confusion.png")
+    confusion = args.plot or model_dir / "confusion.png"
+    written = plot_confusion(report, confusion)
     if written is None:
         out.write("confusion matrix: matplotlib is not installed (pip install matplotlib)\n")
-    else:
-        out.write(f"confusion matrix: {written}\n")
+        return 0
+    out.write(f"confusion matrix: {written}\n")
+    diagram = plot_reliability(report, confusion.with_name("reliability.png"))
+    out.write(f"reliability diagram: {diagram}\n")
     return 0
 
 

@@ -33,6 +33,11 @@ class Example:
     in_scope: bool
     critical: bool
     clause: str | None = None
+    # Labels of real requests (eval files labelled by support leads; see LABELLING.md there):
+    # the categories both leads accept, whether they agreed on scope, critical for either.
+    acceptable: tuple[str, ...] = ()
+    scope_agreed: bool | None = None
+    critical_any: bool | None = None
 
 
 def training_files(data_dir: Path | None = None) -> list[Path]:
@@ -84,11 +89,18 @@ def load_jsonl(path: Path) -> list[Example]:
                     in_scope=bool(obj["in_scope"]),
                     critical=bool(obj["critical"]),
                     clause=obj.get("clause"),
+                    acceptable=tuple(str(c) for c in obj.get("acceptable") or ()),
+                    scope_agreed=_optional_bool(obj.get("scope_agreed")),
+                    critical_any=_optional_bool(obj.get("critical_any")),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise DataError(f"{path}:{lineno}: {exc!r}") from exc
     return examples
+
+
+def _optional_bool(value: object) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def data_hash(data_dir: Path | None = None) -> str:

@@ -391,6 +391,39 @@ def test_cli_eval_prints_figures_and_plots(model_dir: Path, tmp_path: Path) -> N
         assert label in result.stdout
     pytest.importorskip("matplotlib")
     assert plot.read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "reliability.png").read_bytes().startswith(b"\x89PNG")
+    assert "calibration error" in result.stdout
+
+
+def test_eval_reads_the_labels_of_real_requests(clf: Classifier, tmp_path: Path) -> None:
+    from classifier.metrics import evaluate  # noqa: PLC0415 - only these tests need it
+
+    # Rows as the support leads label real requests: acceptable categories, agreed scope,
+    # critical for either lead. Three plain cases whose answers the model knows.
+    rows = [
+        {"text": "сайт не открывается, белый экран на всех страницах", "category": "error",
+         "acceptable": ["error", "update"], "in_scope": True, "scope_agreed": True,
+         "critical": True, "critical_any": True},
+        {"text": "продлите, пожалуйста, наш хостинг на год", "category": "install",
+         "acceptable": ["install"], "in_scope": False, "scope_agreed": True,
+         "critical": False, "critical_any": False},
+        {"text": "как настроить композитный кеш", "category": "performance",
+         "acceptable": ["performance"], "in_scope": True, "scope_agreed": False,
+         "critical": False, "critical_any": False},
+    ]  # fmt: skip
+    data = tmp_path / "real.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    report = evaluate(clf, load_jsonl(data))
+    preds = [clf.predict(r["text"]) for r in rows]
+    expected_acceptable = sum(
+        p.category in r["acceptable"] for p, r in zip(preds, rows, strict=True)
+    ) / len(rows)
+    assert report.acceptable_accuracy == pytest.approx(expected_acceptable)
+    assert report.scope_agreed_n == 2
+    assert report.critical_any_recall == (1.0 if preds[0].critical else 0.0)
+    assert 0.0 <= report.calibration_error <= 1.0
+    assert sum(n for _, _, n in report.reliability) == len(rows)
+    assert "acceptable category" in report.text() and "scope, agreed rows" in report.text()
 
 
 def test_cli_reports_missing_data_file(model_dir: Path, tmp_path: Path) -> None:
