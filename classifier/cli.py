@@ -52,7 +52,11 @@ def _parser() -> argparse.ArgumentParser:
 def _train(args: argparse.Namespace, out: TextIO) -> int:
     started = time.perf_counter()
     model_dir = args.model_dir or default_model_dir()
-    model = Classifier.train(data_dir=args.data_dir, model_dir=model_dir)
+    def progress(step: str) -> None:
+        out.write(f"[{time.perf_counter() - started:5.1f} s] {step}\n")
+        out.flush()
+
+    model = Classifier.train(data_dir=args.data_dir, model_dir=model_dir, progress=progress)
     out.write(
         f"trained on {model.metadata['n_examples']} phrases in "
         f"{time.perf_counter() - started:.2f} s; saved to {model_dir}\n"

@@ -18,7 +18,7 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -275,12 +275,21 @@ class Classifier:
         return cls(state, metadata, scope)
 
     @classmethod
-    def train(cls, data_dir: Path | None = None, model_dir: Path | None = None) -> Classifier:
-        """Train on data/training and, when `model_dir` is given, save there."""
-        model = cls.fit(
-            load_training(data_dir), scope=load_scope(data_dir), training_hash=data_hash(data_dir)
-        )
+    def train(
+        cls,
+        data_dir: Path | None = None,
+        model_dir: Path | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> Classifier:
+        """Train on data/training and, when `model_dir` is given, save there; `progress` hears
+        of each step as it starts (the command line prints them)."""
+        say = progress or (lambda step: None)
+        say("reading the training phrases and the scope")
+        examples, scope = load_training(data_dir), load_scope(data_dir)
+        say(f"fitting on {len(examples)} phrases (features, categories, clauses, critical)")
+        model = cls.fit(examples, scope=scope, training_hash=data_hash(data_dir))
         if model_dir is not None:
+            say(f"saving to {model_dir}")
             model.save(model_dir)
         return model
 

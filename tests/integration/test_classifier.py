@@ -426,6 +426,14 @@ def test_eval_reads_the_labels_of_real_requests(clf: Classifier, tmp_path: Path)
     assert "acceptable category" in report.text() and "scope, agreed rows" in report.text()
 
 
+def test_cli_train_says_each_step_and_saves_the_model(tmp_path: Path) -> None:
+    result = _run(["train"], tmp_path / "model")
+    assert result.returncode == 0, result.stderr
+    steps = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert [s.split("] ", 1)[1].split(" ")[0] for s in steps] == ["reading", "fitting", "saving"]
+    assert (tmp_path / "model" / ARTIFACT_FILE).is_file()
+
+
 def test_cli_reports_missing_data_file(model_dir: Path, tmp_path: Path) -> None:
     result = _run(["eval", "--data", str(tmp_path / "missing.jsonl")], model_dir)
     assert result.returncode == 2
