@@ -118,6 +118,9 @@ def test_php_mysql_bitrixvm_in_one_sentence() -> None:
             "Call to undefined method Foo::bar()",
         ),
         ("error_text", "при оформлении заказа ошибка 500", "500"),
+        # The status line as the browser shows it is the exact text: not asked again
+        ("error_text", "Корзина выдаёт 500 Internal Server Error", "500 Internal Server Error"),
+        ("error_text", "сайт отдаёт 502 Bad Gateway с утра", "502 Bad Gateway"),
         ("since", "С вчерашнего вечера не работает", "С вчерашнего вечера"),
         ("since", "началось 2 дня назад", "2 дня назад"),
         ("since", "since yesterday", "since yesterday"),
