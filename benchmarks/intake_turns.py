@@ -88,7 +88,6 @@ MAIL_WAIT = 30.0  # seconds to wait for a message the desk queued to appear in t
 
 UNKNOWN = {"ru": "не знаю", "en": "I don't know"}
 WHERE = {"ru": "где это смотреть?", "en": "where do I find that?"}
-SKIP = {"ru": "пропустить", "en": "skip"}
 YES_NO = {"ru": ("да", "нет"), "en": ("yes", "no")}
 NO_STEPS = re.compile(r"шаг\w*(?: воспроизведения)? нет|нет шагов|no steps", re.IGNORECASE)
 SETUP_PROBLEM = {
@@ -329,12 +328,6 @@ async def answer_code(asked: Asked, memory: Memory) -> Event:
     return TextEvent(await memory.mail.code_for(address))
 
 
-async def answer_detail(asked: Asked, memory: Memory) -> Event:
-    c = memory.customer
-    detail = c.details.get(asked.asking or "")
-    return TextEvent(detail) if detail else press(asked, "skip", SKIP[c.lang])
-
-
 async def answer_critical(asked: Asked, memory: Memory) -> Event:
     c = memory.customer
     yes, no = YES_NO[c.lang]
@@ -395,8 +388,6 @@ RULES: tuple[Rule, ...] = (
     Rule("split", at("split"), pressing("split_no", {"ru": "нет", "en": "no"})),
     Rule("category", at("category"), answer_category),
     Rule("critical", at("critical"), answer_critical),
-    Rule("question", at("question"), answer_detail, topic=lambda a: a.asking),
-    Rule("documentation", at("kb"), pressing("kb_no", {"ru": "не помогло", "en": "no"})),
     Rule("similar ticket", at("similar"), pressing("similar_no", {"ru": "нет", "en": "no"})),
     Rule("summary with 2.2", lambda a: a.step == "confirm" and "send_works" in a.values, send_as),
     Rule("summary", at("confirm"), pressing("send", {"ru": "отправить", "en": "send"})),

@@ -135,8 +135,7 @@ def _real_request_figures(pairs: list[tuple[Example, Prediction]]) -> RealReques
     the operating point is worth, and critical recall on rows either lead marked critical."""
     labelled = [(ex, p) for ex, p in pairs if ex.acceptable]
     agreed = [(ex, p) for ex, p in pairs if ex.scope_agreed]
-    point = OUT_OF_SCOPE_OPERATING_POINT
-    said = [(ex, p) for ex, p in pairs if not p.in_scope and p.scope_confidence >= point]
+    said = [(ex, p) for ex, p in pairs if p.surely_out_of_scope]
     marked = [(ex, p) for ex, p in pairs if ex.critical_any]
     has_critical_any = any(ex.critical_any is not None for ex, _ in pairs)
     return RealRequestFigures(
@@ -147,7 +146,7 @@ def _real_request_figures(pairs: list[tuple[Example, Prediction]]) -> RealReques
         scope_agreed_n=len(agreed),
         out_of_scope_said=len(said),
         out_of_scope_precision=_share(sum(not ex.in_scope for ex, _ in said), len(said)),
-        critical_any_recall=_ratio(sum(p.critical for _, p in marked), len(marked))
+        critical_any_recall=_share(sum(p.critical for _, p in marked), len(marked))
         if has_critical_any
         else None,
     )  # fmt: skip

@@ -102,6 +102,11 @@ class Prediction:
     # summed over categories and their clauses, or its complement for an in-scope verdict.
     scope_confidence: float = 1.0
 
+    @property
+    def surely_out_of_scope(self) -> bool:
+        """Out of scope with enough certainty to tell the customer so (the operating point)."""
+        return not self.in_scope and self.scope_confidence >= OUT_OF_SCOPE_OPERATING_POINT
+
     def to_json(self) -> dict[str, Any]:
         """The keys of the `python -m classifier predict` contract."""
         return {
@@ -194,6 +199,10 @@ class Classifier:
         self._clause_mask = {
             c: np.array([self.scope[k].category == c for k in self.clauses]) for c in CATEGORIES
         }
+        # For P(out of scope): each category's clauses (rows in `categories` order) and which
+        # clauses are out of scope; built once, used by every prediction.
+        self._category_clauses = np.array([self._clause_mask[c] for c in self.categories])
+        self._out_clauses = np.array([not self.scope[k].in_scope for k in self.clauses])
         self._known_words = (
             frozenset(w for w in word_terms if " " not in w and len(w) >= 3 and not w.isdigit())
             - _STOPWORDS
@@ -417,8 +426,10 @@ class Classifier:
         clause = self.clauses[int(np.argmax(clause_scores))]
         in_scope = self.scope[clause].in_scope
         critical = critical_rule(normalized)
-        if not signal:
-            return Prediction(category, in_scope, clause, critical, 0.0, True)
+        if not signal:  # nothing to go on: no confidence in the category nor in the scope
+            return Prediction(
+                category, in_scope, clause, critical, 0.0, True, scope_confidence=0.0
+            )
         crit_prob = 1.0 / (1.0 + np.exp(-scores[-1]))
         confidence = float(cat_probs[best])
         out_prob = self._out_of_scope_probability(scores, cat_probs)
@@ -438,16 +449,14 @@ class Classifier:
         """P(out of scope): each category's probability times the share of its out-of-scope
         clauses in the softmax over that category's clauses."""
         clause_scores = scores[self._n_cat : self._n_cat + self._n_clause]
-        out = np.array([not self.scope[c].in_scope for c in self.clauses])
-        total = 0.0
-        for i, category in enumerate(self.categories):
-            mask = self._clause_mask[category]
-            if not mask.any():
-                continue
-            within = np.where(mask, clause_scores, -np.inf)
-            weights = np.exp(within - within[mask].max())
-            total += float(cat_probs[i]) * float(weights[out].sum() / weights.sum())
-        return total
+        masks = self._category_clauses
+        has_clauses = masks.any(axis=1)
+        within = np.where(masks, clause_scores, -np.inf)
+        top = np.where(has_clauses, within.max(axis=1), 0.0)
+        weights = np.where(masks, np.exp(within - top[:, None]), 0.0)
+        totals = np.where(has_clauses, weights.sum(axis=1), 1.0)
+        out_share = weights[:, self._out_clauses].sum(axis=1) / totals
+        return float(cat_probs[has_clauses] @ out_share[has_clauses])
 
     def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
         """`predict` for each text."""

@@ -33,7 +33,6 @@ from bot.intake.fields import (
     KNOWN_EDITIONS,
     Field,
     clean_text,
-    is_demo_answer,
     is_unknown_answer,
     normalise_coupon,
 )
@@ -376,7 +375,6 @@ _ANY_FIELD_NOUN_RE = re.compile(
 _DEMO_VERSION_RE = re.compile(
     r"(?:пробн\w*|демо|ознакомительн\w*|trial|demo)[ \t-]*(?:верси\w*|version)", re.I
 )
-_COUPON_WORD_RE = re.compile(r"купон|coupon", re.IGNORECASE)
 _SENTENCE_RE = re.compile(r"[^.!?;\n]+")
 _CLAUSE_TEXT_RE = re.compile(r"[^,.;!?\n]+")
 _MAX_EDITION_CLAUSE = 40
@@ -426,14 +424,6 @@ class Extracted:
         else empty."""
         return (self.readable or self.remainder) if self.has_prose else ""
 
-    def answer_to(self, asked: Field) -> str:
-        """What the message answers to the question about `asked`: the value recognised for it,
-        else what is left once the other fields' values are taken out. "У нас демо" (taken for
-        the coupon, 4.2.5) answers any question too: the customer does not know."""
-        if self.values.get(asked) or self.remainder:
-            return self.values.get(asked) or self.remainder
-        names_coupon = _COUPON_WORD_RE.search(self.prose) is not None
-        return self.prose if is_demo_answer(self.prose) and not names_coupon else ""
 
 
 def extract_fields(text: str, coupon_pattern: str) -> Extracted:

@@ -33,7 +33,7 @@ __all__ = [
 CATEGORY_LABEL = {"ru": "Категория", "en": "Category"}
 CRITICAL_LABEL = {"ru": "Сайт сейчас не работает (да/нет)", "en": "Is the site down now (yes/no)"}
 # Steps a form customer is not asked about, and what is chosen for them.
-DECIDED = {"split": "split_no", "kb": "kb_no", "similar": "similar_no", "confirm": "send"}
+DECIDED = {"split": "split_no", "similar": "similar_no", "confirm": "send"}
 
 
 def form_value(text: str, labels: Iterable[str]) -> str | None:

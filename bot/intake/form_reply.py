@@ -26,11 +26,11 @@ from enum import StrEnum
 
 from bot.intake import form_texts, texts
 from bot.intake.conversation import Conversation, Step
-from bot.intake.events import Option, Reply, typed_option
+from bot.intake.events import Reply
 from bot.intake.extract import extract_fields
 from bot.intake.fields import FIELD_ORDER, Field, Invalid, Valid, Verdict, validate
 from bot.intake.form import CATEGORY_LABEL, CRITICAL_LABEL
-from bot.intake.machine import CATEGORIES, IntakeContext, open_questions
+from bot.intake.machine import CATEGORIES, IntakeContext, keeps_held, open_questions
 from bot.tickets.model import AttachmentRef
 
 __all__ = [
@@ -91,7 +91,7 @@ def form_text(
     draft says anything), with the sender's address as the contact e-mail while the draft has
     none, when the customer is the address they write from (`sender`)."""
     text = request.text.strip()
-    if conv is not None and conv.held_text and _keeps_held(text, conv.lang):
+    if conv is not None and conv.held_text and keeps_held(text, conv.lang):
         return text  # "send it as it is" (4.8.11): the held message has the sender's line
     if not text and not (conv and conv.fields):
         text = request.subject
@@ -141,11 +141,6 @@ def held_text(conv: Conversation, said: Sequence[str], request: FormRequest) -> 
         lines += ["", form_texts.t("notes_head", lang), *request.notes]
     lines += ["", form_texts.t("signature", lang)]
     return "\n".join(lines)
-
-
-def _keeps_held(text: str, lang: str) -> bool:
-    """Whether the message is the "send it as it is" answer to a held one (4.8.11)."""
-    return typed_option(text, (Option("keep", texts.choice_label("keep", lang)),)) is not None
 
 
 def guided_text(conv: Conversation, request: FormRequest, ctx: IntakeContext) -> str:

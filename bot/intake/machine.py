@@ -76,6 +76,7 @@ __all__ = [
     "StepRules",
     "Turn",
     "handle",
+    "keeps_held",
     "new_conversation",
     "on_ticket_queued",
     "open_questions",
@@ -225,8 +226,7 @@ def _choose_reopen(s: Conversation, value: str, now: datetime, ctx: IntakeContex
         s.step, s.ticket_closed = Step.FILED, False
         if Gate.PROFANITY not in s.gates and contains_profanity(text):
             return _text(s, text, now, ctx)  # held first (4.8.11), then a follow-up as usual
-        reply = Reply(texts.t("reopen_done", s.lang, id=s.ticket_id))
-        return Turn(s, (reply,), (AddFollowUp(s.ticket_id, text[:MAX_DESCRIPTION]),))
+        return _reopened(s, s.ticket_id, text)
     _reset_draft(s)
     _prefill(s)
     return _text(s, text, now, ctx) if text else Turn(s, _prompt(s, ctx))
@@ -370,9 +370,23 @@ def _reopen_instead(s: Conversation) -> Turn:
     """The request is about the closed ticket after all: its text goes there, reopening it."""
     ticket_id, text = s.closed_ticket or "", s.original_text
     _reset_draft(s)
-    s.step, s.asking, s.ticket_id = Step.FILED, None, ticket_id
+    s.step, s.asking = Step.FILED, None
+    return _reopened(s, ticket_id, text)
+
+
+def _reopened(s: Conversation, ticket_id: str, text: str) -> Turn:
+    """`text` goes to the closed ticket's thread, which reopens it (the desk, 5.1)."""
+    s.ticket_id = ticket_id
     reply = Reply(texts.t("reopen_done", s.lang, id=ticket_id))
     return Turn(s, (reply,), (AddFollowUp(ticket_id, text[:MAX_DESCRIPTION]),))
+
+
+def _settle_critical(s: Conversation, down: bool) -> None:
+    """The customer's answer to 2.2 given at the summary; steps are not asked after it: the
+    summary said "send", and 4.2.1 asks for them only where possible."""
+    s.critical = down
+    if Field.STEPS.value not in s.asked:
+        s.asked.append(Field.STEPS.value)
 
 
 def _critical_unconfirmed(s: Conversation, ctx: IntakeContext) -> bool:
@@ -384,9 +398,7 @@ def _choose_confirm(s: Conversation, value: str, now: datetime, ctx: IntakeConte
         # The summary said it goes as critical: Send confirms it (2.2), unless the agents are
         # told it was decided without the customer (a form answered by e-mail).
         if value == "send_works" or NoteKind.CRITICAL not in s.notes:
-            s.critical = value == "send"
-        if Field.STEPS.value not in s.asked:  # "send" it said: steps are "where possible"
-            s.asked.append(Field.STEPS.value)
+            _settle_critical(s, value == "send")
         return _file(s, now, ctx)
     if value == "send":
         return _file(s, now, ctx)
@@ -556,7 +568,7 @@ def _form_open_lines(s: Conversation, text: str, ctx: IntakeContext) -> None:
     if Field.DESCRIPTION in s.fields:
         # The steps too: listed, or left out for a site that reads as down; either way the
         # answer is all there will be (4.2.1: where possible), not a second round trip.
-        shown = [*open_questions(s, ctx).fields, Field.STEPS]
+        shown = [*_missing_fields(s), Field.STEPS]
         s.asked += [f.value for f in shown if f.value not in s.asked]
     category = form.category_answer(text, CATEGORIES)
     if category is not None and s.category is None:
@@ -736,9 +748,7 @@ def _text(
     down = _site_down_answer(s, text)
     if s.step is Step.CONFIRM and down is not None and _critical_unconfirmed(s, ctx):
         # The summary's 2.2 line answered in words ("нет, работает"): said back, not sent yet
-        s.critical = down
-        if Field.STEPS.value not in s.asked:
-            s.asked.append(Field.STEPS.value)
+        _settle_critical(s, down)
         head.append(texts.t("critical_taken" if down else "not_critical_taken", s.lang))
         return _advance(s, now, ctx, head)
     if s.step is Step.ASK and s.asking and question_back(text):
@@ -776,7 +786,7 @@ def _aside(
         _reset_draft(s)
         _prefill(s)
         s.closed_ticket = closed
-    if typed_option(text, (Option("keep", texts.choice_label("keep", s.lang)),)) and s.held_text:
+    if s.held_text and keeps_held(text, s.lang):
         return _keep_held(s, now, ctx)
     held = _held_back(s, text, now, ctx, head)
     if held is not None:
@@ -1007,6 +1017,11 @@ def _held_back(
             _accept_field(s, f, values[f], now, ctx, head)
     notice = "\n".join([*head, profanity_notice(s.lang), texts.t("profanity_keep", s.lang)])
     return Turn(s, (Reply(notice, (Option("keep", texts.choice_label("keep", s.lang)),)),))
+
+
+def keeps_held(text: str, lang: str) -> bool:
+    """Whether `text` is the "send it as it is" answer to a held message (4.8.11)."""
+    return typed_option(text, (Option("keep", texts.choice_label("keep", lang)),)) is not None
 
 
 def _keep_held(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:

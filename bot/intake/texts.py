@@ -535,16 +535,6 @@ _TEXTS.update(
             "ru": "Следующая проблема из вашего сообщения: «{text}». Оформляем её.",
             "en": "The next problem from your message: “{text}”. Filing it now.",
         },
-        "kb_offer": {
-            "ru": (
-                "Перед подачей обращения регламент просит заглянуть в документацию (п. 1.3). "
-                "Возможно, это поможет:\n{items}\nПомогло?"
-            ),
-            "en": (
-                "Before filing, the regulation asks to check the documentation (clause 1.3). "
-                "This may help:\n{items}\nDid it help?"
-            ),
-        },
         "kb_helped": {
             "ru": "Рад, что получилось! Обращение не отправляю. Если проблема вернётся — "
             "просто напишите.",
@@ -560,10 +550,6 @@ _TEXTS.update(
                 "This looks like the same problem as your open request {id}: “{summary}”. A new "
                 "request will not speed things up (clause 2.5). Add this message to {id}?"
             ),
-        },
-        "question_skip_hint": {
-            "ru": "Необязательно: можно нажать «Пропустить».",
-            "en": "Optional: you may press “Skip”.",
         },
         "version_old": {
             "ru": (
@@ -591,8 +577,6 @@ CHOICE_LABELS.update(
         },
         "new_request": {"ru": "Это новый вопрос", "en": "It is a new question"},
         "split_no": {"ru": "Нет, это одна проблема", "en": "No, it is one problem"},
-        "kb_yes": {"ru": "Помогло", "en": "It helped"},
-        "kb_no": {"ru": "Не помогло, отправить обращение", "en": "No, file the request"},
         "similar_yes": {"ru": "Добавить к {id}", "en": "Add to {id}"},
         "similar_no": {"ru": "Нет, это новая проблема", "en": "No, a new problem"},
         "skip": {"ru": "Пропустить", "en": "Skip"},

@@ -414,13 +414,12 @@ def test_eval_reads_the_labels_of_real_requests(clf: Classifier, tmp_path: Path)
     data = tmp_path / "real.jsonl"
     data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     report = evaluate(clf, load_jsonl(data))
-    preds = [clf.predict(r["text"]) for r in rows]
-    expected_acceptable = sum(
-        p.category in r["acceptable"] for p, r in zip(preds, rows, strict=True)
-    ) / len(rows)
-    assert report.acceptable_accuracy == pytest.approx(expected_acceptable)
-    assert report.scope_agreed_n == 2
-    assert report.critical_any_recall == (1.0 if preds[0].critical else 0.0)
+    assert report.acceptable_accuracy == 1.0
+    assert (report.scope_agreed_accuracy, report.scope_agreed_n) == (1.0, 2)
+    assert report.critical_any_recall == 1.0  # "белый экран на всех страницах": a rule
+    said = [clf.predict(r["text"]).surely_out_of_scope for r in rows]
+    assert report.out_of_scope_said == sum(said)
+    assert (report.out_of_scope_precision is None) == (not any(said))
     assert 0.0 <= report.calibration_error <= 1.0
     assert sum(n for _, _, n in report.reliability) == len(rows)
     assert "acceptable category" in report.text() and "scope, agreed rows" in report.text()
@@ -438,3 +437,9 @@ def test_cli_reports_missing_data_file(model_dir: Path, tmp_path: Path) -> None:
     result = _run(["eval", "--data", str(tmp_path / "missing.jsonl")], model_dir)
     assert result.returncode == 2
     assert "missing.jsonl" in result.stderr
+
+
+def test_a_text_with_nothing_to_go_on_is_never_surely_out_of_scope(clf: Classifier) -> None:
+    prediction = clf.predict("asdf qwer zxcv")
+    assert prediction.unsure and prediction.scope_confidence == 0.0
+    assert not prediction.surely_out_of_scope

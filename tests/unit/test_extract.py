@@ -384,8 +384,6 @@ def test_several_fields_in_an_answer_and_the_rest_is_the_asked_fields_answer() -
         Field.COUPON: "SM6-NS-ABCD12345",
     }
     assert extracted.remainder == "не знаю"
-    assert extracted.answer_to(Field.VERSION) == "не знаю"
-    assert extracted.answer_to(Field.EDITION) == "Бизнес"
     assert not extracted.has_prose and extracted.description == ""
 
 
@@ -450,12 +448,9 @@ def test_a_demo_version_instead_of_a_coupon_in_a_message() -> None:
     assert extracted.remainder == "Сайт не открывается после переноса на новый хостинг."
 
 
-def test_a_demo_version_answers_the_question_asked_too() -> None:
+def test_a_demo_version_is_taken_for_the_coupon() -> None:
     extracted = extract_fields("у нас демо", COUPON)
     assert extracted.values == {Field.COUPON: "у нас демо"}
-    assert extracted.answer_to(Field.VERSION) == "у нас демо"
-    # naming the coupon answers only about the coupon
-    assert extract_fields("купона нет, это демо", COUPON).answer_to(Field.VERSION) == ""
 
 
 def test_not_known_fields_said_in_one_sentence() -> None:

@@ -24,8 +24,9 @@ from bot.identity.proof import (
 from bot.identity.verification import VERIFICATION_KIND
 from bot.intake.machine import new_conversation
 from bot.tickets.conversations import SqliteConversations
-from bot.tickets.model import Classification, Ticket
+from bot.tickets.model import Ticket
 from bot.tickets.store import Store
+from tests.helpers import make_ticket
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 CUSTOMER = "ivan@shop.example"
@@ -33,16 +34,8 @@ AGENTS = frozenset({"whatasoft.test"})
 
 
 def ticket(channel: str = "email", customer_id: str = CUSTOMER, contact: str = CUSTOMER) -> Ticket:
-    return Ticket(
-        channel=channel,
-        customer_id=customer_id,
-        lang="ru",
-        description="Корзина выдаёт ошибку 500 при оформлении заказа",
-        site_url="https://shop.example/",
-        contact_email=contact,
-        classification=Classification("error", True, "3.4.1.1", False, 0.9),
-        created_at=NOW,
-        id="WAS-000001",
+    return make_ticket(
+        channel=channel, customer_id=customer_id, contact_email=contact, id="WAS-000001"
     )
 
 
