@@ -33,6 +33,7 @@ from bot.intake.events import (
     FileTicket,
     FormEvent,
     Reply,
+    TextEvent,
     clean_event,
 )
 from bot.intake.form_reply import FormReply, FormRequest, form_reply, form_text, starts_new_request
@@ -153,7 +154,8 @@ class Desk:
         ctx = replace(
             self._context, channel=channel, open_tickets=await self._open_tickets(channel, user_id)
         )
-        if state.ticket_id and state.step in (Step.FILED, Step.REOPEN):
+        after_filing = state.step in (Step.FILED, Step.REOPEN)
+        if state.ticket_id and after_filing and isinstance(event, TextEvent):  # a message only
             ticket = await self.store.get_ticket(state.ticket_id)
             state.ticket_closed = ticket is not None and ticket.status == TicketStatus.CLOSED
         step = machine.handle(state, event, now, ctx)

@@ -51,6 +51,7 @@ from bot.intake.fields import (
     Valid,
     clean_text,
     edition_name,
+    edition_products,
     is_demo_answer,
     is_unknown_answer,
     validate,
@@ -1281,6 +1282,13 @@ def _summary_value(s: Conversation, f: Field, ctx: IntakeContext) -> str:
     return _cut(value, 500) if f in (Field.DESCRIPTION, Field.STEPS) else value
 
 
+def _product_of(edition: str) -> str:
+    """The product line an edition belongs to («Корпоративный портал» is Битрикс24); the
+    site manager when the edition is not known or is sold in both lines."""
+    products = edition_products(edition)
+    return products[0] if len(products) == 1 else DEFAULT_PRODUCT
+
+
 def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
     if _missing(s) is not None:
         return _advance(s, now, ctx, [])
@@ -1304,7 +1312,7 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
         description=s.fields[Field.DESCRIPTION],
         steps=s.fields.get(Field.STEPS, ""),
         site_url=s.fields[Field.SITE_URL],
-        product=DEFAULT_PRODUCT,
+        product=_product_of(s.fields.get(Field.EDITION, "")),
         edition=s.fields.get(Field.EDITION, ""),
         version=s.fields.get(Field.VERSION, ""),
         coupon=s.fields.get(Field.COUPON, ""),

@@ -530,3 +530,17 @@ def test_the_summarys_2_2_line_may_be_answered_in_words(
     assert "send_works" not in [o.value for o in turn.replies[-1].options]
     ticket = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context))
     assert ticket.classification.critical is critical
+
+
+@pytest.mark.parametrize(
+    ("edition", "product"),
+    [("Корпоративный портал", "1С-Битрикс24"), ("Бизнес", "1С-Битрикс: Управление сайтом"),
+     ("Энтерпрайз", "1С-Битрикс: Управление сайтом")],
+)  # fmt: skip
+def test_the_ticket_names_the_product_line_of_the_edition_4_2_4(
+    context: IntakeContext, edition: str, product: str
+) -> None:
+    text = EVERYTHING_RU.replace("Редакция Бизнес", f"Редакция {edition}")
+    turn = machine.handle(talk(context, TextEvent(text)).state, ChoiceEvent("send"), NOW, context)
+    ticket = filed_ticket(turn)
+    assert (ticket.edition, ticket.product) == (edition, product)
