@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings
+from bot.ops.logs import configure as configure_logging
 
 log = logging.getLogger("frontdesk")
 
@@ -36,12 +37,7 @@ def _setup_logging(settings: Settings, console: bool) -> None:
         if console
         else logging.StreamHandler(sys.stderr)
     )
-    logging.basicConfig(
-        level=logging.INFO,
-        handlers=[handler],
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
+    configure_logging(settings, handler)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 
@@ -55,11 +51,15 @@ async def serve(
         loop.add_signal_handler(signal.SIGTERM, stopping.set)
     app = await build_app(settings)
     channels: list[asyncio.Task[None]] = []
+    ops = app.ops_server() if settings.ops_port is not None else None
     try:
+        if ops is not None and settings.ops_port is not None:
+            await ops.start(settings.ops_host, settings.ops_port)
         if settings.telegram_token is not None:
             from bot.channels.telegram.app import run as run_telegram
 
-            channels.append(asyncio.create_task(run_telegram(settings, app.desk), name="telegram"))
+            telegram = run_telegram(settings, app.desk, app.metrics)
+            channels.append(asyncio.create_task(telegram, name="telegram"))
         if settings.imap_enabled:
             channels.append(asyncio.create_task(app.run_email_channel(), name="email"))
         if console or not channels:
@@ -78,6 +78,8 @@ async def serve(
             loop.remove_signal_handler(signal.SIGTERM)
         await _stop_channels(channels)
         await app.close()
+        if ops is not None:  # last: /healthz answers while the desk finishes its work
+            await ops.stop()
         log.info("frontdesk stopped")
 
 

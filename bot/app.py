@@ -25,6 +25,9 @@ from bot.intake.questions import load_questions
 from bot.mail.outbox import Outbox
 from bot.mail.reply_address import ReplyAddresses, open_reply_addresses
 from bot.mail.transport import transport_from_settings
+from bot.ops.metrics import Metrics
+from bot.ops.probes import Probe, redis_probe, smtp_probe
+from bot.ops.server import OpsServer
 from bot.policy import expectations
 from bot.policy.kb import KnowledgeBase
 from bot.policy.multiproblem import split_problems
@@ -139,6 +142,7 @@ class App:
     schedule: Schedule
     classifier: Classifier
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def drain_outbox(self, seconds: float) -> bool:
         """Wait until nothing is queued or in flight (the console waits before it exits)."""
@@ -155,7 +159,18 @@ class App:
     async def run_email_channel(self) -> None:
         from bot.channels.email.channel import run_email_channel
 
-        await run_email_channel(self.settings, self.desk)
+        await run_email_channel(self.settings, self.desk, metrics=self.metrics)
+
+    def ops_server(self) -> OpsServer:
+        """/healthz, /readyz and /metrics (bot/ops/server.py), with a readiness probe for each
+        dependency the settings name: the database always, Redis and SMTP when configured."""
+        s = self.settings
+        probes: dict[str, Probe] = {"database": self.store.outbox_counts}
+        if s.redis_url:
+            probes["redis"] = redis_probe(s.redis_url)
+        if s.smtp_host:
+            probes["smtp"] = smtp_probe(s.smtp_host, s.smtp_port, s.smtp_tls)
+        return OpsServer(self.metrics, probes, self.store.outbox_figures)
 
     async def close(self) -> None:
         """Stop the outbox (it finishes the message in flight), then everything else. The
@@ -176,7 +191,8 @@ async def build_app(
     """Everything but the channels, wired and started (the outbox task runs)."""
     classifier = classifier or load_classifier()
     schedule = Schedule.from_settings(settings)
-    store, desk = await build_desk(settings, classifier, schedule, clock=clock)
+    metrics = Metrics()
+    store, desk = await build_desk(settings, classifier, schedule, clock=clock, metrics=metrics)
     closers: list[Callable[[], Awaitable[object]]] = []
     if settings.redis_url:
         conversations = RedisConversations.from_url(settings.redis_url)
@@ -194,6 +210,7 @@ async def build_app(
         desk.on_delivered,
         alert=alert,
         clock=clock,
+        metrics=metrics,
         **(outbox_options or {}),
     )
     desk.set_outbox_waker(outbox.wake)
@@ -207,7 +224,7 @@ async def build_app(
             await purging
 
     closers.append(stop_purging)
-    return App(settings, store, desk, outbox, schedule, classifier, closers)
+    return App(settings, store, desk, outbox, schedule, classifier, closers, metrics)
 
 
 async def _purge_daily(store: Store, settings: Settings, clock: Clock) -> None:
@@ -228,6 +245,7 @@ async def build_desk(
     schedule: Schedule,
     *,
     clock: Clock = utc_now,
+    metrics: Metrics | None = None,
 ) -> tuple[Store, Desk]:
     store = await Store.open(settings.database_path)
     replies = await open_reply_addresses(settings, store)
@@ -242,6 +260,7 @@ async def build_desk(
         delivers_to_files=not settings.smtp_enabled,
         site_probe=site_probe(settings) if settings.site_check else None,
         reply_addresses=replies,
+        metrics=metrics,
     )
     return store, desk
 

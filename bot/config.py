@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     redis_url: str | None = None
 
+    # Operations (bot/ops/): health, readiness and Prometheus metrics on a port of their own,
+    # never the public web form's, so /metrics is not exposed to customers. Unset: no server.
+    ops_host: str = "127.0.0.1"
+    ops_port: int | None = Field(None, ge=0, le=65535)
+    log_format: Literal["text", "json"] = "text"  # json: one object per line (bot/ops/logs.py)
+
     # 4.2.5: coupon numbers; the default accepts the usual letter/digit groups of a partner coupon.
     coupon_pattern: str = r"[A-Z0-9]{2,10}(?:-[A-Z0-9]{2,10}){1,5}"
     # 4.8.2: versions older than this make the desk warn that support may ask to update first.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -39,6 +40,7 @@ from bot.intake.events import (
 from bot.intake.form_reply import FormReply, FormRequest, form_reply, form_text, starts_new_request
 from bot.intake.machine import IntakeContext
 from bot.mail.reply_address import ReplyAddresses
+from bot.ops.metrics import Metrics
 from bot.policy.auto_replies import AutoReply, AutoReplyQuota
 from bot.policy.limits import Limits
 from bot.policy.secrets import redact
@@ -81,8 +83,10 @@ class Desk:
         guard: Guard | None = None,
         limits: Limits | None = None,
         reply_addresses: ReplyAddresses | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.guard = guard
+        self.metrics = metrics or Metrics()
         self._limits = limits  # for the automatic replies; else the guard's (see below)
         self._reply_addresses = reply_addresses
         self._site_probe = site_probe
@@ -128,8 +132,11 @@ class Desk:
     ) -> list[Reply]:
         """One event from one customer; events of the same customer are handled in order."""
         event = clean_event(event)  # whatever a channel missed: SQLite refuses lone surrogates
+        started = time.perf_counter()  # the wait for the customer's turn is part of the answer
         async with self.conversations.lock(channel, user_id):
-            return await self._handle(channel, user_id, event, lang_hint)
+            replies = await self._handle(channel, user_id, event, lang_hint)
+        self.metrics.event_answered(channel, len(replies), time.perf_counter() - started)
+        return replies
 
     async def _handle(
         self, channel: str, user_id: str, event: Event, lang_hint: str | None
@@ -217,6 +224,14 @@ class Desk:
                 ticket.classification.critical,
             )
             log.info("counters %s", self.counters)
+            c = ticket.classification
+            self.metrics.ticket_filed(
+                c.category,
+                critical=c.critical,
+                in_scope=c.in_scope,
+                told=c.surely_out_of_scope,
+                confidence=c.confidence,
+            )
             self._wake_outbox()
             step = machine.on_ticket_queued(state, ticket, now, ctx)
             state, replies = step.state, list(step.replies)
@@ -234,6 +249,7 @@ class Desk:
             return state, []
         if isinstance(effect, Deflected):
             self.counters["deflected"] += 1
+            self.metrics.request_deflected(channel)
             log.info("request solved by the documentation (1.3) channel=%s", channel)
             log.info("counters %s", self.counters)
             return state, []
@@ -481,6 +497,8 @@ class Desk:
             await notify(ticket.customer_id, reply)
         except Exception:
             log.exception("customer notification failed ticket=%s", ticket.id)
+            return
+        self.metrics.notice_sent(ticket.channel)
 
 
 def _lang(hint: str | None) -> str:

@@ -237,6 +237,7 @@ class ConsoleChannel:
                 return
             if not message.strip():
                 continue
+            self._desk.metrics.update_received(CHANNEL)
             try:
                 event = await self.to_event(message.rstrip("\n"))
             except (OSError, ValueError):  # an unreadable file, an unclosed quote in /attach

@@ -49,12 +49,15 @@ import re
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aioimaplib
 
+from bot.clock import Clock, utc_now
 from bot.config import Settings, TlsMode
+from bot.ops.metrics import Metrics
 
 __all__ = ["ImapError", "ImapWatcher", "UidState", "message_key", "state_path"]
 
@@ -66,6 +69,7 @@ _LOST = [b"frontdesk: connection lost"]
 _UIDVALIDITY_RE = re.compile(rb"UIDVALIDITY (\d+)")
 _EXISTS_RE = re.compile(rb"^\* \d+ EXISTS\b", re.IGNORECASE)
 _FETCH_UID_RE = re.compile(rb"\bUID (\d+)")
+_INTERNALDATE_RE = re.compile(rb'INTERNALDATE "([^"]+)"')
 _MSGID_RE = re.compile(rb"^message-id:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -149,7 +153,11 @@ class ImapWatcher:
         timeout: float = 30.0,
         max_attempts: int = 3,
         stop_grace: float = 30.0,
+        metrics: Metrics | None = None,
+        clock: Clock = utc_now,
     ) -> None:
+        self.metrics = metrics or Metrics()
+        self._clock = clock
         self.host = host
         self.tls = tls != "none"
         self.port = port or (993 if self.tls else 143)
@@ -357,6 +365,7 @@ class ImapWatcher:
         resp = await client.uid_search(*criteria, charset=None)
         if resp.result != "OK":
             raise ImapError(f"IMAP search refused: {_text(resp.lines)}")
+        self.metrics.mailbox_checked()
         return sorted(set(_search_uids(resp.lines)))
 
     async def _handle(self, client: aioimaplib.IMAP4, uids: list[int]) -> None:
@@ -365,10 +374,11 @@ class ImapWatcher:
         for uid in uids:
             if self._stop.is_set():
                 return
-            raw = await self._fetch(client, uid)
-            if raw is None:  # expunged meanwhile
+            fetched = await self._fetch(client, uid)
+            if fetched is None:  # expunged meanwhile
                 st.mark(uid, f"uid:{st.uidvalidity}:{uid}")
                 continue
+            raw, arrived = fetched
             key = message_key(raw)
             if key in st.seen:
                 log.info("IMAP: UID %s (%s) already handled; skipped", uid, key)
@@ -376,6 +386,8 @@ class ImapWatcher:
                 continue
             try:
                 await self._call_handler(uid, key, raw)
+                if arrived is not None:
+                    self.metrics.mail_handled(arrived, self._clock())
             except Exception as exc:
                 attempts = self._attempts.get(uid, 0) + 1
                 self._attempts[uid] = attempts
@@ -409,8 +421,12 @@ class ImapWatcher:
                 self.processed += 1
             raise
 
-    async def _fetch(self, client: aioimaplib.IMAP4, uid: int) -> bytes | None:
-        resp = await client.uid("fetch", str(uid), "(UID BODY.PEEK[])")
+    async def _fetch(
+        self, client: aioimaplib.IMAP4, uid: int
+    ) -> tuple[bytes, datetime | None] | None:
+        """The message and when it arrived in the mailbox (its INTERNALDATE, for the lag
+        metric), or None when it is gone."""
+        resp = await client.uid("fetch", str(uid), "(UID INTERNALDATE BODY.PEEK[])")
         if resp.result != "OK":
             raise ImapError(f"IMAP fetch {uid} refused: {_text(resp.lines)}")
         lines = resp.lines
@@ -419,7 +435,9 @@ class ImapWatcher:
                 m = _FETCH_UID_RE.search(bytes(ln))
                 nxt = lines[i + 1]
                 if m and int(m.group(1)) == uid and isinstance(nxt, bytearray):
-                    return bytes(nxt)
+                    # The server may put INTERNALDATE before the body or after it.
+                    rest = lines[i + 2] if i + 2 < len(lines) - 1 else b""
+                    return bytes(nxt), _internaldate(bytes(ln), rest)
         return None
 
     async def _idle(self, client: aioimaplib.IMAP4) -> None:
@@ -478,6 +496,19 @@ def _search_uids(lines: list[Any]) -> list[int]:
             toks = toks[1:]
         uids.extend(int(t) for t in toks if t.isdigit())
     return uids
+
+
+def _internaldate(*parts: Any) -> datetime | None:
+    """`INTERNALDATE "25-Nov-2026 10:04:12 +0300"` in a FETCH answer, as an aware datetime."""
+    for part in parts:
+        m = _INTERNALDATE_RE.search(bytes(part)) if _is_bytes(part) else None
+        if m:
+            try:
+                text = m.group(1).decode("ascii").strip()
+                return datetime.strptime(text, "%d-%b-%Y %H:%M:%S %z")
+            except (UnicodeDecodeError, ValueError):
+                return None
+    return None
 
 
 def _is_bytes(x: object) -> bool:

@@ -53,6 +53,7 @@ from bot.mail.errors import (
     UncertainDeliveryError,
 )
 from bot.mail.transport import Transport
+from bot.ops.metrics import Metrics
 from bot.tickets.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,10 @@ class Outbox:
         batch: int = 50,
         clock: Clock = utc_now,
         rng: Callable[[], float] = random.random,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.transport = transport
         self._notify = notify
         self._alert = alert
@@ -305,6 +308,7 @@ class Outbox:
         if resent:
             await self._server_answered()
             self.stats["sent"] += 1
+            self.metrics.delivered(row.kind)
             log.info(
                 "outbox delivered row=%s kind=%s ticket=%s %s",
                 row.id, row.kind, row.ticket_id, row.message_id,
@@ -325,6 +329,7 @@ class Outbox:
                 return
             delay = self.backoff(attempts)
         self.stats["retried"] += 1
+        self.metrics.delivery_failed(row.kind, final=False)
         log.warning(
             "outbox row=%s ticket=%s attempt %s failed: %s; retry in %.1fs",
             row.id, row.ticket_id, attempts, exc, delay,
@@ -361,6 +366,7 @@ class Outbox:
 
     async def _fail(self, row: OutboxRow, error: str) -> None:
         self.stats["failed"] += 1
+        self.metrics.delivery_failed(row.kind, final=True)
         log.error(
             "outbox row=%s kind=%s ticket=%s failed permanently: %s",
             row.id, row.kind, row.ticket_id, error,

@@ -15,6 +15,10 @@ Tests play users through Python methods (tests run in the same event loop as the
     botapi.user_click(42, reply["message_id"], "cb:...")
     botapi.user_photo(42, png_bytes, caption="screen")
 
+A method can be made to fail, as a Bot API server without it (or one that refuses it) would:
+`botapi.refuse("setMyCommands")` answers it 404 "Not Found" from then on (another `ApiError` may
+be given).
+
 Long polling is real: getUpdates holds the request until a user event arrives or `timeout`
 passes, and `offset` confirms updates exactly like Telegram. When the bot sets a webhook, updates
 are POSTed to it instead (with the secret token header), and a method returned in the webhook
@@ -258,6 +262,7 @@ class BotApiServer:
         self.chat_actions: list[tuple[int, str]] = []
         self.requests: list[tuple[str, Json]] = []  # every method call, in order
         self.unknown_methods: list[str] = []
+        self.refused: dict[str, ApiError] = {}  # method (lower case) -> the error it answers
         self.request_hooks: list[Callable[[str, Json], None]] = []
         self._webhook_task: asyncio.Task[None] | None = None
         self._webhook_session: aiohttp.ClientSession | None = None
@@ -303,6 +308,10 @@ class BotApiServer:
 
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.base_url))
         return Bot(token, session=session)
+
+    def refuse(self, method: str, error: ApiError | None = None) -> None:
+        """From now on answer `method` with `error` (default: 404, as a server without it)."""
+        self.refused[method.lower()] = error or ApiError(404, "Not Found")
 
     # ---------------------------------------------------------------------------- users, chats
 
@@ -611,6 +620,9 @@ class BotApiServer:
                 hook(method, params)
             self._sent_changed.fire()  # waiters on `calls()` see the request at once
             self.bot.token = token
+            refusal = self.refused.get(method)
+            if refusal is not None:
+                raise refusal
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 self.unknown_methods.append(method)

@@ -58,6 +58,7 @@ from bot.mail.inbound import (
     parse_message,
     ticket_ids,
 )
+from bot.ops.metrics import Metrics
 from bot.policy.auto_replies import AutoReply
 from bot.policy.closure import closes_ticket, without_closure_line
 from bot.policy.threads import ThreadClues, thread_candidates
@@ -128,8 +129,10 @@ class EmailChannel:
         *,
         config: EmailChannelConfig | None = None,
         clock: Callable[[], datetime] = utc_now,
+        metrics: Metrics | None = None,
     ) -> None:
         self.desk = desk
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.config = config or EmailChannelConfig.from_settings(settings)
         self._clock = clock
@@ -155,6 +158,7 @@ class EmailChannel:
 
     def watcher(self, **kwargs: Any) -> ImapWatcher:
         """The IMAP watcher of the front-desk mailbox (FRONTDESK_IMAP_*) feeding this channel."""
+        kwargs.setdefault("metrics", self.metrics)
         return ImapWatcher.from_settings(self.settings, self.handle_raw, **kwargs)
 
     async def run(self, **watcher_options: Any) -> None:
@@ -183,6 +187,7 @@ class EmailChannel:
         failure (or after a crash before it saved its mailbox position) nothing is filed or
         sent twice.
         """
+        self.metrics.update_received(EMAIL)
         msg = parse_message(raw)
         key = _message_key(msg, raw)
         done = await self.desk.inbound_outcome(key)
@@ -442,8 +447,10 @@ def _guess_lang(msg: InboundMessage) -> str:
     return "en" if lat > 3 * max(cyr, 1) else "ru"
 
 
-async def run_email_channel(settings: Settings, desk: DeskPort, **watcher_options: Any) -> None:
+async def run_email_channel(
+    settings: Settings, desk: DeskPort, *, metrics: Metrics | None = None, **watcher_options: Any
+) -> None:
     """The composition root's entry: watch FRONTDESK_IMAP_* and run the channel until cancelled.
     Replies are queued by the desk, within its shared limiter."""
-    channel = EmailChannel(desk, settings)
+    channel = EmailChannel(desk, settings, metrics=metrics)
     await channel.run(**watcher_options)

@@ -9,19 +9,25 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiohttp import web
 
 from bot.channels.telegram.agents import AgentAnnouncer
 from bot.channels.telegram.callbacks import CallbackSigner, derive_key
 from bot.channels.telegram.handlers import attachments, commands, errors, intake
-from bot.channels.telegram.middlewares import PerUserOrderMiddleware, RateLimitMiddleware
+from bot.channels.telegram.middlewares import (
+    PerUserOrderMiddleware,
+    RateLimitMiddleware,
+    UpdateCounter,
+)
 from bot.channels.telegram.ports import CHANNEL, DeskPort
 from bot.channels.telegram.sender import ReplySender
 from bot.channels.telegram.texts import COMMANDS
 from bot.channels.telegram.warmup import keep_response_models
 from bot.config import Settings
 from bot.intake.events import Reply
+from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,7 @@ def setup(
     agent_chat_id: int | None = None,
     rate_burst: int = 10,
     rate_per_second: float = 1.0,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     """A Dispatcher with the channel's routers; services travel in its workflow_data."""
     keep_response_models()
@@ -53,6 +60,7 @@ def setup(
     dp = Dispatcher(
         desk=desk, sender=sender, signer=signer, data_dir=data_dir, announcer=announcer
     )
+    dp.update.outer_middleware(UpdateCounter(metrics or Metrics()))  # floods counted too
     dp.update.outer_middleware(RateLimitMiddleware(burst=rate_burst, rate=rate_per_second))
     order = PerUserOrderMiddleware()
     dp.update.outer_middleware(order)
@@ -77,7 +85,7 @@ def setup(
         current["bot"] = bot
         if announcer is not None:
             announcer.bot = bot
-        await set_commands(bot)
+        await decorate(bot)
 
     async def on_shutdown() -> None:
         current.pop("bot", None)
@@ -89,6 +97,20 @@ def setup(
     return dp
 
 
+async def decorate(bot: Bot) -> None:
+    """Start-up calls that only decorate the bot (the command menu). A Bot API server that
+    refuses them (a local server or emulator without the method, a flood limit while a fleet
+    restarts) costs the decoration, never the desk: a warning, and the bot runs without it.
+    An emulator may refuse with a page that is not Bot API JSON at all: that too."""
+    try:
+        await set_commands(bot)
+    except (TelegramAPIError, ClientDecodeError) as exc:
+        log.warning(
+            "telegram: the command menu was not set (%s: %s); running without it",
+            type(exc).__name__, exc,
+        )  # fmt: skip
+
+
 async def set_commands(bot: Bot) -> None:
     """The command menu, Russian by default and English for English-speaking clients."""
     scope = BotCommandScopeAllPrivateChats()
@@ -97,20 +119,23 @@ async def set_commands(bot: Bot) -> None:
         await bot.set_my_commands(menu, scope=scope, language_code=None if lang == "ru" else lang)
 
 
-def setup_from_settings(settings: Settings, desk: DeskPort) -> Dispatcher:
+def setup_from_settings(
+    settings: Settings, desk: DeskPort, metrics: Metrics | None = None
+) -> Dispatcher:
     assert settings.telegram_token is not None
     return setup(
         desk,
         token=settings.telegram_token.get_secret_value(),
         data_dir=settings.data_dir,
         agent_chat_id=settings.agent_chat_id,
+        metrics=metrics,
     )
 
 
-async def run_polling(settings: Settings, desk: DeskPort) -> None:
+async def run_polling(settings: Settings, desk: DeskPort, metrics: Metrics | None = None) -> None:
     """Long polling (the default); returns when polling stops."""
     bot = build_bot(settings)
-    dp = setup_from_settings(settings, desk)
+    dp = setup_from_settings(settings, desk, metrics)
     try:
         await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(
@@ -125,13 +150,15 @@ def webhook_secret(token: str) -> str:
     return derive_key(token).hex()[:48]
 
 
-def webhook_app(settings: Settings, desk: DeskPort, bot: Bot) -> web.Application:
+def webhook_app(
+    settings: Settings, desk: DeskPort, bot: Bot, metrics: Metrics | None = None
+) -> web.Application:
     """An aiohttp app receiving updates at the path of `settings.webhook_url`."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 
     assert settings.webhook_url and settings.telegram_token is not None
     token = settings.telegram_token.get_secret_value()
-    dp = setup_from_settings(settings, desk)
+    dp = setup_from_settings(settings, desk, metrics)
     secret = webhook_secret(token)
 
     async def register_webhook(bot: Bot) -> None:
@@ -151,25 +178,30 @@ def webhook_app(settings: Settings, desk: DeskPort, bot: Bot) -> web.Application
 
 
 async def run_webhook(
-    settings: Settings, desk: DeskPort, *, host: str = "0.0.0.0", port: int = 8080
+    settings: Settings,
+    desk: DeskPort,
+    *,
+    host: str = "0.0.0.0",
+    port: int = 8080,
+    metrics: Metrics | None = None,
 ) -> web.AppRunner:
     """Starts the webhook server; the caller keeps it running and calls `runner.cleanup()`."""
     bot = build_bot(settings)
-    runner = web.AppRunner(webhook_app(settings, desk, bot))
+    runner = web.AppRunner(webhook_app(settings, desk, bot, metrics))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
 
 
-async def run(settings: Settings, desk: DeskPort) -> None:
+async def run(settings: Settings, desk: DeskPort, metrics: Metrics | None = None) -> None:
     """Webhook mode when FRONTDESK_WEBHOOK_URL is set, long polling otherwise."""
     if not settings.webhook_url:
-        await run_polling(settings, desk)
+        await run_polling(settings, desk, metrics)
         return
     import asyncio
 
     runner = await run_webhook(
-        settings, desk, host=settings.webhook_host, port=settings.webhook_port
+        settings, desk, host=settings.webhook_host, port=settings.webhook_port, metrics=metrics
     )
     try:
         await asyncio.Event().wait()

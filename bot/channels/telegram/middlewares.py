@@ -1,4 +1,5 @@
-"""Per-user middlewares: a flood limit (one polite warning) and in-order handling of each user."""
+"""Update middlewares: a flood limit per user (one polite warning), in-order handling of each user,
+and the count of updates received (bot/ops/metrics.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,24 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import Chat, TelegramObject, User
 
+from bot.channels.telegram.ports import CHANNEL
 from bot.channels.telegram.texts import FLOOD_WARNING
+from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UpdateCounter(BaseMiddleware):
+    """Counts every update as it arrives, before any is skipped or fails."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self.metrics.update_received(CHANNEL)
+        return await handler(event, data)
 
 
 @dataclass
