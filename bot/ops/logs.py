@@ -33,7 +33,8 @@ __all__ = ["JsonFormatter", "SecretsFilter", "configure", "secrets_of"]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-_BOT_TOKEN = re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{30,}")
+# Not after a word boundary: in the Bot API URL the token follows "bot" (".../bot123:AA.../").
+_BOT_TOKEN = re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{30,}")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+(?=@)", re.I)
 _MENTIONS_SECRET = re.compile(r"pass|парол|pwd|token|secret|bearer|key|BEGIN ", re.I)
 
