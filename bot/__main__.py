@@ -131,12 +131,13 @@ async def _until_stopped(channels: list[asyncio.Task[None]], stopping: asyncio.E
             await waiter
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    """The command line (also what the container image's `frontdesk run` is checked against)."""
+    cli = argparse.ArgumentParser(
         prog="frontdesk",
         description="Support front desk: collects a complete request and files an e-mail ticket.",
     )
-    sub = parser.add_subparsers(dest="command")
+    sub = cli.add_subparsers(dest="command")
     sub.add_parser("run", help="every configured channel (the console chat when none is)")
     sub.add_parser("chat", help="the console chat on stdin/stdout")
     status = sub.add_parser(
@@ -152,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         "import", help="import a CSV: coupon,customer,product,edition,support_until"
     )
     imp.add_argument("file")
-    args = parser.parse_args(argv)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
 
     settings = Settings()
     if args.command == "status":
