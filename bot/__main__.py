@@ -62,6 +62,8 @@ async def serve(
             channels.append(asyncio.create_task(telegram, name="telegram"))
         if settings.imap_enabled:
             channels.append(asyncio.create_task(app.run_email_channel(), name="email"))
+        if settings.web_port is not None:
+            channels.append(asyncio.create_task(app.run_web_channel(), name="web"))
         if console or not channels:
             eml_dir = None if settings.smtp_enabled else settings.outbox_dir
             chat = ConsoleChannel(app.desk, settings.data_dir, stdin, stdout, eml_dir=eml_dir)
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_import([args.file])
     console = args.command == "chat" or (
-        settings.telegram_token is None and not settings.imap_enabled
+        settings.telegram_token is None and not settings.imap_enabled and settings.web_port is None
     )
     _setup_logging(settings, console)
     try:

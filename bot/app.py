@@ -161,6 +161,11 @@ class App:
 
         await run_email_channel(self.settings, self.desk, metrics=self.metrics)
 
+    async def run_web_channel(self) -> None:
+        from bot.channels.web import run_web_channel
+
+        await run_web_channel(self.settings, self.desk)
+
     def ops_server(self) -> OpsServer:
         """/healthz, /readyz and /metrics (bot/ops/server.py), with a readiness probe for each
         dependency the settings name: the database always, Redis and SMTP when configured."""

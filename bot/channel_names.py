@@ -13,3 +13,4 @@ CONSOLE = "console"
 # Channels whose user id is the address the customer writes from: that address is their contact
 # e-mail, and any other address they name must confirm a code first.
 SENDER_ADDRESS_CHANNELS = frozenset({EMAIL})
+WEB = "web"  # the guided web form (bot/channels/web/); the user id is a random session id

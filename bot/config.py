@@ -78,13 +78,26 @@ class Settings(BaseSettings):
     site_check_allow: str = ""
 
     # Where personal-data consent is asked and the contact e-mail verified by a code.
-    consent_channels: str = "telegram"
-    verify_channels: str = "telegram"
+    consent_channels: str = "telegram,web"
+    verify_channels: str = "telegram,web"
     retention_days: int = 30  # attachments and drafts older than this are purged
     limit_tickets_per_hour: int = 5
     limit_tickets_per_day: int = 20
     limit_codes_per_hour: int = 5
     limit_guided_replies_per_hour: int = 5
+    # Posts of the web form from one IP address (bots that rotate sessions meet this one).
+    limit_web_posts_per_hour: int = 60
+
+    # The guided web form (bot/channels/web/): served when the port is set, on 127.0.0.1 unless
+    # told otherwise (it is meant to sit behind the site's reverse proxy), under `web_prefix`.
+    web_host: str = "127.0.0.1"
+    web_port: int | None = Field(None, ge=0, le=65535)
+    web_prefix: str = ""  # e.g. "/support"; no trailing slash
+    # The key that signs the web session cookies; unset: a random one kept in the data dir.
+    web_secret: SecretStr | None = None
+    # The address customers reach the form at (for the status links e-mailed to them), e.g.
+    # "https://example.ru/support"; unset: http://web_host:web_port + web_prefix.
+    web_public_url: str | None = None
 
     # 2.1: working hours; the calendar itself lives in bot/policy/schedule.py.
     timezone: str = "Europe/Moscow"

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from bot.channel_names import EMAIL, SENDER_ADDRESS_CHANNELS
 from bot.clock import Clock, utc_now
+from bot.identity.consent import consent_request_text
 from bot.identity.forget import forget_unproven_text
 from bot.identity.guard import ForgetAnswer, Guard, OutgoingMail
 from bot.identity.proof import SenderEvidence
@@ -42,7 +43,7 @@ from bot.intake.machine import IntakeContext
 from bot.mail.reply_address import ReplyAddresses
 from bot.ops.metrics import Metrics
 from bot.policy.auto_replies import AutoReply, AutoReplyQuota
-from bot.policy.limits import Limits
+from bot.policy.limits import ORIGIN_POSTS_HOUR, Limits, limit_text
 from bot.policy.secrets import redact
 from bot.ports import AgentNotify, Alert, Notify
 from bot.tickets.conversations import Conversations, SqliteConversations
@@ -405,7 +406,39 @@ class Desk:
         state = state or machine.new_conversation(request.lang)  # the guard kept nothing
         return form_reply(state, replies, request, self._context)
 
+    async def form_state(self, channel: str, user_id: str) -> FormReply | None:
+        """Where a form customer's request stands, as the reply to their last message would
+        show it (a page drawn again); None when nothing is being written."""
+        conv = await self.conversation(channel, user_id)
+        if conv is None or (conv.step in (Step.IDLE, Step.FILED) and not conv.held_text):
+            return None
+        return form_reply(conv, [], FormRequest(text="", lang=conv.lang), self._context)
+
     # --- identity ---------------------------------------------------------------------------
+
+    async def consent_request(self, channel: str, user_id: str, lang: str) -> str | None:
+        """The consent request (152-FZ) when this customer must still consent before anything
+        of theirs is kept, else None. For a channel that asks it with its own control (a box
+        ticked with the request) instead of the dialog's question."""
+        if self.guard is None or not await self.guard.needs_consent(channel, user_id):
+            return None
+        return consent_request_text(lang, self.guard.settings, channel)
+
+    async def give_consent(self, channel: str, user_id: str) -> None:
+        """The customer consented with their request (see `consent_request`)."""
+        if self.guard is not None:
+            await self.guard.record_consent(channel, user_id, self._clock())
+
+    async def admit(self, channel: str, origin: str, lang: str) -> str | None:
+        """One more post from a network origin (an IP address) of a public channel: None while
+        within the hourly limit, else what to tell the sender. Bots that start a new session for
+        every post still come from somewhere."""
+        if self.guard is None:
+            return None
+        now = self._clock()
+        limits = await self.auto_reply_limits()
+        result = await limits.hit(ORIGIN_POSTS_HOUR, f"{channel}-origin:{origin}", now)
+        return None if result.allowed else limit_text(result, lang, self.guard.settings, now)
 
     def is_blocked(self, channel: str, user_id: str) -> bool:
         """Whether the operator's blocklist names this customer (they get no answer at all)."""

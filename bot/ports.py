@@ -59,6 +59,22 @@ class DeskPort(Protocol):
         """One whole message: the core settles what it can; the one reply to send back."""
         ...
 
+    async def form_state(self, channel: str, user_id: str) -> FormReply | None:
+        """The reply as it stands for a request being written (a page drawn again)."""
+        ...
+
+    # --- customers of a public form (the web) ----------------------------------------------
+
+    async def consent_request(self, channel: str, user_id: str, lang: str) -> str | None:
+        """The consent request (152-FZ) while the customer has not consented, else None."""
+        ...
+
+    async def give_consent(self, channel: str, user_id: str) -> None: ...
+
+    async def admit(self, channel: str, origin: str, lang: str) -> str | None:
+        """None while posts from `origin` (an IP address) are within the limit, else why not."""
+        ...
+
     # --- a ticket's thread -----------------------------------------------------------------
 
     async def find_ticket(self, candidates: Iterable[str]) -> Ticket | None:

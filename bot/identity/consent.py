@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.channel_names import EMAIL, TELEGRAM
+from bot.channel_names import EMAIL, TELEGRAM, WEB
 from bot.tickets.shared_db import DbOrPath, SharedDb, connect, ensure_schema
 
 POLICY_PATH = Path(__file__).resolve().parents[2] / "data" / "privacy_policy.md"
@@ -146,6 +146,10 @@ _POLICY_COMMAND = {
     "ru": "Политика обработки данных — по команде /privacy.",
     "en": "The privacy policy: send /privacy.",
 }
+_POLICY_PAGE = {
+    "ru": "Политика обработки данных — по ссылке внизу страницы.",
+    "en": "The privacy policy: the link at the foot of the page.",
+}
 _POLICY_BELOW = {
     "ru": "Политика обработки данных — в конце этого письма.",
     "en": "The privacy policy is at the end of this message.",
@@ -155,6 +159,10 @@ _WITHDRAW = {
     EMAIL: {
         "ru": "письмо с темой «Удалить мои данные».",
         "en": 'an e-mail with the subject "Forget me".',
+    },
+    WEB: {
+        "ru": "кнопка «Удалить мои данные» внизу страницы формы.",
+        "en": "the “Delete my data” button at the foot of the form's page.",
     },
 }
 _REPLY_HINT = {
@@ -209,11 +217,11 @@ def consent_request_text(lang: str, settings: Any, channel: str = TELEGRAM) -> s
     """
     lang = lang if lang in _REQUEST else "ru"
     url = policy_url(settings)
-    kind = EMAIL if channel == EMAIL else TELEGRAM
+    kind = channel if channel in (EMAIL, WEB) else TELEGRAM
     if url:
         policy = _POLICY_LINK[lang].format(url=url)
     else:
-        policy = (_POLICY_BELOW if kind == EMAIL else _POLICY_COMMAND)[lang]
+        policy = {EMAIL: _POLICY_BELOW, WEB: _POLICY_PAGE}.get(kind, _POLICY_COMMAND)[lang]
     text = _REQUEST[lang].format(policy=policy, withdraw=_WITHDRAW[kind][lang])
     if kind == EMAIL:
         text += "\n" + _REPLY_HINT[lang]

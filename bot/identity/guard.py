@@ -239,6 +239,19 @@ class Guard:
             replies.insert(0, Reply(texts.t("greeting", lang)))
         return Intercept(tuple(replies))
 
+    async def needs_consent(self, channel: str, user_id: str) -> bool:
+        """Whether this customer must still consent before anything of theirs is kept."""
+        if channel not in self.consent_channels:
+            return False
+        key = customer_key(channel, user_id)
+        return key not in self._consented and not await self.consents.has_consent(
+            key, POLICY_VERSION
+        )
+
+    async def record_consent(self, channel: str, user_id: str, now: datetime) -> None:
+        """Consent given in one step with the request (a ticked box on a web form)."""
+        await self.consents.record(customer_key(channel, user_id), now, POLICY_VERSION)
+
     # --- verification of the contact e-mail --------------------------------------------------
 
     async def _code(

@@ -16,6 +16,11 @@ customer then gets exactly one reply, one of three (`FormReply`):
 A sender nothing has proven may be using someone else's address: the guided reply then
 acknowledges their own prose (description, steps) instead of quoting it, so that the desk
 carries no stranger's words to that address.
+
+A channel that draws its own form (a web page) reads the same reply as data (`FormGuide`): what
+was understood, each field still open with its hint and why a given value was refused, the 2.2
+and category questions, the optional questions (4.2.6) and the classification. The e-mail text
+and the web page are two renderings of one decision; neither channel decides what to ask.
 """
 
 from __future__ import annotations
@@ -30,10 +35,19 @@ from bot.intake.events import Reply
 from bot.intake.extract import extract_fields
 from bot.intake.fields import FIELD_ORDER, Field, Invalid, Valid, Verdict, validate
 from bot.intake.form import CATEGORY_LABEL, CRITICAL_LABEL
-from bot.intake.machine import CATEGORIES, IntakeContext, keeps_held, open_questions
-from bot.tickets.model import AttachmentRef
+from bot.intake.machine import (
+    CATEGORIES,
+    IntakeContext,
+    keeps_held,
+    open_questions,
+    optional_questions,
+    request_classification,
+)
+from bot.tickets.model import AttachmentRef, Classification
 
 __all__ = [
+    "FormGuide",
+    "FormItem",
     "FormOutcome",
     "FormReply",
     "FormRequest",
@@ -69,12 +83,42 @@ class FormRequest:
 
 
 @dataclass(frozen=True)
+class FormItem:
+    """One line of a form: a 4.2 field, an optional question, the 2.2 or category question."""
+
+    key: str  # the field's value (`Field`), a question's id, "critical" or "category"
+    label: str  # the label the form mode reads back (``Адрес сайта``)
+    value: str = ""  # what the draft holds (as shown to a person)
+    hint: str = ""  # how to answer
+    problem: str = ""  # why the value the customer gave was refused
+
+
+@dataclass(frozen=True)
+class FormGuide:
+    """The guided reply as data, for a channel that draws the form itself."""
+
+    said: tuple[str, ...]  # the core's own words about this message
+    understood: tuple[FormItem, ...]  # the fields the draft holds (the customer may change them)
+    missing: tuple[FormItem, ...]  # the 4.2 fields still needed, with the reason when refused
+    critical: FormItem | None  # 2.2: asked when the text reads as a site that is down
+    categories: tuple[tuple[str, str], ...]  # (id, name) to choose from when the guess is unsure
+    details: tuple[FormItem, ...]  # optional questions (4.2.6)
+    notes: tuple[str, ...]  # values refused, files refused or zipped
+    files: tuple[str, ...]  # the names of the files kept with the draft
+    classification: Classification | None  # category, scope, critical (section 3, 2.2)
+    category_name: str = ""
+    scope_note: str = ""  # why the request may be out of scope (section 3), when sure enough
+    held: bool = False  # 4.8.11: the message was held back for its wording
+
+
+@dataclass(frozen=True)
 class FormReply:
     """The one reply to a form message."""
 
     outcome: FormOutcome
     text: str
     ticket_id: str | None = None  # the ticket filed by this message
+    guide: FormGuide | None = None  # the same reply as data (see FormGuide)
 
 
 def starts_new_request(conv: Conversation | None) -> bool:
@@ -118,15 +162,86 @@ def form_reply(
 ) -> FormReply:
     """The reply to `request` once the core has read it and the draft stands as `conv`."""
     said = [r.text for r in replies if r.text]
+    guide = form_guide(conv, said, request, ctx)
     if conv.step is Step.FILED and conv.ticket_id:
         text = "\n\n".join(said) + ("\n\n" + "\n".join(request.notes) if request.notes else "")
-        return FormReply(FormOutcome.FILED, text, conv.ticket_id)
+        return FormReply(FormOutcome.FILED, text, conv.ticket_id, guide)
     if conv.verify_address:
         hint = form_texts.t("code_hint", conv.lang)
-        return FormReply(FormOutcome.CODE_SENT, "\n\n".join([*said, hint]))
+        return FormReply(FormOutcome.CODE_SENT, "\n\n".join([*said, hint]), guide=guide)
     if conv.held_text:
-        return FormReply(FormOutcome.GUIDED, held_text(conv, said, request))
-    return FormReply(FormOutcome.GUIDED, guided_text(conv, request, ctx))
+        return FormReply(FormOutcome.GUIDED, held_text(conv, said, request), guide=guide)
+    return FormReply(FormOutcome.GUIDED, guided_text(conv, request, ctx), guide=guide)
+
+
+def form_guide(
+    conv: Conversation, said: Sequence[str], request: FormRequest, ctx: IntakeContext
+) -> FormGuide:
+    """What the guided reply says, as data: the same open questions, hints and notes."""
+    lang = conv.lang
+    refused = _refused_values(request.text, conv, ctx)
+    understood = tuple(
+        FormItem(f.value, texts.form_label(f, lang), conv.displays.get(f) or conv.fields[f])
+        for f in FIELD_ORDER
+        if f in conv.fields and f not in refused
+    )
+    open_ = open_questions(conv, ctx)
+    missing = tuple(
+        FormItem(
+            f.value,
+            texts.form_label(f, lang),
+            refused.get(f, ("", ""))[0],
+            texts.t(f"ask_{f.value}", lang)
+            + ("\n" + form_texts.t("coupon_hint", lang) if f is Field.COUPON else ""),
+            refused.get(f, ("", ""))[1],
+        )
+        for f in FIELD_ORDER
+        if f in open_.fields or f in refused
+    )
+    critical = None
+    if open_.critical:
+        hint = form_texts.t("critical_hint", lang, label=CRITICAL_LABEL[lang])
+        critical = FormItem("critical", CRITICAL_LABEL[lang], hint=hint)
+    categories = (
+        tuple((c, texts.category_name(c, lang)) for c in CATEGORIES) if open_.category else ()
+    )
+    details = tuple(
+        FormItem(q.id, q.label(lang), hint=q.text(lang)) for q in optional_questions(conv, ctx)
+    )
+    c = request_classification(conv, ctx)
+    scope_note = ""
+    if c is not None and c.surely_out_of_scope:
+        scope_note = ctx.scope_explanation(c.clause, lang) or texts.t(
+            "summary_out_of_scope", lang
+        ).strip(" —")
+    return FormGuide(
+        said=tuple(said),
+        understood=understood,
+        missing=missing,
+        critical=critical,
+        categories=categories,
+        details=details,
+        notes=tuple(request.notes),
+        files=tuple(str(a["name"]) for a in conv.attachments),
+        classification=c,
+        category_name=texts.category_name(c.category, lang) if c is not None else "",
+        scope_note=scope_note,
+        held=bool(conv.held_text),
+    )
+
+
+def _refused_values(
+    text: str, conv: Conversation, ctx: IntakeContext
+) -> dict[Field, tuple[str, str]]:
+    """The values of `text` the validators refused, by field: (the value, why)."""
+    refused: dict[Field, tuple[str, str]] = {}
+    for f, raw in extract_fields(text, ctx.coupon_pattern).values.items():
+        verdict = validate(f, raw, ctx.coupon_pattern)
+        if f is Field.CONTACT_EMAIL:
+            verdict = _refuse_reserved(verdict, ctx)
+        if isinstance(verdict, Invalid) and conv.fields.get(f) != raw:
+            refused[f] = (_short(raw, 200), texts.reason(verdict.reason, conv.lang))
+    return refused
 
 
 def held_text(conv: Conversation, said: Sequence[str], request: FormRequest) -> str:

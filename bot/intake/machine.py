@@ -81,6 +81,8 @@ __all__ = [
     "new_conversation",
     "on_ticket_queued",
     "open_questions",
+    "optional_questions",
+    "request_classification",
 ]
 
 MAX_ATTACHMENTS = 10
@@ -628,6 +630,22 @@ def open_questions(state: Conversation, ctx: IntakeContext) -> OpenQuestions:
         critical=c.critical and s.critical is None,
         category=c.unsure and s.category is None,
     )
+
+
+def request_classification(state: Conversation, ctx: IntakeContext) -> Classification | None:
+    """The request's classification as the summary states it (the customer's own category and
+    2.2 answer over the classifier's), None before there is a description."""
+    if Field.DESCRIPTION not in state.fields:
+        return None
+    return _classify(Conversation.from_dict(state.to_dict()), ctx)
+
+
+def optional_questions(state: Conversation, ctx: IntakeContext) -> list[Question]:
+    """The optional questions (4.2.6) a form may offer with the request: those that matter for
+    it and that nothing the customer said answers yet."""
+    if Field.DESCRIPTION not in state.fields:
+        return []
+    return _pending_details(Conversation.from_dict(state.to_dict()), ctx)
 
 
 def on_ticket_queued(

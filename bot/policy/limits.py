@@ -30,6 +30,7 @@ TICKETS_HOUR = "tickets_hour"
 TICKETS_DAY = "tickets_day"
 CODES_HOUR = "codes_hour"
 GUIDED_REPLIES_HOUR = "guided_replies_hour"
+ORIGIN_POSTS_HOUR = "origin_posts_hour"  # a web form's posts from one IP address
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -75,6 +76,7 @@ _SETTINGS: tuple[tuple[str, str, int, timedelta], ...] = tuple(
         ("limit_tickets_per_day", TICKETS_DAY, DAY),
         ("limit_codes_per_hour", CODES_HOUR, HOUR),
         ("limit_guided_replies_per_hour", GUIDED_REPLIES_HOUR, HOUR),
+        ("limit_web_posts_per_hour", ORIGIN_POSTS_HOUR, HOUR),
     )
 )
 
@@ -237,6 +239,11 @@ _WHAT = {
     CODES_HOUR: {
         "ru": "За последний час уже отправлено {limit} кодов подтверждения — это предел.",
         "en": "{limit} verification codes have already been sent in the last hour, "
+        "which is the limit.",
+    },
+    ORIGIN_POSTS_HOUR: {
+        "ru": "С вашего адреса за последний час отправлено {limit} форм — это предел.",
+        "en": "{limit} forms have been sent from your address in the last hour, "
         "which is the limit.",
     },
     GUIDED_REPLIES_HOUR: {
