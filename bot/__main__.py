@@ -25,6 +25,7 @@ from bot.app import build_app
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings
 from bot.ops.logs import configure as configure_logging
+from bot.policy.secrets import redact
 
 log = logging.getLogger("frontdesk")
 
@@ -37,7 +38,7 @@ def _setup_logging(settings: Settings, console: bool) -> None:
         if console
         else logging.StreamHandler(sys.stderr)
     )
-    configure_logging(settings, handler)
+    configure_logging(settings, handler, redact)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 

@@ -13,7 +13,9 @@ error quoting the Bot API URL carries the bot token; a Redis URL may carry its p
 - anything shaped like a Telegram bot token, and the password part of a URL (`//user:pw@`);
 - when a line mentions a password, key, token or secret, the customer-text rules of
   bot/policy/secrets.py (4.2.7). They are not run on every line: they cost ~60 µs per line,
-  which the desk's own lines (ids, counters, addresses) do not need.
+  which the desk's own lines (ids, counters, addresses) do not need. The entry point hands them
+  in (`configure(..., redact=...)`), so that this package stays below the regulation's rules in
+  the layers of imports and the desk, the outbox and the channels can all count through it.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config import Settings
-from bot.policy.secrets import REDACTED, redact
 
-__all__ = ["JsonFormatter", "SecretsFilter", "configure", "secrets_of"]
+__all__ = ["REDACTED", "JsonFormatter", "Redact", "SecretsFilter", "configure", "secrets_of"]
+
+REDACTED = "[скрыто]"  # as bot/policy/secrets.py marks what it hides in customer text
+Redact = Callable[[str], tuple[str, int]]  # text -> (text with secrets hidden, how many)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -69,8 +73,9 @@ class JsonFormatter(logging.Formatter):
 class SecretsFilter(logging.Filter):
     """Rewrites each record without the secrets (see the module docstring); drops nothing."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), redact: Redact | None = None) -> None:
         super().__init__()
+        self._redact = redact
         # Longest first: a password that contains another one is hidden whole.
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
         self._traceback = logging.Formatter()
@@ -81,8 +86,8 @@ class SecretsFilter(logging.Filter):
                 text = text.replace(secret, REDACTED)
         text = _BOT_TOKEN.sub(REDACTED, text)
         text = _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
-        if _MENTIONS_SECRET.search(text):
-            text, _ = redact(text)
+        if self._redact is not None and _MENTIONS_SECRET.search(text):
+            text, _ = self._redact(text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -116,10 +121,11 @@ def secrets_of(settings: Settings) -> list[str]:
     return found
 
 
-def configure(settings: Settings, handler: logging.Handler) -> None:
-    """The root logger writes through `handler`, in the configured format, secrets removed."""
+def configure(settings: Settings, handler: logging.Handler, redact: Redact | None = None) -> None:
+    """The root logger writes through `handler`, in the configured format, secrets removed
+    (`redact`: the rules for secrets in customer text, bot/policy/secrets.py)."""
     handler.setFormatter(
         JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
-    handler.addFilter(SecretsFilter(secrets_of(settings)))
+    handler.addFilter(SecretsFilter(secrets_of(settings), redact))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)

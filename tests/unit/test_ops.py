@@ -12,9 +12,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Settings
+from bot.ops import logs
 from bot.ops.logs import JsonFormatter, SecretsFilter, configure, secrets_of
 from bot.ops.metrics import Metrics
-from bot.policy.secrets import REDACTED
+from bot.policy.secrets import REDACTED, redact
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -117,7 +118,7 @@ def logger_to(
 ) -> logging.Logger:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
-    handler.addFilter(SecretsFilter(secrets))
+    handler.addFilter(SecretsFilter(secrets, redact))
     logger = logging.getLogger(f"tests.ops.{id(stream)}")
     logger.handlers = [handler]
     logger.propagate = False
@@ -191,7 +192,7 @@ def test_configure_writes_the_chosen_format(out: io.StringIO, fmt: str) -> None:
         log_format=fmt,  # type: ignore[arg-type]
         telegram_token=TOKEN,  # type: ignore[arg-type]
     )
-    configure(settings, logging.StreamHandler(out))
+    configure(settings, logging.StreamHandler(out), redact)
     logging.getLogger("frontdesk").info("token is %s", TOKEN)
     (line,) = out.getvalue().splitlines()
     assert TOKEN not in line
@@ -201,3 +202,7 @@ def test_configure_writes_the_chosen_format(out: io.StringIO, fmt: str) -> None:
     else:  # the format of old: time, level, logger, message
         assert line.endswith(f" INFO frontdesk: token is {REDACTED}")
         datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")  # noqa: DTZ007
+
+
+def test_the_log_marks_hidden_values_as_customer_text_does() -> None:
+    assert logs.REDACTED == REDACTED
