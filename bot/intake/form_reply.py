@@ -200,8 +200,8 @@ def form_guide(
     )
     critical = None
     if open_.critical:
-        hint = form_texts.t("critical_hint", lang, label=CRITICAL_LABEL[lang])
-        critical = FormItem("critical", CRITICAL_LABEL[lang], hint=hint)
+        # The dialog's own question: the e-mail's hint is about writing on a line
+        critical = FormItem("critical", CRITICAL_LABEL[lang], hint=texts.t("ask_critical", lang))
     categories = (
         tuple((c, texts.category_name(c, lang)) for c in CATEGORIES) if open_.category else ()
     )

@@ -309,3 +309,19 @@ async def test_a_post_without_the_csrf_token_is_refused(browser: Browser, site: 
     assert taken.status == 200
     headers = taken.headers
     assert "default-src 'none'" in headers["content-security-policy"]
+    assert "httponly" in (await page.context.cookies())[0].__repr__().lower()
+
+
+async def test_a_filled_honeypot_keeps_nothing(browser: Browser, site: Site) -> None:
+    page = await new_page(browser)
+    await page.goto(site.url)
+    token = await page.locator("input[name=csrf]").first.input_value()
+    form = {"description": PASTE, "consent": "yes", "csrf": token, "website": "http://spam"}
+    answered = await page.request.post(site.url, multipart=form)
+    # The robot gets the empty form back; no consent, draft or code was made
+    assert answered.status == 200 and "Согласен на обработку" in await answered.text()
+    assert await site.mail.fetch_all("customer") == []
+    [cookie] = [c for c in await page.context.cookies() if c["name"] == "frontdesk_session"]
+    session = cookie["value"].split(".")[0]
+    assert await site.app.desk.consent_request("web", session, "ru") is not None
+    assert await site.app.desk.conversation("web", session) is None

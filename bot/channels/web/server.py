@@ -219,7 +219,8 @@ class WebChannel:
         if posted.get("website"):
             # Only a robot fills a field nobody sees: it gets the empty form back, nothing kept.
             log.info("web: honeypot filled from %s; post ignored", _client_ip(request))
-            return self._page(self._start(request, None), 200)
+            consent = await self.desk.consent_request(WEB, visit.session, lang)
+            return self._page(self._start(request, consent), 200)
         refusal = await self.desk.admit(WEB, _client_ip(request), lang)
         if refusal is not None:
             page = message_page(self._frame(request), t("title", lang), refusal)
