@@ -38,12 +38,15 @@ class Example:
     acceptable: tuple[str, ...] = ()
     scope_agreed: bool | None = None
     critical_any: bool | None = None
+    # Where the real question a row was modelled on was published (rows of real requests).
+    source: str | None = None
 
 
 def training_files(data_dir: Path | None = None) -> list[Path]:
-    """The training phrase files, sorted so that hashing is stable."""
+    """The training files, sorted so that hashing is stable: hand-written phrases (*.txt) and
+    requests modelled on real published questions (*.jsonl, with their sources)."""
     folder = (data_dir or DATA_DIR) / TRAINING_DIR
-    files = sorted(folder.glob("*.txt"))
+    files = sorted([*folder.glob("*.txt"), *folder.glob("*.jsonl")])
     if not files:
         raise DataError(f"no training files in {folder}")
     return files
@@ -68,10 +71,25 @@ def _parse(path: Path, scope: dict[str, ScopeItem]) -> Iterable[Example]:
         yield Example(text, item.category, item.in_scope, critical, item.clause)
 
 
+def _real_rows(path: Path, scope: dict[str, ScopeItem]) -> list[Example]:
+    """Rows of real requests; each names a clause that agrees with its category and scope."""
+    rows = load_jsonl(path)
+    for lineno, ex in enumerate(rows, 1):
+        item = scope.get(ex.clause or "")
+        if item is None or item.in_scope != ex.in_scope or ex.source is None:
+            raise DataError(f"{path}: row {lineno}: clause {ex.clause!r} unknown or against "
+                            "its in_scope, or no source")  # fmt: skip
+    return rows
+
+
 def load_training(data_dir: Path | None = None) -> list[Example]:
-    """All training phrases, each tied to its clause."""
+    """All training rows, each tied to its clause."""
     scope = load_scope(data_dir)
-    return [ex for path in training_files(data_dir) for ex in _parse(path, scope)]
+    return [
+        ex
+        for path in training_files(data_dir)
+        for ex in (_real_rows(path, scope) if path.suffix == ".jsonl" else _parse(path, scope))
+    ]
 
 
 def load_jsonl(path: Path) -> list[Example]:
@@ -90,8 +108,10 @@ def load_jsonl(path: Path) -> list[Example]:
                     critical=bool(obj["critical"]),
                     clause=obj.get("clause"),
                     acceptable=tuple(str(c) for c in obj.get("acceptable") or ()),
-                    scope_agreed=_optional_bool(obj.get("scope_agreed")),
+                    # Our own real-request rows say whether the scope call is clear-cut.
+                    scope_agreed=_optional_bool(obj.get("scope_agreed", obj.get("scope_clear"))),
                     critical_any=_optional_bool(obj.get("critical_any")),
+                    source=obj.get("source"),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:

@@ -29,7 +29,7 @@ from classifier import (
     load_training,
 )
 from classifier.features import Featurizer, vectorizers
-from classifier.model import ARTIFACT_FILE, METADATA_FILE
+from classifier.model import ARTIFACT_FILE, METADATA_FILE, OUT_OF_SCOPE_OPERATING_POINT
 from classifier.rules import critical_rule
 from classifier.text import normalize
 
@@ -443,3 +443,119 @@ def test_a_text_with_nothing_to_go_on_is_never_surely_out_of_scope(clf: Classifi
     prediction = clf.predict("asdf qwer zxcv")
     assert prediction.unsure and prediction.scope_confidence == 0.0
     assert not prediction.surely_out_of_scope
+
+
+# ----- rows modelled on real questions, lemmas, word vectors, the scope decision -------------
+
+REAL_ROWS = REPO / "data" / "training" / "real_requests.jsonl"
+EXCLUDED_SOURCES = REPO.parent / "shared" / "eval" / "excluded_sources.txt"
+
+
+def _excluded(url: str, listed: list[str]) -> bool:
+    """A source is excluded when it is a listed address or a page under one."""
+    return any(url == x or url.startswith((f"{x}/", f"{x}#", f"{x}?")) for x in listed)
+
+
+def test_real_request_rows_are_sourced_labelled_and_not_from_the_evaluation() -> None:
+    rows = [json.loads(line) for line in REAL_ROWS.read_text(encoding="utf-8").splitlines()]
+    scope = load_scope()
+    assert len(rows) >= 600
+    urls = [row["source"].split()[0].rstrip("/") for row in rows]
+    assert all(u.startswith(("https://", "http://")) for u in urls)
+    assert len({row["text"] for row in rows}) == len(rows)
+    for row in rows:
+        assert row["category"] in row["acceptable"]
+        assert set(row["acceptable"]) <= set(CATEGORIES)
+        assert scope[row["clause"]].in_scope == row["in_scope"]
+        assert row["lang"] in ("ru", "en")
+    languages = Counter(row["lang"] for row in rows)
+    assert languages["ru"] > languages["en"] > 0
+    if EXCLUDED_SOURCES.is_file():  # the evaluation's sources are never harvested
+        listed = [
+            line.split()[0].rstrip("/")
+            for line in EXCLUDED_SOURCES.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        assert not [u for u in urls if _excluded(u, listed)]
+    # Training loads them with their sources, beside the hand-written phrases.
+    loaded = [ex for ex in load_training() if ex.source is not None]
+    assert len(loaded) == len(rows)
+
+
+def test_the_exclusion_check_tells_a_listed_thread_from_its_neighbours() -> None:
+    listed = ["https://github.com/o/r/issues/16"]
+    assert _excluded("https://github.com/o/r/issues/16", listed)
+    assert _excluded("https://github.com/o/r/issues/16#issuecomment-1", listed)
+    assert not _excluded("https://github.com/o/r/issues/160", listed)
+
+
+def test_a_real_row_against_its_clause_is_refused(tmp_path: Path) -> None:
+    from classifier.errors import DataError
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("*.jsonl"))
+    row = {"text": "модуль retailcrm не выгружает заказы", "category": "error",
+           "acceptable": ["error"], "in_scope": True, "critical": False, "clause": "1.4",
+           "source": "https://example.org/q/1"}  # fmt: skip
+    (data / "training" / "real_requests.jsonl").write_text(
+        json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    with pytest.raises(DataError, match="clause"):
+        load_training(data)
+
+
+def test_lemmas_fold_inflections() -> None:
+    from classifier.vectors import shared_lemmatizer
+
+    lemma = shared_lemmatizer().lemma
+    assert [lemma(w) for w in ("ошибками", "установки", "php", "тормозит")] == [
+        "ошибка",
+        "установка",
+        "php",
+        "тормозить",
+    ]
+
+
+def test_word_vectors_are_read_from_the_natasha_wheel_without_importing_it() -> None:
+    from classifier.vectors import WordVectors, vectors_path
+
+    path = vectors_path()
+    assert path.name.startswith("navec_news") and path.is_file()
+    vectors = WordVectors.load(path)
+    assert "natasha" not in sys.modules
+    assert vectors.dim == 300 and "сайт" in vectors and "еще" in vectors
+    slow, slowly, licence = (vectors.mean([w]) for w in ("тормозит", "медленно", "лицензия"))
+    assert abs(float(np.linalg.norm(slow)) - 1.0) < 1e-6
+    assert float(slow @ slowly) > float(slow @ licence) + 0.1
+    assert not vectors.mean(["zzqxw"]).any()
+
+
+def test_a_model_with_word_vectors_trains_saves_and_loads(tmp_path: Path) -> None:
+    from classifier.features import FeatureOptions
+
+    examples = [ex for ex in load_training() if ex.source is None][::4]
+    model = Classifier.fit(examples, options=FeatureOptions(lemmas=True, vector_weight=1.0))
+    model.save(tmp_path)
+    loaded = Classifier.load(tmp_path)
+    assert loaded.options == FeatureOptions(lemmas=True, vector_weight=1.0)
+    text = "сайт тормозит, страницы открываются по десять секунд"
+    assert loaded.predict(text) == model.predict(text)
+    assert model.predict(text).category == "performance"
+
+
+def test_scope_is_decided_by_the_clause_and_told_only_when_both_views_are_sure(
+    clf: Classifier,
+) -> None:
+    third_party = clf.predict(
+        "Модуль RetailCRM из Маркетплейса при выгрузке заказов пишет ошибку в журнал, "
+        "заказы в CRM не попадают"
+    )
+    assert not third_party.in_scope and third_party.clause == "1.4"
+    standard = clf.predict("Как настроить кеширование компонентов в админке Битрикса?")
+    assert standard.in_scope and standard.category == "performance"
+    for p in (third_party, standard):
+        assert 0.0 <= p.scope_confidence <= 1.0
+        assert p.surely_out_of_scope == (
+            not p.in_scope and p.scope_confidence >= OUT_OF_SCOPE_OPERATING_POINT
+        )
+    assert clf.metadata["scope_calibration"][0] > 0  # a higher score, a likelier "out"
