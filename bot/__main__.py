@@ -26,6 +26,7 @@ from bot.channels.console import ConsoleChannel
 from bot.config import Settings
 from bot.ops.logs import configure as configure_logging
 from bot.policy.secrets import redact
+from bot.tickets.backends import NotOnPostgres
 
 log = logging.getLogger("frontdesk")
 
@@ -179,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(serve(settings, console=console))
     except KeyboardInterrupt:
         return 130
+    except NotOnPostgres as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -34,11 +34,13 @@ from bot.policy.multiproblem import split_problems
 from bot.policy.schedule import Schedule
 from bot.policy.similar import most_similar
 from bot.policy.sitecheck import allowlist, check_site, site_down
+from bot.tickets.backends import open_store
 from bot.tickets.conversations import RedisConversations
 from bot.tickets.coupons import CouponLookup, renew_url
+from bot.tickets.interface import TicketStore
 from bot.tickets.model import AttachmentRef, Classification, Ticket
 from bot.tickets.render import OutboundMessage, render_followup, render_ticket
-from bot.tickets.store import OutboxRow, Store
+from bot.tickets.store import OutboxRow
 from classifier import Classifier, load_scope
 
 log = logging.getLogger(__name__)
@@ -136,7 +138,7 @@ def intake_context(
 @dataclass
 class App:
     settings: Settings
-    store: Store
+    store: TicketStore
     desk: Desk
     outbox: Outbox
     schedule: Schedule
@@ -232,7 +234,7 @@ async def build_app(
     return App(settings, store, desk, outbox, schedule, classifier, closers, metrics)
 
 
-async def _purge_daily(store: Store, settings: Settings, clock: Clock) -> None:
+async def _purge_daily(store: TicketStore, settings: Settings, clock: Clock) -> None:
     """Attachments and drafts older than the retention are deleted, daily."""
     retention = timedelta(days=settings.retention_days)
     while True:
@@ -251,8 +253,8 @@ async def build_desk(
     *,
     clock: Clock = utc_now,
     metrics: Metrics | None = None,
-) -> tuple[Store, Desk]:
-    store = await Store.open(settings.database_path)
+) -> tuple[TicketStore, Desk]:
+    store = await open_store(settings)
     replies = await open_reply_addresses(settings, store)
     ticket_mail, followup_mail = mail_renderers(settings, replies)
     desk = Desk(

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     from_address: str = "frontdesk@localhost"
     data_dir: Path = Path("var")
     redis_url: str | None = None
+    # postgresql://… : the store shared by several replicas (bot/tickets/pg/); unset: SQLite.
+    database_url: str | None = Field(None, pattern=r"^postgres(ql)?://")
 
     # Operations (bot/ops/): health, readiness and Prometheus metrics on a port of their own,
     # never the public web form's, so /metrics is not exposed to customers. Unset: no server.

@@ -47,9 +47,10 @@ from bot.policy.limits import ORIGIN_POSTS_HOUR, Limits, limit_text
 from bot.policy.secrets import redact
 from bot.ports import AgentNotify, Alert, Notify
 from bot.tickets.conversations import Conversations, SqliteConversations
+from bot.tickets.interface import TicketStore
 from bot.tickets.model import AttachmentRef, Ticket, TicketStatus, is_unknown_value
 from bot.tickets.render import OutboundMessage
-from bot.tickets.store import OutboxRow, Store, inbound_key
+from bot.tickets.store import OutboxRow, inbound_key
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ STATUS_LABELS = {
 class Desk:
     def __init__(
         self,
-        store: Store,
+        store: TicketStore,
         context: IntakeContext,
         render_ticket: RenderTicket,
         render_followup: RenderFollowUp,

@@ -22,7 +22,12 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
-pytest_plugins = ["tests.servers.mail", "tests.servers.botapi", "tests.servers.redis"]
+pytest_plugins = [
+    "tests.servers.mail",
+    "tests.servers.botapi",
+    "tests.servers.redis",
+    "tests.servers.postgres",
+]
 
 
 @pytest.fixture(scope="session")

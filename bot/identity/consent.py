@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.channel_names import EMAIL, TELEGRAM, WEB
-from bot.tickets.shared_db import DbOrPath, SharedDb, connect, ensure_schema
+from bot.tickets.shared_db import DbOrPath, SqlDb, connect, ensure_schema
 
 POLICY_PATH = Path(__file__).resolve().parents[2] / "data" / "privacy_policy.md"
 POLICY_VERSION = "2026-01"  # the "Версия:" line of data/privacy_policy.md
@@ -43,7 +43,7 @@ class ConsentRecord:
 
 
 class Consents:
-    def __init__(self, db: SharedDb) -> None:
+    def __init__(self, db: SqlDb) -> None:
         self._db = db
 
     @classmethod
@@ -68,7 +68,7 @@ class Consents:
         )
 
     async def get(self, customer_key: str) -> ConsentRecord | None:
-        row = await self._db.conn.fetch_one(
+        row = await self._db.fetch_one(
             "SELECT given_at, version FROM consents WHERE customer_key = ?", (customer_key,)
         )
         if row is None:
@@ -85,7 +85,7 @@ class Consents:
         return await withdraw_consent(self._db, customer_key)
 
 
-async def withdraw_consent(db: SharedDb, customer_key: str) -> bool:
+async def withdraw_consent(db: SqlDb, customer_key: str) -> bool:
     await ensure_schema(db, _SCHEMA)
     cur = await db.write("DELETE FROM consents WHERE customer_key = ?", (customer_key,))
     return cur.rowcount > 0

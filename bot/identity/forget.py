@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.identity.consent import withdraw_consent
 from bot.identity.verification import CODE_TTL, VERIFICATION_KIND, forget_verification
-from bot.tickets.shared_db import DbOrPath, SharedDb, connect
+from bot.tickets.shared_db import DbOrPath, SqlDb, connect
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,6 @@ def attachments_dir(data_dir: Path, channel: str, user_id: str) -> Path:
     return data_dir / "attachments" / digest
 
 
-async def _table_exists(db: SharedDb, name: str) -> bool:
-    async with db.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    ) as cur:
-        return await cur.fetchone() is not None
-
-
 def _remove_tree(directory: Path) -> int:
     if not directory.is_dir():
         return 0
@@ -94,10 +87,10 @@ async def forget_customer(
         await db.close()
 
 
-async def _forget(db: SharedDb, data_dir: Path, channel: str, user_id: str) -> ForgetReport:
+async def _forget(db: SqlDb, data_dir: Path, channel: str, user_id: str) -> ForgetReport:
     key = customer_key(channel, user_id)
     conversation = False
-    if await _table_exists(db, "conversations"):
+    if await db.has_table("conversations"):
         cur = await db.write(
             "DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
@@ -106,12 +99,11 @@ async def _forget(db: SharedDb, data_dir: Path, channel: str, user_id: str) -> F
     consent = await withdraw_consent(db, key)
     files = await asyncio.to_thread(_remove_tree, attachments_dir(data_dir, channel, user_id))
     tickets = 0
-    if await _table_exists(db, "tickets"):
-        async with db.conn.execute(
+    if await db.has_table("tickets"):
+        row = await db.fetch_one(
             "SELECT COUNT(*) FROM tickets WHERE channel = ? AND customer_id = ?",
             (channel, user_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         tickets = int(row[0]) if row else 0
     report = ForgetReport(conversation, verified, consent, files, tickets)
     log.info(
@@ -132,18 +124,16 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-async def _paths_in_use(db: SharedDb) -> set[str]:
+async def _paths_in_use(db: SqlDb) -> set[str]:
     """Files a remaining draft or an unsent ticket still points to (as stored)."""
     used: set[str] = set()
     queries = []
-    if await _table_exists(db, "conversations"):
+    if await db.has_table("conversations"):
         queries.append("SELECT state FROM conversations")
-    if await _table_exists(db, "tickets"):
+    if await db.has_table("tickets"):
         queries.append("SELECT data FROM tickets WHERE status = 'queued'")
     for query in queries:
-        async with db.conn.execute(query) as cur:
-            rows = await cur.fetchall()
-        for (raw,) in rows:
+        for (raw,) in await db.fetch_all(query):
             try:
                 data = json.loads(raw)
             except (TypeError, ValueError):
@@ -187,14 +177,11 @@ async def purge_expired(
         await db.close()
 
 
-async def _purge(db: SharedDb, data_dir: Path, now: datetime, retention: timedelta) -> PurgeReport:
+async def _purge(db: SqlDb, data_dir: Path, now: datetime, retention: timedelta) -> PurgeReport:
     cutoff = now - retention
     conversations = 0
-    if await _table_exists(db, "conversations"):
-        async with db.conn.execute(
-            "SELECT channel, user_id, updated_at FROM conversations"
-        ) as cur:
-            rows = await cur.fetchall()
+    if await db.has_table("conversations"):
+        rows = await db.fetch_all("SELECT channel, user_id, updated_at FROM conversations")
         for channel, user_id, updated_at in rows:
             if not _older(str(updated_at), cutoff):
                 continue
@@ -209,7 +196,7 @@ async def _purge(db: SharedDb, data_dir: Path, now: datetime, retention: timedel
         _purge_files, data_dir / "attachments", cutoff.timestamp(), keep
     )
     mails = 0
-    if await _table_exists(db, "outbox"):
+    if await db.has_table("outbox"):
         # The raw message holds the code in clear; after CODE_TTL it is useless to everyone.
         # The Store writes created_at as the desk clock's ISO time (UTC).
         cur = await db.write(

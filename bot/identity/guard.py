@@ -61,9 +61,9 @@ from bot.intake.events import (
 )
 from bot.policy.blocklist import Blocklist
 from bot.policy.limits import TICKETS_DAY, TICKETS_HOUR, Limits, limit_text, rules_from_settings
+from bot.tickets.interface import TicketStore
 from bot.tickets.model import Ticket
 from bot.tickets.render import OutboundMessage
-from bot.tickets.store import Store
 
 if TYPE_CHECKING:
     from bot.tickets.conversations import Conversations
@@ -116,7 +116,7 @@ def _channels(value: str) -> frozenset[str]:
 @dataclass
 class Guard:
     settings: Settings
-    store: Store
+    store: TicketStore
     consents: Consents
     verifier: Verifier
     limits: Limits
@@ -131,7 +131,7 @@ class Guard:
     _consented: set[str] = field(default_factory=set)
 
     @classmethod
-    async def open(cls, settings: Settings, store: Store) -> Guard:
+    async def open(cls, settings: Settings, store: TicketStore) -> Guard:
         limits = await Limits.open(store, rules_from_settings(settings))
         return cls(
             settings=settings,

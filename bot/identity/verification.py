@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from bot.policy.limits import CODES_HOUR, Limits, format_local_time
 from bot.tickets.render import OutboundMessage, render_customer_reply
-from bot.tickets.shared_db import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
+from bot.tickets.shared_db import DbOrPath, SqlDb, connect, ensure_schema, epoch, from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +121,22 @@ def load_secret(data_dir: Path) -> bytes:
     return secret
 
 
+async def _secret_of(db: DbOrPath, data_dir: Path) -> bytes:
+    """The file in the data dir; for a store several replicas share, its own secrets table, so
+    that a code mailed by one replica is checked by any."""
+    shared_secret = getattr(db, "secret", None) if getattr(db, "shared", False) else None
+    if shared_secret is None:
+        return await asyncio.to_thread(load_secret, data_dir)
+    value = await shared_secret("verification", lambda: secrets.token_hex(32))
+    return bytes.fromhex(str(value))
+
+
 def _key(customer_key: str) -> str:
     return f"user:{customer_key}"
 
 
 class Verifier:
-    def __init__(self, db: SharedDb, secret: bytes, limits: Limits) -> None:
+    def __init__(self, db: SqlDb, secret: bytes, limits: Limits) -> None:
         self._db = db
         self._secret = secret
         self._limits = limits
@@ -137,7 +147,7 @@ class Verifier:
         """On the Store (shared connection and write lock) or a path; the secret in `data_dir`."""
         shared = await connect(db)
         await ensure_schema(shared, _SCHEMA)
-        secret = await asyncio.to_thread(load_secret, data_dir)
+        secret = await _secret_of(db, data_dir)
         return cls(shared, secret, limits or await Limits.open(shared))
 
     async def close(self) -> None:
@@ -148,14 +158,14 @@ class Verifier:
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     async def is_verified(self, customer_key: str, address: str) -> bool:
-        row = await self._db.conn.fetch_one(
+        row = await self._db.fetch_one(
             "SELECT 1 FROM verified_addresses WHERE customer_key = ? AND address = ?",
             (customer_key, normalize_address(address)),
         )
         return row is not None
 
     async def verified_addresses(self, customer_key: str) -> list[str]:
-        rows = await self._db.conn.fetch_all(
+        rows = await self._db.fetch_all(
             "SELECT address FROM verified_addresses WHERE customer_key = ? ORDER BY verified_at",
             (customer_key,),
         )
@@ -167,7 +177,7 @@ class Verifier:
         async with self._lock:
             if await self.is_verified(customer_key, address):
                 return StartResult("already_verified")
-            row = await self._db.conn.fetch_one(
+            row = await self._db.fetch_one(
                 "SELECT sent_at FROM verification_codes WHERE customer_key = ? AND address = ?",
                 (customer_key, address),
             )
@@ -204,7 +214,7 @@ class Verifier:
         address = normalize_address(address)
         typed = "".join(ch for ch in code if not ch.isspace() and ch != "-")
         async with self._lock:
-            row = await self._db.conn.fetch_one(
+            row = await self._db.fetch_one(
                 "SELECT code_hash, expires_at, attempts FROM verification_codes "
                 "WHERE customer_key = ? AND address = ?",
                 (customer_key, address),
@@ -219,8 +229,9 @@ class Verifier:
             given = self._hash(customer_key, address, typed)
             if hmac.compare_digest(given, code_hash):
                 await self._db.write(
-                    "INSERT OR REPLACE INTO verified_addresses (customer_key, address, "
-                    "verified_at) VALUES (?, ?, ?)",
+                    "INSERT INTO verified_addresses (customer_key, address, verified_at) "
+                    "VALUES (?, ?, ?) ON CONFLICT (customer_key, address) "
+                    "DO UPDATE SET verified_at = excluded.verified_at",
                     (customer_key, address, now.isoformat()),
                 )
                 await self._db.write(
@@ -243,7 +254,7 @@ class Verifier:
         return await forget_verification(self._db, customer_key)
 
 
-async def forget_verification(db: SharedDb, customer_key: str) -> int:
+async def forget_verification(db: SqlDb, customer_key: str) -> int:
     await ensure_schema(db, _SCHEMA)
     await db.write("DELETE FROM verification_codes WHERE customer_key = ?", (customer_key,))
     cur = await db.write("DELETE FROM verified_addresses WHERE customer_key = ?", (customer_key,))

@@ -30,8 +30,14 @@ uncertainty. Before such a row is sent again the worker asks the transport ``was
 * .eml files: the file is written atomically, so its presence (with that Message-ID) decides.
 * SMTP without IMAP: nothing can be asked; the row is resent (at least once) with a warning.
 
-Single worker: rows in ``sending`` are treated as a previous run's leftovers, so run one Outbox
-per database.
+Workers
+-------
+On SQLite (one process) there is one worker, and rows in ``sending`` are a previous run's
+leftovers. On PostgreSQL every replica runs one: ``due_messages`` claims rows with
+``FOR UPDATE SKIP LOCKED`` and a lease, ``mark_sending`` goes ahead only while the claim is still
+this worker's, and a dead replica's claim simply expires: its ``queued`` rows go to another
+worker, its ``sending`` rows are confirmed as above before anything is resent. A new row wakes
+every worker at once (``Store.listen_outbox``, LISTEN/NOTIFY); polling is only the fallback.
 """
 
 from __future__ import annotations
@@ -54,7 +60,8 @@ from bot.mail.errors import (
 )
 from bot.mail.transport import Transport
 from bot.ops.metrics import Metrics
-from bot.tickets.store import OutboxRow, Store
+from bot.tickets.interface import TicketStore
+from bot.tickets.store import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +79,7 @@ class Outbox:
 
     def __init__(
         self,
-        store: Store,
+        store: TicketStore,
         transport: Transport,
         notify: Notify | None = None,
         *,
@@ -103,6 +110,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._outages = 0  # consecutive "server unreachable" failures
         self._paused_until: datetime | None = None
         self._not_before: dict[int, datetime] = {}  # uncertain rows waiting for a re-check
@@ -115,7 +123,7 @@ class Outbox:
     @classmethod
     def from_settings(
         cls,
-        store: Store,
+        store: TicketStore,
         transport: Transport,
         settings: Settings,
         notify: Notify | None = None,
@@ -136,6 +144,10 @@ class Outbox:
         if self._task is None or self._task.done():
             self._stopping = False
             self._task = asyncio.create_task(self.run(), name="outbox")
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(
+                self.store.listen_outbox(self.wake), name="outbox-listen"
+            )
         return self._task
 
     def wake(self) -> None:
@@ -148,6 +160,11 @@ class Outbox:
         self._stopping = True
         self._wake.set()
         task, self._task = self._task, None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         if task is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(task), grace)
@@ -245,7 +262,11 @@ class Outbox:
         if row.status == "sending" and not await self._confirm_uncertain(row):
             return
         now = self._clock()
-        await self.store.mark_sending(row.id, now)
+        if not await self.store.mark_sending(row.id, now):
+            # Another worker's now (our claim expired while earlier rows were sent): not ours.
+            log.info("outbox row=%s %s taken over by another worker", row.id, row.message_id)
+            self._not_before.pop(row.id, None)
+            return
         try:
             await self.transport.send(row)
         except UncertainDeliveryError as exc:
@@ -301,7 +322,11 @@ class Outbox:
         return True
 
     async def _sent(self, row: OutboxRow, *, resent: bool = True) -> None:
-        await self.store.mark_sent(row.id, self._clock())
+        if not await self.store.mark_sent(row.id, self._clock()):
+            # Another worker confirmed it first and told the customer: nothing more to do.
+            self._not_before.pop(row.id, None)
+            self._checks.pop(row.id, None)
+            return
         self._not_before.pop(row.id, None)
         self._checks.pop(row.id, None)
         self._outages = 0

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from bot.address import parse_address
 from bot.config import Settings
-from bot.tickets.store import Store
+from bot.tickets.interface import TicketStore
 
 __all__ = ["ReplyAddresses", "new_secret", "open_reply_addresses"]
 
@@ -72,7 +72,7 @@ class ReplyAddresses:
         return found
 
 
-async def open_reply_addresses(settings: Settings, store: Store) -> ReplyAddresses | None:
+async def open_reply_addresses(settings: Settings, store: TicketStore) -> ReplyAddresses | None:
     """The desk's reply addresses, with the key kept in `store` (made on first use); None when
     FRONTDESK_FROM_ADDRESS is no deliverable address (nobody could reply to it anyway)."""
     if parse_address(settings.from_address.strip()) is None:

@@ -114,8 +114,8 @@ def secrets_of(settings: Settings) -> list[str]:
     for secret in (settings.smtp_password, settings.imap_password):
         if secret is not None:
             found.append(secret.get_secret_value())
-    if settings.redis_url:
-        password = urlsplit(settings.redis_url).password
+    for url in (settings.redis_url, settings.database_url):
+        password = urlsplit(url).password if url else None
         if password:
             found.append(password)
     return found

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings
-from bot.tickets.shared_db import DbOrPath, SharedDb, connect, ensure_schema, epoch, from_epoch
+from bot.tickets.shared_db import DbOrPath, SqlDb, connect, ensure_schema, epoch, from_epoch
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def rules_from_settings(settings: Any) -> dict[str, Rule]:
 
 
 class Limits:
-    def __init__(self, db: SharedDb, rules: Mapping[str, Rule] | None = None) -> None:
+    def __init__(self, db: SqlDb, rules: Mapping[str, Rule] | None = None) -> None:
         self._db = db
         self.rules: dict[str, Rule] = dict(DEFAULT_RULES if rules is None else rules)
         self._hits = 0
@@ -134,6 +134,7 @@ class Limits:
             "INSERT INTO limit_events (kind, key, at) SELECT ?, ?, ? WHERE "
             "(SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?) < ?",
             (kind, key, at, kind, key, since, rule.limit),
+            serialise=f"limit:{kind}:{key}",  # replicas must not both take the last slot
         )
         await self._tick(now)
         if cur.rowcount == 1:
@@ -196,11 +197,10 @@ class Limits:
 
     async def _count(self, kind: str, key: str, now: datetime, rule: Rule) -> int:
         since = epoch(now) - rule.window.total_seconds()
-        async with self._db.conn.execute(
+        row = await self._db.fetch_one(
             "SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?",
             (kind, key, since),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def _retry_at(self, kind: str, key: str, now: datetime, rule: Rule) -> datetime | None:
@@ -208,12 +208,11 @@ class Limits:
         if rule.limit <= 0:
             return None
         since = epoch(now) - rule.window.total_seconds()
-        async with self._db.conn.execute(
+        row = await self._db.fetch_one(
             "SELECT at FROM limit_events WHERE kind = ? AND key = ? AND at > ? "
             "ORDER BY at DESC LIMIT 1 OFFSET ?",
             (kind, key, since, rule.limit - 1),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return now
         return from_epoch(float(row[0])) + rule.window

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.tickets.store import Store
+from bot.tickets.interface import TicketStore
 
 if TYPE_CHECKING:  # imported when Redis is configured: it costs 6 MB of RSS otherwise
     from redis.asyncio import Redis
@@ -35,7 +35,7 @@ class Conversations(Protocol):
 class SqliteConversations:
     """Conversations in the desk's SQLite file; locks are per process (one replica)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: TicketStore) -> None:
         self._store = store
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 

@@ -1,5 +1,8 @@
 """SQLite store: tickets, conversations, and the outbox of e-mails to deliver.
 
+The embedded default, for one process; `bot/tickets/pg/` is the same store on PostgreSQL for
+several replicas (the interface both satisfy: `bot/tickets/interface.py`).
+
 A ticket and its e-mail are written in one transaction before any network I/O, so a
 ticket accepted from a customer survives a restart and an SMTP outage. Ticket numbers come from an
 AUTOINCREMENT key: SQLite never hands out the same one twice, even after deletions.
@@ -131,6 +134,8 @@ class Store:
     Every write goes through `_lock`: a transaction spans several awaits, and any statement that
     another coroutine ran in between would otherwise join (or break) that transaction.
     """
+
+    shared = False  # one process: its secrets may stay in the data dir
 
     def __init__(self, db: sqlite.Connection) -> None:
         self._db = db
@@ -361,13 +366,19 @@ class Store:
         )
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
-    async def mark_sending(self, row_id: int, now: datetime) -> None:
+    async def mark_sending(self, row_id: int, now: datetime) -> bool:
+        """Always True: one process, one worker, so the row cannot have gone to another."""
         await self._write(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
             (row_id,),
         )
+        return True
 
-    async def mark_sent(self, row_id: int, now: datetime) -> None:
+    async def mark_sent(self, row_id: int, now: datetime) -> bool:
+        await self._mark_sent(row_id, now)
+        return True
+
+    async def _mark_sent(self, row_id: int, now: datetime) -> None:
         async with self._transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
@@ -397,6 +408,10 @@ class Store:
                 "(SELECT ticket_id FROM outbox WHERE id = ? AND kind = 'ticket')",
                 (TicketStatus.FAILED.value, row_id),
             )
+
+    async def listen_outbox(self, wake: Callable[[], None]) -> None:
+        """Nothing to listen to: only this process writes the file, and the desk wakes its own
+        outbox when it queues something."""
 
     async def outbox_counts(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) FROM outbox GROUP BY status")

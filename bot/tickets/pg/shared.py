@@ -1,0 +1,73 @@
+"""The PostgreSQL store's database for the tables other packages own (limits, identity, ...).
+
+Those owners write their statements once, with SQLite's ``?`` placeholders and SQL both databases
+speak (:class:`bot.tickets.shared_db.SqlDb`); here the placeholders become psycopg's ``%s``.
+Their tables are made by the versioned migrations (bot/tickets/pg/migrations.py), so
+`ensure_schema` has nothing to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+Conn = AsyncConnection[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Written:
+    rowcount: int
+
+
+@lru_cache(maxsize=256)
+def to_psycopg(sql: str) -> str:
+    """``?`` placeholders to ``%s`` (a literal ``%`` doubled first). The owners' statements
+    hold no ``?`` inside string literals."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgShared:
+    def __init__(self, pool: AsyncConnectionPool[Conn]) -> None:
+        self._pool = pool
+
+    def shared_db(self) -> PgShared:
+        return self
+
+    async def write(
+        self, sql: str, params: tuple[object, ...] = (), *, serialise: str | None = None
+    ) -> Written:
+        async with self._pool.connection() as conn:
+            if serialise is None:
+                cur = await conn.execute(to_psycopg(sql), params)
+                return Written(max(cur.rowcount, 0))
+            async with conn.transaction():
+                # Held until this transaction ends, by every replica asking for the same key.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (serialise,)
+                )
+                cur = await conn.execute(to_psycopg(sql), params)
+                return Written(max(cur.rowcount, 0))
+
+    async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> Any:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(to_psycopg(sql), params)
+            return await cur.fetchone()
+
+    async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(to_psycopg(sql), params)
+            return await cur.fetchall()
+
+    async def has_table(self, name: str) -> bool:
+        row = await self.fetch_one("SELECT to_regclass(?) IS NOT NULL", (name,))
+        return bool(row and row[0])
+
+    async def ensure_schema(self, script: str) -> None:
+        """Nothing: the migrations made these tables (and run before any owner opens)."""
+
+    async def close(self) -> None:
+        """Nothing: the pool is the store's, closed with it."""
