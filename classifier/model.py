@@ -236,14 +236,12 @@ class Classifier:
         # Outputs: categories | clauses | critical | out of scope (the scope head).
         if self._weights.shape != (self._features.n_features, self._n_cat + self._n_clause + 2):
             raise ModelMismatchError(f"weight matrix has shape {self._weights.shape}")
-        # A category's clauses, and the general boundaries of section 1 (third parties' products,
-        # hosting), which apply whatever the nature of the problem.
         self._clause_mask = {
-            c: np.array(
-                [self.scope[k].category == c or k.startswith("1.") for k in self.clauses]
-            )
-            for c in CATEGORIES
+            c: np.array([self.scope[k].category == c for k in self.clauses]) for c in CATEGORIES
         }
+        # The general boundaries of section 1 (third parties' products, hosting): they apply
+        # whatever the nature of the problem.
+        self._general_clauses = np.array([k.startswith("1.") for k in self.clauses])
         # For P(out of scope): each category's clauses (rows in `categories` order) and which
         # clauses are out of scope; built once, used by every prediction.
         self._category_clauses = np.array([self._clause_mask[c] for c in self.categories])
@@ -494,11 +492,10 @@ class Classifier:
         best = int(np.argmax(cat_probs))
         category = self.categories[best]
         clause_scores = scores[self._n_cat : self._n_cat + self._n_clause]
-        clause = self.clauses[
-            int(np.argmax(np.where(self._clause_mask[category], clause_scores, -np.inf)))
-        ]
+        clause = self._clause(category, clause_scores)
         in_scope = self.scope[clause].in_scope
-        low, high = self.out_of_scope_probabilities(scores, cat_probs)
+        head, by_clauses = self.out_of_scope_probabilities(scores, cat_probs)
+        low, high = min(head, by_clauses), max(head, by_clauses)
         critical = critical_rule(normalized)
         if not signal:  # nothing to go on: no confidence in the category nor in the scope
             return Prediction(
@@ -518,16 +515,27 @@ class Classifier:
             scope_confidence=1.0 - high if in_scope else low,
         )
 
+    def _clause(self, category: str, clause_scores: np.ndarray) -> str:
+        """The best clause of the category decides the scope. An out-of-scope verdict names a
+        general boundary of section 1 instead when that one scores higher (a Marketplace module
+        failing is an error by its nature, out of scope by 1.4)."""
+        own = np.where(self._clause_mask[category], clause_scores, -np.inf)
+        best = int(np.argmax(own))
+        if self.scope[self.clauses[best]].in_scope:
+            return self.clauses[best]
+        general = np.where(self._general_clauses, clause_scores, -np.inf)
+        top = int(np.argmax(general))
+        return self.clauses[top] if general[top] > own[best] else self.clauses[best]
+
     def out_of_scope_probabilities(
         self, scores: np.ndarray, cat_probs: np.ndarray
     ) -> tuple[float, float]:
-        """P(out of scope) by its two views, the lower and the higher: the scope head (one
-        logistic model, Platt-calibrated on real requests) and the clauses of each category.
-        An out-of-scope verdict is only as sure as the view that doubts it most, an in-scope
-        one likewise: a customer is told "out of scope" only when both views are sure."""
+        """P(out of scope) by two views: the scope head (one logistic model of "out of scope",
+        Platt-calibrated on real requests) and the clauses of each category. The verdict comes
+        from the best clause; it is only as sure as the view that doubts it most, so a customer
+        is told "out of scope" only when both are sure."""
         head = float(1.0 / (1.0 + np.exp(-(self.scope_scale * scores[-1] + self.scope_shift))))
-        by_clauses = self._out_of_scope_by_clauses(scores, cat_probs)
-        return min(head, by_clauses), max(head, by_clauses)
+        return head, self._out_of_scope_by_clauses(scores, cat_probs)
 
     def _out_of_scope_by_clauses(self, scores: np.ndarray, cat_probs: np.ndarray) -> float:
         """Each category's probability times the share of its out-of-scope clauses in the
