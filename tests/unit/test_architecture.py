@@ -4,8 +4,9 @@ Every import statement counts, wherever it is: at the top of a module, inside a 
 import still ties the two modules together) or under ``if TYPE_CHECKING:``.
 
 - no import cycle between the packages (``bot.channels``, ``bot.identity``, ``bot.intake``,
-  ``bot.mail``, ``bot.ops``, ``bot.policy``, ``bot.tickets``, ``classifier``) and the top-level
-  modules of ``bot`` (``bot.desk``, ``bot.app``, ``bot.config``, …), each a node of its own;
+  ``bot.mail``, ``bot.ops``, ``bot.policy``, ``bot.replicas``, ``bot.tickets``, ``classifier``)
+  and the top-level modules of ``bot`` (``bot.desk``, ``bot.app``, ``bot.config``, …), each
+  a node of its own;
 - no import cycle between two modules either;
 - the intake core imports no transport library, neither itself nor through the modules it uses;
 - the classifier imports nothing from the bot;
@@ -28,6 +29,7 @@ PACKAGES = (
     "bot.mail",
     "bot.ops",
     "bot.policy",
+    "bot.replicas",
     "bot.tickets",
     "classifier",
 )

@@ -1,0 +1,190 @@
+"""Leases and mutexes in Redis, shared by the replicas, and their in-process counterpart.
+
+A lease is one key set with `SET key token NX PX ttl`: whoever set it holds it until it expires
+or is released. The token is random per holder, and renewal and release are Lua scripts that
+compare it first, atomically: a holder that stalled past its TTL (a long GC pause, a network
+partition) can neither extend nor delete the lease that another replica has taken since. A
+holder renews every third of the TTL, so the key outlives the holder by at most one TTL when the
+holder dies without releasing (kill -9, power loss).
+
+`RedisLocks.hold(key)` is a mutex on such a lease, renewed while the body runs: the Telegram
+channel wraps the handling of one update in it, keyed by the chat, so two replicas never work on
+one customer's conversation at once while different chats run in parallel. Inside one replica
+the waiters of a key queue first on an in-process lock (`LocalLocks`), so they keep their order
+and only one of them polls Redis at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Protocol
+
+from redis.exceptions import RedisError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["ChatLocks", "LocalLocks", "LockTimeout", "RedisLease", "RedisLocks", "connect"]
+
+log = logging.getLogger(__name__)
+
+# Compare-and-delete and compare-and-extend: only the holder of the token may release or renew.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# What a Redis call may raise when the server is away: redis-py's own errors, or the socket's.
+REDIS_FAILURES = (RedisError, OSError, TimeoutError)
+
+
+def connect(url: str) -> Redis:
+    """A client for `FRONTDESK_REDIS_URL` (imported here only: it costs memory otherwise)."""
+    from redis.asyncio import Redis
+
+    return Redis.from_url(url, decode_responses=True)
+
+
+class LockTimeout(TimeoutError):
+    """A mutex was not obtained in time: its holder keeps renewing it (a handler that hangs)."""
+
+
+class RedisLease:
+    """One key held with a random token for `ttl` seconds at a time (see the module doc)."""
+
+    def __init__(self, redis: Redis, key: str, ttl: float) -> None:
+        self.redis = redis
+        self.key = key
+        self.ttl_ms = max(1, int(ttl * 1000))
+        self.token = secrets.token_hex(16)
+        self._release = redis.register_script(_RELEASE)
+        self._renew = redis.register_script(_RENEW)
+
+    async def acquire(self) -> bool:
+        """Take the lease if nobody holds it; True when it is ours now."""
+        return bool(await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms))
+
+    async def renew(self) -> bool:
+        """Extend our lease by a whole TTL; False when it is not ours (any more)."""
+        return bool(await self._renew(keys=[self.key], args=[self.token, self.ttl_ms]))
+
+    async def release(self) -> bool:
+        """Give the lease up; False when it was not ours (any more): nothing is deleted then."""
+        return bool(await self._release(keys=[self.key], args=[self.token]))
+
+
+class ChatLocks(Protocol):
+    """Mutual exclusion per key (a chat): `async with locks.hold(key): ...`."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]: ...
+
+
+class LocalLocks:
+    """One asyncio.Lock per key, in this process only (FIFO); a lock is dropped when unused."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        """Keys held or waited for now (tests: nothing is left behind)."""
+        return len(self._locks)
+
+
+class RedisLocks:
+    """Mutexes shared by every replica: a lease per key, renewed while held (module doc).
+
+    `ttl` bounds how long a dead replica blocks a chat; `wait` how long a waiter tries before it
+    gives up with `LockTimeout` (a holder alive but stuck keeps renewing).
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str = "frontdesk:lock:",
+        *,
+        ttl: float = 10.0,
+        wait: float = 120.0,
+        poll_max: float = 0.05,
+    ) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+        self.wait = wait
+        self.poll_max = poll_max
+        self.local = LocalLocks()
+        self.lost = 0  # leases found taken by another holder at renewal (should stay 0)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        async with self.local.hold(key):
+            lease = RedisLease(self.redis, self.prefix + key, self.ttl)
+            await self._acquire(lease)
+            keeper = asyncio.create_task(self._keep(lease), name=f"renew {lease.key}")
+            try:
+                yield
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
+                await self._release(lease)
+
+    async def _acquire(self, lease: RedisLease) -> None:
+        """Poll until the lease is ours: a short first pause (the holder of a chat is usually
+        finishing one update), growing to `poll_max` (a slow holder costs few round trips)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait
+        pause = 0.002
+        while not await lease.acquire():
+            if loop.time() > deadline:
+                raise LockTimeout(f"{lease.key} still held after {self.wait:.0f}s")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self.poll_max)
+
+    async def _keep(self, lease: RedisLease) -> None:
+        """Renew every third of the TTL until cancelled. A lease that is no longer ours means
+        the body outlived its TTL without a renewal getting through: said loudly, it is the
+        one way two replicas could overlap on a chat."""
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                if not await lease.renew():
+                    self.lost += 1
+                    log.error("lock %s lost while held (renewal came too late)", lease.key)
+                    return
+            except REDIS_FAILURES as exc:
+                log.warning("lock %s: renewal failed (%s); retrying", lease.key, exc)
+
+    async def _release(self, lease: RedisLease) -> None:
+        try:
+            if not await lease.release():
+                log.warning("lock %s had expired before its release", lease.key)
+        except REDIS_FAILURES as exc:
+            # It expires by itself within the TTL: the next waiter is only delayed.
+            log.warning("lock %s not released (%s); it expires in %.0fs", lease.key, exc, self.ttl)

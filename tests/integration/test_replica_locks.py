@@ -1,0 +1,244 @@
+"""Leases, per-chat mutexes and leader election on a real redis-server (bot/replicas/).
+
+Each "replica" here has a Redis client of its own, as separate processes would; one test kills a
+real leader process with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.replicas.leader import Leadership
+from bot.replicas.locks import LockTimeout, RedisLease, RedisLocks, connect
+from bot.replicas.memory import RedisMemory
+from tests.helpers import wait_until
+from tests.servers.redis import RedisServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest_asyncio.fixture
+async def clients(redis_url: str) -> AsyncIterator[list[Any]]:
+    """Three independent clients (three replicas); the keys of the test are removed after."""
+    made = [connect(redis_url) for _ in range(3)]
+    try:
+        yield made
+    finally:
+        keys = await made[0].keys("test:*")
+        if keys:
+            await made[0].delete(*keys)
+        for client in made:
+            await client.aclose()
+
+
+async def test_a_lease_is_only_its_holders_to_renew_or_release(clients: list[Any]) -> None:
+    first = RedisLease(clients[0], "test:lease", ttl=0.3)
+    second = RedisLease(clients[1], "test:lease", ttl=0.3)
+    assert await first.acquire()
+    assert not await second.acquire()
+    assert not await second.renew()
+    assert not await second.release()  # the compare-and-delete leaves the holder's key alone
+    assert await clients[2].get("test:lease") == first.token
+    assert await first.renew()
+    # Given the holder stops renewing, When its TTL passes, Then the other takes the lease, and
+    # the stalled holder can neither renew nor delete it any more.
+    await wait_until(second.acquire, within=5)
+    assert not await first.renew()
+    assert not await first.release()
+    assert await clients[2].get("test:lease") == second.token
+    assert await second.release()
+    assert await clients[2].get("test:lease") is None
+
+
+async def test_one_chat_is_handled_by_one_replica_at_a_time(clients: list[Any]) -> None:
+    """Two replicas, 20 updates of one chat at once: a read-modify-write of the chat's value
+    never interleaves (no update lost), and at most one body runs at any moment."""
+    replicas = [RedisLocks(c, "test:lock:", ttl=1.0) for c in clients[:2]]
+    inside = 0
+    most = 0
+
+    async def update(n: int) -> None:
+        nonlocal inside, most
+        async with replicas[n % 2].hold("telegram:42"):
+            inside += 1
+            most = max(most, inside)
+            value = int(await clients[2].get("test:counter") or 0)
+            await asyncio.sleep(0.01)  # the handler's work between reading and writing
+            await clients[2].set("test:counter", value + 1)
+            inside -= 1
+
+    await asyncio.gather(*(update(n) for n in range(20)))
+    assert await clients[2].get("test:counter") == "20"
+    assert most == 1
+    assert await clients[2].keys("test:lock:*") == []  # every lock released
+    assert all(len(r.local) == 0 for r in replicas)
+
+
+async def test_different_chats_run_in_parallel(clients: list[Any]) -> None:
+    replicas = [RedisLocks(c, "test:lock:") for c in clients[:2]]
+    both_inside = asyncio.Event()
+    inside: set[str] = set()
+
+    async def update(replica: RedisLocks, chat: str) -> None:
+        async with replica.hold(chat):
+            inside.add(chat)
+            if len(inside) == 2:
+                both_inside.set()
+            await asyncio.wait_for(both_inside.wait(), 5)  # deadlocks if chats were serialised
+
+    await asyncio.gather(update(replicas[0], "telegram:1"), update(replicas[1], "telegram:2"))
+
+
+async def test_a_lock_is_renewed_while_its_holder_works(clients: list[Any]) -> None:
+    """A body that runs for several TTLs keeps the lock: the other replica waits for it."""
+    holder = RedisLocks(clients[0], "test:lock:", ttl=0.3)
+    other = RedisLocks(clients[1], "test:lock:", ttl=0.3, wait=0.5)
+    async with holder.hold("telegram:7"):
+        await asyncio.sleep(1.0)  # over three TTLs
+        with pytest.raises(LockTimeout):
+            async with other.hold("telegram:7"):
+                pytest.fail("two holders at once")
+    assert holder.lost == 0
+    async with other.hold("telegram:7"):
+        pass
+
+
+async def test_memory_is_shared_by_the_replicas(clients: list[Any]) -> None:
+    first = RedisMemory(clients[0], "test:mem:")
+    second = RedisMemory(clients[1], "test:mem:")
+    await first.set("options:5", "[]")
+    assert await second.get("options:5") == "[]"
+    assert await second.get("options:6") is None
+
+
+# ------------------------------------------------------------------------------- leadership
+
+
+async def _stop(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_one_leader_and_a_clean_hand_over(clients: list[Any]) -> None:
+    running: list[str] = []
+    log: list[str] = []
+
+    def job(name: str) -> Any:
+        async def work() -> None:
+            running.append(name)
+            log.append(f"start {name}")
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await asyncio.sleep(0.3)  # finishing the message in hand, lease still held
+                running.remove(name)
+                log.append(f"stop {name}")
+
+        return work
+
+    roles = [
+        Leadership(clients[n], "test:leader", ttl=1.0, poll=0.1, name=f"r{n}") for n in range(2)
+    ]
+    tasks = [asyncio.create_task(r.run(job(r.name))) for r in roles]
+    try:
+        await wait_until(lambda: len(running) == 1, within=5)
+        await asyncio.sleep(1.5)  # several renewals: still one leader
+        assert len(running) == 1
+        leader = next(n for n, r in enumerate(roles) if r.is_leader)
+        assert [r.is_leader for r in roles].count(True) == 1
+        # When the leader is stopped, Then the other starts only after its job has ended.
+        await _stop(tasks[leader])
+        await wait_until(lambda: len(running) == 1 and roles[1 - leader].is_leader, within=5)
+        first, other = f"r{leader}", f"r{1 - leader}"
+        assert log == [f"start {first}", f"stop {first}", f"start {other}"]
+    finally:
+        for task in tasks:
+            await _stop(task)
+
+
+async def test_a_leader_that_loses_redis_stops_its_job(private_redis: RedisServer) -> None:
+    """Without renewals the leader must stop leading before its lease could have expired."""
+    client = connect(private_redis.url)
+    stopped = asyncio.Event()
+    changes: list[bool] = []
+
+    async def work() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.set()
+
+    role = Leadership(client, "test:leader", ttl=1.0, poll=0.2, on_change=changes.append)
+    task = asyncio.create_task(role.run(work))
+    try:
+        await wait_until(lambda: role.is_leader, within=5)
+        private_redis.stop()
+        await asyncio.wait_for(stopped.wait(), 5)
+        await wait_until(lambda: not role.is_leader, within=5)
+        assert changes == [True, False]
+        assert not task.done()  # standing by, to lead again when Redis is back
+    finally:
+        await _stop(task)
+        await client.aclose()
+
+
+_LEADER_PROCESS = """
+import asyncio, sys
+from bot.replicas.leader import Leadership
+from bot.replicas.locks import connect
+
+async def main() -> None:
+    role = Leadership(connect(sys.argv[1]), "test:leader", ttl=1.0, poll=0.1)
+    async def job() -> None:
+        print("leading", flush=True)
+        await asyncio.Event().wait()
+    await role.run(job)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_leader_is_replaced_within_seconds(
+    clients: list[Any], redis_url: str
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", textwrap.dedent(_LEADER_PROCESS), redis_url,
+        stdout=asyncio.subprocess.PIPE, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    follower = Leadership(clients[0], "test:leader", ttl=1.0, poll=0.1, name="follower")
+    started = asyncio.Event()
+
+    async def job() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    task: asyncio.Task[None] | None = None
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        assert line.strip() == b"leading"
+        task = asyncio.create_task(follower.run(job))
+        await asyncio.sleep(0.5)
+        assert not started.is_set()  # the live leader keeps its lease
+        process.send_signal(signal.SIGKILL)  # no release: the lease has to expire
+        await process.wait()
+        await asyncio.wait_for(started.wait(), 5)
+        assert follower.is_leader
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        if task is not None:
+            await _stop(task)
