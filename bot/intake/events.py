@@ -80,6 +80,9 @@ class Reply:
     # What `text` says before its question (notices, "Понял: …"): all a channel that does not
     # ask the question (an e-mail already filed) passes on.
     lead: str = field(default="", compare=False)
+    # `text` ends with the step's question: a channel that draws the question as a form of its
+    # own (the web page) shows only `lead`.
+    asks: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

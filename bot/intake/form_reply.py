@@ -98,6 +98,8 @@ class FormGuide:
     """The guided reply as data, for a channel that draws the form itself."""
 
     said: tuple[str, ...]  # the core's own words about this message
+    # The same without the question the form itself asks (the missing fields, Send): notices.
+    notices: tuple[str, ...]
     understood: tuple[FormItem, ...]  # the fields the draft holds (the customer may change them)
     missing: tuple[FormItem, ...]  # the 4.2 fields still needed, with the reason when refused
     critical: FormItem | None  # 2.2: asked when the text reads as a site that is down
@@ -162,7 +164,8 @@ def form_reply(
 ) -> FormReply:
     """The reply to `request` once the core has read it and the draft stands as `conv`."""
     said = [r.text for r in replies if r.text]
-    guide = form_guide(conv, said, request, ctx)
+    notices = [n for n in (r.lead if r.asks else r.text for r in replies) if n]
+    guide = form_guide(conv, said, notices, request, ctx)
     if conv.step is Step.FILED and conv.ticket_id:
         text = "\n\n".join(said) + ("\n\n" + "\n".join(request.notes) if request.notes else "")
         return FormReply(FormOutcome.FILED, text, conv.ticket_id, guide)
@@ -175,7 +178,11 @@ def form_reply(
 
 
 def form_guide(
-    conv: Conversation, said: Sequence[str], request: FormRequest, ctx: IntakeContext
+    conv: Conversation,
+    said: Sequence[str],
+    notices: Sequence[str],
+    request: FormRequest,
+    ctx: IntakeContext,
 ) -> FormGuide:
     """What the guided reply says, as data: the same open questions, hints and notes."""
     lang = conv.lang
@@ -216,6 +223,7 @@ def form_guide(
         ).strip(" —")
     return FormGuide(
         said=tuple(said),
+        notices=tuple(notices),
         understood=understood,
         missing=missing,
         critical=critical,

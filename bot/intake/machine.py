@@ -519,7 +519,7 @@ def _prompt(
     question, options = STEPS[s.step].ask(s, ctx)
     if not question:
         return (Reply(lead),) if lead else ()
-    return (Reply(f"{lead}\n\n{question}".strip(), options, lead=lead),)
+    return (Reply(f"{lead}\n\n{question}".strip(), options, lead=lead, asks=True),)
 
 
 def _edit_menu(s: Conversation, ctx: IntakeContext) -> Turn:

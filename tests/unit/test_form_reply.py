@@ -190,3 +190,19 @@ def test_a_held_message_is_answered_with_the_notice_and_how_to_send_it() -> None
     keep = FormRequest("Отправить как есть.")
     assert form_text(held, keep, SENDER, CTX) == "Отправить как есть."
     assert SENDER in form_text(held, FormRequest(DESCRIPTION), SENDER, CTX)
+
+
+def test_the_guide_keeps_the_notices_but_not_the_question_the_form_asks_itself() -> None:
+    conv = new_conversation("ru")
+    replies = handle(conv, FormEvent(DESCRIPTION), datetime(2026, 12, 2, 9, tzinfo=UTC), CTX)
+    asked = [r for r in replies.replies if r.asks]
+    assert asked, "the core asks for the missing fields"
+    reply = form_reply(replies.state, list(replies.replies), FormRequest(DESCRIPTION), CTX)
+    assert reply.guide is not None
+    question = asked[-1].text.removeprefix(asked[-1].lead).strip()
+    assert any(question in said for said in reply.guide.said)
+    assert not any(question in notice for notice in reply.guide.notices)
+    # a plain notice (no question of its own) is kept as it is
+    notice = Reply("Служба поддержки сейчас не работает (п. 2.1).")
+    guide = form_reply(draft(), [notice], FormRequest("…"), CTX).guide
+    assert guide is not None and guide.notices == (notice.text,)

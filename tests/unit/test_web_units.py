@@ -138,7 +138,7 @@ def test_the_page_language(chosen: str | None, header: str, lang: str) -> None:
 
 def _guide() -> FormGuide:
     return FormGuide(
-        said=(), understood=(), missing=(), critical=None, categories=(),
+        said=(), notices=(), understood=(), missing=(), critical=None, categories=(),
         details=(FormItem("since", "Когда началось", hint="Когда это началось?"),),
         notes=(), files=(), classification=None,
     )  # fmt: skip

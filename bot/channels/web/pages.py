@@ -275,7 +275,7 @@ def guided_page(frame: Frame, guide: FormGuide) -> Markup:
 <p><button type="submit">{submit}</button></p>
 </form>
 """,
-        said=_alert(guide.said),
+        said=_alert(guide.notices),
         notes=_alert(guide.notes, t("notes_head", lang)),
         notice=_notice(guide, lang),
         action=frame.url("/more"),
