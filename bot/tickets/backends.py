@@ -20,8 +20,6 @@ class NotOnPostgres(RuntimeError):
 def not_on_postgres(settings: Settings) -> list[str]:
     """The configured parts whose data would not be in the shared database."""
     parts = []
-    if settings.imap_enabled:
-        parts.append("the e-mail channel's state (FRONTDESK_IMAP_*)")
     if settings.web_port is not None:
         parts.append("the web form's state (FRONTDESK_WEB_*)")
     if settings.database_path.exists():

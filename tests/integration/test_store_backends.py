@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.email.state import EmailState
+from bot.config import Settings
 from bot.identity.consent import Consents
 from bot.identity.forget import forget_customer, purge_expired
 from bot.identity.verification import Verifier
 from bot.policy.limits import Limits, Rule
 from bot.tickets.interface import TicketStore
 from bot.tickets.model import Ticket, TicketStatus
+from bot.tickets.pg.store import PgStore
 from bot.tickets.render import Envelope, OutboundMessage
 from bot.tickets.store import Store
 from tests.helpers import make_ticket
@@ -40,8 +43,6 @@ async def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     """Opens the test's database (a new store each call); every store is closed at the end."""
     opened: list[TicketStore] = []
     if request.param == "postgresql":
-        from bot.tickets.pg.store import PgStore
-
         url = request.getfixturevalue("pg_url")
 
         async def open_pg() -> TicketStore:
@@ -192,3 +193,22 @@ async def test_limits_consent_verification_and_forgetting(
     await store.save_conversation("telegram", "2", {"step": "ask"}, NOW - timedelta(days=40))
     purged = await purge_expired(store, tmp_path, NOW, timedelta(days=30))
     assert purged.conversations == 1
+
+
+async def test_email_channel_state_where_the_settings_keep_the_data(
+    reopen: Opener, tmp_path: Path
+) -> None:
+    store = await reopen()  # opened first, as the desk is: on PostgreSQL it migrates
+    url = store._url if isinstance(store, PgStore) else None
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url)  # type: ignore[call-arg]
+    state = await EmailState.open_for(settings)
+    try:
+        await state.record_sent("<r1@desk>", "WAS-000001", "reply", "ivan@example.com", NOW)
+        await state.record_sent("<r1@desk>", "WAS-000002", "reply", "ivan@example.com", NOW)
+        await state.record_sent("<r2@desk>", None, "guided", "ivan@example.com", NOW)
+        assert await state.ticket_of(("<other@x>", "<r2@desk>", "<r1@desk>")) == "WAS-000002"
+        assert await state.legacy_auto_replies() == []
+        await state.drop_legacy_auto_replies()
+    finally:
+        await state.close()
+    assert (tmp_path / "email-channel.sqlite3").exists() == (url is None)

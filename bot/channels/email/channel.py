@@ -142,7 +142,7 @@ class EmailChannel:
         self._trusted = trusted_ids(settings.authserv_id)
 
     async def start(self) -> None:
-        self._state = await EmailState.open(self.settings.data_dir / "email-channel.sqlite3")
+        self._state = await EmailState.open_for(self.settings)
         # Earlier versions counted their automatic replies in a table of their own: its last
         # hour still counts (nobody gets a fresh allowance by an upgrade), then the table goes.
         await self.desk.count_auto_replies(await self.state.legacy_auto_replies())

@@ -1,4 +1,5 @@
-"""The e-mail channel's own small state (SQLite beside the desk's database).
+"""The e-mail channel's own small state: SQLite beside the desk's database, or, with
+FRONTDESK_DATABASE_URL, the shared PostgreSQL database (its table made by the migrations there).
 
 - `sent`: Message-IDs of the replies the channel sent, with their ticket (threads our customers
   answer to map back to the ticket even though those Message-IDs are random).
@@ -15,7 +16,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
+from bot.config import Settings
+from bot.tickets.shared_db import SqlDb, connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sent (
@@ -29,16 +31,30 @@ CREATE TABLE IF NOT EXISTS sent (
 
 
 class EmailState:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: SqlDb) -> None:
         self._db = db
 
     @classmethod
     async def open(cls, path: Path) -> EmailState:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.executescript(_SCHEMA)
-        return cls(db)
+        """A SQLite file of the channel's own."""
+        return await cls.on(path)
+
+    @classmethod
+    async def open_for(cls, settings: Settings) -> EmailState:
+        """Where the settings keep the desk's data: the shared database when there is one."""
+        if settings.database_url:
+            from bot.tickets.pg.shared import PgShared  # the SQLite default never loads psycopg
+
+            return await cls.on(await PgShared.connect(settings.database_url))
+        return await cls.open(settings.data_dir / "email-channel.sqlite3")
+
+    @classmethod
+    async def on(cls, db: Path | SqlDb) -> EmailState:
+        if isinstance(db, Path):
+            db.parent.mkdir(parents=True, exist_ok=True)
+        shared = await connect(db)
+        await shared.ensure_schema(_SCHEMA)
+        return cls(shared)
 
     async def close(self) -> None:
         await self._db.close()
@@ -46,37 +62,35 @@ class EmailState:
     async def record_sent(
         self, message_id: str, ticket_id: str | None, kind: str, recipient: str, now: datetime
     ) -> None:
-        await self._db.execute(
-            "INSERT OR REPLACE INTO sent (message_id, ticket_id, kind, recipient, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+        await self._db.write(
+            "INSERT INTO sent (message_id, ticket_id, kind, recipient, created_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
+            "ticket_id = excluded.ticket_id, kind = excluded.kind, "
+            "recipient = excluded.recipient, created_at = excluded.created_at",
             (message_id, ticket_id, kind, recipient, now.isoformat()),
         )
 
     async def ticket_of(self, message_ids: tuple[str, ...]) -> str | None:
         """The ticket of the first of these Message-IDs that is one of our replies."""
         for mid in message_ids:
-            async with self._db.execute(
+            row = await self._db.fetch_one(
                 "SELECT ticket_id FROM sent WHERE message_id = ? AND ticket_id IS NOT NULL",
                 (mid,),
-            ) as cur:
-                row = await cur.fetchone()
+            )
             if row:
                 return str(row[0])
         return None
 
     async def legacy_auto_replies(self) -> list[tuple[str, datetime]]:
         """(sender, sent at) of the old `auto_replies` table; [] without it."""
-        async with self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'auto_replies'"
-        ) as cur:
-            if await cur.fetchone() is None:
-                return []
-        async with self._db.execute("SELECT sender, sent_at FROM auto_replies") as cur:
-            rows = await cur.fetchall()
+        if not await self._db.has_table("auto_replies"):
+            return []
+        rows = await self._db.fetch_all("SELECT sender, sent_at FROM auto_replies")
         return [(str(sender), _aware(datetime.fromisoformat(at))) for sender, at in rows]
 
     async def drop_legacy_auto_replies(self) -> None:
-        await self._db.execute("DROP TABLE IF EXISTS auto_replies")  # its index goes with it
+        if await self._db.has_table("auto_replies"):
+            await self._db.write("DROP TABLE auto_replies")  # its index goes with it
 
 
 def _aware(moment: datetime) -> datetime:

@@ -89,4 +89,18 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        2,
+        "the e-mail channel's replies",
+        # The channel's statements name the table `sent`, as in its SQLite file.
+        """
+        CREATE TABLE sent (
+            message_id TEXT PRIMARY KEY,
+            ticket_id TEXT,
+            kind TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 )

@@ -31,11 +31,23 @@ def to_psycopg(sql: str) -> str:
 
 
 class PgShared:
-    def __init__(self, pool: AsyncConnectionPool[Conn]) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Conn], *, owned: bool = False) -> None:
         self._pool = pool
+        self._owned = owned  # a pool of its own (`connect`): closed with it
+
+    @classmethod
+    async def connect(cls, url: str, max_size: int = 2) -> PgShared:
+        """A small pool of its own on the shared database, for a part that has no store at hand
+        (a channel). The migrations have already run: the store opens first."""
+        pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
+            url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False
+        )
+        await pool.open(wait=True)
+        return cls(pool, owned=True)
 
     def shared_db(self) -> PgShared:
-        return self
+        """Another owner's view: the same pool, never closed by it."""
+        return PgShared(self._pool)
 
     async def write(
         self, sql: str, params: tuple[object, ...] = (), *, serialise: str | None = None
@@ -70,4 +82,6 @@ class PgShared:
         """Nothing: the migrations made these tables (and run before any owner opens)."""
 
     async def close(self) -> None:
-        """Nothing: the pool is the store's, closed with it."""
+        """The pool only when it is this object's own; the store's is closed with the store."""
+        if self._owned:
+            await self._pool.close()
