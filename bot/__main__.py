@@ -169,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return status_main(settings, as_json=args.json, check_imap=not args.no_imap)
     if args.command == "coupons":
-        from bot.tickets.coupons import main_import
+        from bot.tickets.backends import main_import_coupons
 
-        return main_import([args.file])
+        return main_import_coupons([args.file])
     console = args.command == "chat" or (
         settings.telegram_token is None and not settings.imap_enabled and settings.web_port is None
     )

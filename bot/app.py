@@ -34,9 +34,8 @@ from bot.policy.multiproblem import split_problems
 from bot.policy.schedule import Schedule
 from bot.policy.similar import most_similar
 from bot.policy.sitecheck import allowlist, check_site, site_down
-from bot.tickets.backends import open_store
+from bot.tickets.backends import coupon_lookup, open_store
 from bot.tickets.conversations import RedisConversations
-from bot.tickets.coupons import CouponLookup, renew_url
 from bot.tickets.interface import TicketStore
 from bot.tickets.model import AttachmentRef, Classification, Ticket
 from bot.tickets.render import OutboundMessage, render_followup, render_ticket
@@ -129,7 +128,7 @@ def intake_context(
         suggest_docs=suggest,
         split_problems=problems,
         find_similar=find_similar,
-        coupon_check=CouponLookup(settings.database_path, renew_url(settings)),
+        coupon_check=coupon_lookup(settings),
         current_version=settings.current_version,
         reserved_addresses=settings.reserved_addresses,
     )

@@ -8,7 +8,13 @@ start instead (:class:`NotOnPostgres`, README "Operations").
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
 from bot.config import Settings
+from bot.tickets.coupons import CouponCheck, CouponLookup, ImportReport, main_import, renew_url
 from bot.tickets.interface import TicketStore
 from bot.tickets.store import Store
 
@@ -41,3 +47,25 @@ async def open_store(settings: Settings) -> TicketStore:
 
         return await PgStore.open(settings.database_url)
     return await Store.open(settings.database_path)
+
+
+def coupon_lookup(settings: Settings) -> Callable[[str, str | None, date], CouponCheck | None]:
+    """The intake core's coupon check, on the registry of the chosen database."""
+    if settings.database_url:
+        from bot.tickets.pg.coupons import PgCouponLookup
+
+        return PgCouponLookup(settings.database_url, renew_url(settings))
+    return CouponLookup(settings.database_path, renew_url(settings))
+
+
+async def _shared_import(
+    url: str, path: Path, pattern: str, progress: TextIO | None
+) -> ImportReport:
+    from bot.tickets.pg.coupons import import_csv
+
+    return await import_csv(url, path, pattern, progress)
+
+
+def main_import_coupons(argv: list[str]) -> int:
+    """`frontdesk coupons import`: into the chosen database (bot/tickets/coupons.py)."""
+    return main_import(argv, _shared_import)

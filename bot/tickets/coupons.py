@@ -15,7 +15,8 @@ The desk looks the customer's coupon up (`CouponRegistry.lookup`) and `check_cou
 record into notes for the agent, a prefill for edition/product, and — when support has expired —
 the 4.8.5 explanation for the customer with the renewal link.
 
-The registry lives in its own table `coupons` of the desk's database (`Settings.database_path`).
+The registry lives in its own table `coupons` of the desk's database (`Settings.database_path`,
+or the shared PostgreSQL database with FRONTDESK_DATABASE_URL: bot/tickets/pg/coupons.py).
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ import csv
 import re
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import aiosqlite
 
@@ -538,7 +539,12 @@ async def _import(
         await registry.close()
 
 
-def main_import(argv: list[str]) -> int:
+# The import into the shared database (bot/tickets/pg/coupons.py), handed in by the caller
+# (bot/tickets/backends.py) so that this module never imports the PostgreSQL one.
+SharedImport = Callable[[str, Path, str, TextIO | None], Coroutine[Any, Any, ImportReport]]
+
+
+def main_import(argv: list[str], shared_import: SharedImport | None = None) -> int:
     """`frontdesk coupons import FILE.csv [--database PATH] [--all]`: import and print the report.
 
     Exit status: 0 when at least one row was accepted; 1 when the file could not be read (missing,
@@ -555,20 +561,27 @@ def main_import(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     db_path: Path = args.database or settings.database_path
+    url = None if args.database is not None else settings.database_url  # a given file wins
+    if url and shared_import is None:
+        sys.stderr.write("coupons: FRONTDESK_DATABASE_URL is set: use frontdesk coupons import\n")
+        return 1
     path: Path = args.file
     try:
         big = path.stat().st_size >= PROGRESS_MIN_BYTES
     except OSError:
         big = False
+    progress = sys.stderr if big else None
     try:
-        report = asyncio.run(
-            _import(path, db_path, settings.coupon_pattern, sys.stderr if big else None)
-        )
+        if url and shared_import is not None:
+            report = asyncio.run(shared_import(url, path, settings.coupon_pattern, progress))
+        else:
+            report = asyncio.run(_import(path, db_path, settings.coupon_pattern, progress))
     except CouponImportError as exc:
         sys.stderr.write(f"coupons: {exc}\n")
         return 1
     except (OSError, aiosqlite.Error) as exc:
-        sys.stderr.write(f"coupons: database {db_path}: {exc}\n")
+        where = "the shared database" if url else f"database {db_path}"
+        sys.stderr.write(f"coupons: {where}: {exc}\n")
         return 1
     sys.stdout.write(report.format(str(path), None if args.all else 200) + "\n")
     return 0 if report.accepted else 2

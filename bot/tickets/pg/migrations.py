@@ -103,4 +103,17 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        3,
+        "the coupon registry",
+        """
+        CREATE TABLE coupons (
+            coupon TEXT PRIMARY KEY,
+            customer TEXT NOT NULL DEFAULT '',
+            product TEXT NOT NULL,
+            edition TEXT NOT NULL,
+            support_until DATE NOT NULL
+        );
+        """,
+    ),
 )
