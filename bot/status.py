@@ -8,9 +8,11 @@ has not handled yet and how long the oldest has waited (one short, read-only IMA
 `--no-imap` skips it).
 
 The database is opened read-only and never created: with no database the command says so and
-exits with 1. A database the desk closed cleanly has no WAL file; it is then read as immutable, so
-that not even SQLite's shared-memory file is created (as root it would belong to root and lock
-the desk's own user out). While the desk runs, the WAL and its index exist and are only read.
+exits with 1 (with FRONTDESK_DATABASE_URL: the shared database, in read-only transactions; "none"
+when the desk has not migrated it yet). A database the desk closed cleanly has no WAL file; it
+is then read as immutable, so that not even SQLite's shared-memory file is created (as root it
+would belong to root and lock the desk's own user out). While the desk runs, the WAL and its
+index exist and are only read.
 """
 
 from __future__ import annotations
@@ -64,13 +66,23 @@ def collect(settings: Settings, *, now: datetime, check_imap: bool = True) -> di
         "outbox": None,
         "imap": _imap(settings, now, check_imap),
     }
-    if not report["database_found"]:
-        return report
-    conn = open_read_only(db_path)
-    try:
-        figures = asyncio.run(_outbox_figures(conn))
-    finally:
-        conn.close()
+    if settings.database_url:
+        from bot.tickets.pg.store import read_outbox_figures, without_password
+
+        report["database"] = without_password(settings.database_url)
+        shared = asyncio.run(read_outbox_figures(settings.database_url))
+        report["database_found"] = shared is not None
+        if shared is None:
+            return report
+        figures = shared
+    else:
+        if not report["database_found"]:
+            return report
+        conn = open_read_only(db_path)
+        try:
+            figures = asyncio.run(_outbox_figures(conn))
+        finally:
+            conn.close()
     oldest: datetime | None = figures["oldest_waiting_at"]
     report["outbox"] = {
         "depth": figures["queued"] + figures["sending"],

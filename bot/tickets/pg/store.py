@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool
@@ -410,3 +411,35 @@ class PgStore:
                 log.warning("outbox: LISTEN connection lost (%s); listening again", exc)
             await asyncio.sleep(_RECONNECT)
 
+
+
+def without_password(url: str) -> str:
+    """The URL to show an operator: the password left out."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def read_outbox_figures(url: str) -> dict[str, Any] | None:
+    """`outbox_figures` for `frontdesk status`, reading only (no migration, read-only
+    transactions); None when the desk has never migrated this database."""
+    options = "-c default_transaction_read_only=on"
+    async with await AsyncConnection.connect(url, autocommit=True, options=options) as conn:
+        cur = await conn.execute("SELECT to_regclass('outbox') IS NOT NULL")
+        found = await cur.fetchone()
+    if not found or not found[0]:
+        return None
+    pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
+        url, min_size=1, max_size=1, open=False,
+        kwargs={"autocommit": True, "options": options},
+    )  # fmt: skip
+    await pool.open(wait=True)
+    try:
+        return await PgStore(pool, url, DEFAULT_LEASE).outbox_figures()
+    finally:
+        await pool.close()
