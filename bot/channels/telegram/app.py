@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
@@ -28,6 +29,11 @@ from bot.channels.telegram.warmup import keep_response_models
 from bot.config import Settings
 from bot.intake.events import Reply
 from bot.ops.metrics import Metrics
+from bot.replicas.locks import RedisLocks, connect
+from bot.replicas.memory import RedisMemory
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +57,24 @@ def setup(
     rate_burst: int = 10,
     rate_per_second: float = 1.0,
     metrics: Metrics | None = None,
+    redis: Redis | None = None,
 ) -> Dispatcher:
-    """A Dispatcher with the channel's routers; services travel in its workflow_data."""
+    """A Dispatcher with the channel's routers; services travel in its workflow_data.
+
+    With `redis` (several replicas) what one update leaves for the next of the same chat is in
+    Redis: the chat's turn (a lock held while an update is handled) and its last keyboard. The
+    conversation itself is the desk's (its store), the callback signatures derive from the token:
+    any replica can take any update."""
     keep_response_models()
     signer = CallbackSigner(derive_key(token))
-    sender = ReplySender(signer)
+    sender = ReplySender(signer, RedisMemory(redis, "frontdesk:telegram:") if redis else None)
     announcer = AgentAnnouncer(agent_chat_id) if agent_chat_id is not None else None
     dp = Dispatcher(
         desk=desk, sender=sender, signer=signer, data_dir=data_dir, announcer=announcer
     )
     dp.update.outer_middleware(UpdateCounter(metrics or Metrics()))  # floods counted too
     dp.update.outer_middleware(RateLimitMiddleware(burst=rate_burst, rate=rate_per_second))
-    order = PerUserOrderMiddleware()
+    order = PerUserOrderMiddleware(RedisLocks(redis, "frontdesk:lock:chat:") if redis else None)
     dp.update.outer_middleware(order)
     dp.include_routers(commands.build(), attachments.build(), intake.build(), errors.build())
 
@@ -123,13 +135,22 @@ def setup_from_settings(
     settings: Settings, desk: DeskPort, metrics: Metrics | None = None
 ) -> Dispatcher:
     assert settings.telegram_token is not None
-    return setup(
+    redis = connect(settings.redis_url) if settings.redis_url else None
+    dp = setup(
         desk,
         token=settings.telegram_token.get_secret_value(),
         data_dir=settings.data_dir,
         agent_chat_id=settings.agent_chat_id,
         metrics=metrics,
+        redis=redis,
     )
+    if redis is not None:
+
+        async def close_redis() -> None:
+            await redis.aclose()
+
+        dp.shutdown.register(close_redis)
+    return dp
 
 
 async def run_polling(settings: Settings, desk: DeskPort, metrics: Metrics | None = None) -> None:
@@ -196,6 +217,9 @@ async def run_webhook(
 async def run(settings: Settings, desk: DeskPort, metrics: Metrics | None = None) -> None:
     """Webhook mode when FRONTDESK_WEBHOOK_URL is set, long polling otherwise."""
     if not settings.webhook_url:
+        if settings.redis_url:
+            # Telegram hands updates to one long poller at a time (the others get 409).
+            log.warning("telegram: long polling; several replicas need FRONTDESK_WEBHOOK_URL")
         await run_polling(settings, desk, metrics)
         return
     import asyncio

@@ -1,13 +1,16 @@
-"""Update middlewares: a flood limit per user (one polite warning), in-order handling of each user,
-and the count of updates received (bot/ops/metrics.py)."""
+"""Update middlewares: a flood limit per user (one polite warning), in-order handling of each user
+(across replicas too), and the count of updates received (bot/ops/metrics.py).
+
+The flood limit's buckets are per process: behind a balancer spreading updates over N replicas a
+customer gets up to N times the burst. It only guards the desk against floods; nothing of the
+conversation depends on it."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +20,7 @@ from aiogram.types import Chat, TelegramObject, User
 from bot.channels.telegram.ports import CHANNEL
 from bot.channels.telegram.texts import FLOOD_WARNING
 from bot.ops.metrics import Metrics
+from bot.replicas.locks import ChatLocks, LocalLocks
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +100,17 @@ class RateLimitMiddleware(BaseMiddleware):
 
 
 class PerUserOrderMiddleware(BaseMiddleware):
-    """Handles one update at a time per user, so replies keep the order of the messages.
+    """Handles one update at a time per user, so replies keep the order of the messages and a
+    fast customer cannot race their own conversation.
 
     Updates of different users still run concurrently (aiogram handles each update as a task).
+    With one process the turn is an in-process lock; with several replicas it is a lock in
+    Redis (bot/replicas/locks.py), so an update of the same chat that reached another replica
+    waits too. The whole update is inside it: the desk's answer and the replies it sends.
     """
 
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+    def __init__(self, locks: ChatLocks | None = None) -> None:
+        self.locks: ChatLocks = locks if locks is not None else LocalLocks()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -111,18 +119,7 @@ class PerUserOrderMiddleware(BaseMiddleware):
         async with self.hold(user.id):
             return await handler(event, data)
 
-    @contextlib.asynccontextmanager
-    async def hold(self, user_id: int) -> AsyncIterator[None]:
+    def hold(self, user_id: int) -> AbstractAsyncContextManager[None]:
         """The user's turn: also taken by notices from the desk, so that "filed officially"
         never overtakes the replies of the update still being answered."""
-        lock, users = self._locks.get(user_id, (asyncio.Lock(), 0))
-        self._locks[user_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[user_id]
-            if users == 1:
-                del self._locks[user_id]
-            else:
-                self._locks[user_id] = (lock, users - 1)
+        return self.locks.hold(f"{CHANNEL}:{user_id}")

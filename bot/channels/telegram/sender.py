@@ -1,13 +1,16 @@
 """Sends the core's replies to a chat, remembering each user's last buttons for typed answers.
 
 The replies to one update are coalesced (see `render.coalesce`): "Consent recorded", the greeting
-and the first question arrive as one message, not three."""
+and the first question arrive as one message, not three.
+
+The last buttons live in a `ChatMemory` (bot/replicas/memory.py): this process's memory for one
+process, Redis with several replicas, where the customer's next message may reach another one."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
 
 from aiogram import Bot
@@ -17,29 +20,32 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from bot.channels.telegram.callbacks import CallbackSigner
 from bot.channels.telegram.render import coalesce, render
 from bot.intake.events import Option, Reply, typed_option
+from bot.replicas.memory import ChatMemory, LocalMemory
 
 log = logging.getLogger(__name__)
 
-_REMEMBERED_USERS = 50_000
-
 
 class ReplySender:
-    def __init__(self, signer: CallbackSigner) -> None:
+    def __init__(self, signer: CallbackSigner, memory: ChatMemory | None = None) -> None:
         self.signer = signer
-        self._options: OrderedDict[int, tuple[Option, ...]] = OrderedDict()
+        self.memory: ChatMemory = memory if memory is not None else LocalMemory()
 
-    def typed_choice(self, user_id: int, text: str) -> str | None:
+    async def typed_choice(self, user_id: int, text: str) -> str | None:
         """The option value if `text` names a button of the user's last keyboard (see
         `typed_option`; the buttons carry no numbers)."""
-        return typed_option(text, self._options.get(user_id, ()), numbered=False)
+        return typed_option(text, await self.last_options(user_id), numbered=False)
+
+    async def last_options(self, user_id: int) -> tuple[Option, ...]:
+        raw = await self.memory.get(f"options:{user_id}")
+        if raw is None:
+            return ()
+        return tuple(Option(str(value), str(label)) for value, label in json.loads(raw))
 
     async def send(self, bot: Bot, chat_id: int, user_id: int, replies: Sequence[Reply]) -> None:
         for reply in coalesce(replies):
             if reply.options:
-                self._options[user_id] = reply.options
-                self._options.move_to_end(user_id)
-                while len(self._options) > _REMEMBERED_USERS:
-                    self._options.popitem(last=False)
+                pairs = [[o.value, o.label] for o in reply.options]
+                await self.memory.set(f"options:{user_id}", json.dumps(pairs, ensure_ascii=False))
             for message in render(reply, lambda value: self.signer.pack(user_id, value)):
                 await self._send_one(bot, chat_id, message.html, message.markup)
 

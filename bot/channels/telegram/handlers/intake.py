@@ -32,7 +32,7 @@ def build() -> Router:
 async def on_text(message: Message, desk: DeskPort, sender: ReplySender, bot: Bot) -> None:
     assert message.from_user is not None and message.text is not None
     text = clean(message.text)  # a "\ud800" escape in the update's JSON is a lone surrogate
-    value = sender.typed_choice(message.from_user.id, text)
+    value = await sender.typed_choice(message.from_user.id, text)
     event: Event = ChoiceEvent(value) if value is not None else TextEvent(text)
     await converse(desk, sender, bot, message.from_user, message.chat.id, event)
 
