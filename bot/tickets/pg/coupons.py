@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -71,12 +72,16 @@ class PgCouponLookup:
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
         self._down_until = 0.0
+        self._finalizer: weakref.finalize[[], PgCouponLookup] | None = None
 
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> Any:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(
                 self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
             )
+            # The intake context that holds this lookup lives as long as the desk and has no
+            # close of its own: the connection is closed when the lookup goes (or at exit).
+            self._finalizer = weakref.finalize(self, self._conn.close)
         return self._conn.execute(sql, params).fetchone()
 
     def _record(self, coupon: str) -> tuple[bool, CouponRecord | None]:
@@ -108,6 +113,6 @@ class PgCouponLookup:
         return check_coupon(record, today, stated_edition, renew_url=self._renew, coupon=coupon)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        if self._finalizer is not None:
+            self._finalizer()  # closes the connection, once
+        self._conn = None
