@@ -71,6 +71,17 @@ def test_one_replica_on_sqlite_until_a_shared_store_exists() -> None:
     assert any(str(v).endswith(f":{data_dir}") for v in frontdesk["volumes"])
 
 
+def test_the_desk_keeps_its_data_in_the_compose_postgres_service() -> None:
+    services = compose()["services"]
+    frontdesk, postgres = environment(services["frontdesk"]), environment(services["postgres"])
+    url = Settings(_env_file=None, database_url=frontdesk["FRONTDESK_DATABASE_URL"]).database_url  # type: ignore[call-arg]
+    assert url == (
+        f"postgresql://{postgres['POSTGRES_USER']}@postgres:5432/{postgres['POSTGRES_DB']}"
+    )
+    assert frontdesk["PGPASSWORD"] == postgres["POSTGRES_PASSWORD"]
+    assert "postgres" in services["frontdesk"]["depends_on"]
+
+
 def test_the_ops_port_is_published_on_the_hosts_loopback_only() -> None:
     frontdesk = compose()["services"]["frontdesk"]
     port = environment(frontdesk)["FRONTDESK_OPS_PORT"]
