@@ -1,4 +1,5 @@
-"""Where conversation state lives: SQLite by default, Redis for several replicas.
+"""Where conversation state lives: the desk's store by default (SQLite, or PostgreSQL with
+FRONTDESK_DATABASE_URL), Redis for several replicas.
 
 Both keep the same JSON document per (channel, user). With Redis, a per-user lock in Redis keeps
 one customer's events in order even when replicas share the updates (webhook behind a balancer).
@@ -33,7 +34,8 @@ class Conversations(Protocol):
 
 
 class SqliteConversations:
-    """Conversations in the desk's SQLite file; locks are per process (one replica)."""
+    """Conversations in the desk's store (its SQLite file, or the shared PostgreSQL database);
+    locks are per process: one customer's events on several replicas need Redis's."""
 
     def __init__(self, store: TicketStore) -> None:
         self._store = store

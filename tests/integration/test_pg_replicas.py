@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -147,14 +149,50 @@ async def test_two_workers_deliver_every_ticket_exactly_once(
     assert await stores[0].outbox_counts() == {"sent": 30}
 
 
-async def test_a_worker_that_dies_holding_claims_loses_nothing(
-    replica: Open, mail_settings: Settings, mail_servers: MailServers
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _DieAfterAccept(SmtpTransport):
+    async def send(self, row: OutboxRow) -> None:
+        await super().send(row)
+        _die()  # the server has accepted; mark_sent never runs
+
+
+async def _child(mode: str, url: str, config: dict[str, object]) -> None:
+    """A replica killed (SIGKILL) with its claims: after claiming, after marking a row
+    'sending', or after the mail server accepted the message."""
+    settings = Settings(_env_file=None, **config)  # type: ignore[call-arg, arg-type]
+    store = await PgStore.open(url, lease=LEASE)
+    await file(store, settings, range(1, 4))
+    rows = await store.due_messages(datetime.now(UTC))
+    if mode == "claimed":
+        _die()
+    await store.mark_sending(rows[0].id, datetime.now(UTC))
+    if mode == "marked":
+        _die()
+    transport = _DieAfterAccept(settings, copy_to=settings.from_address)
+    await transport.send(rows[0])
+    raise AssertionError("the child should have been killed")
+
+
+@pytest.mark.parametrize("mode", ["claimed", "marked", "accepted"])
+async def test_a_replica_killed_holding_claims_loses_nothing_and_duplicates_nothing(
+    replica: Open, pg_url: str, mail_settings: Settings, mail_servers: MailServers, mode: str
 ) -> None:
-    # Given a replica that claimed every row, then died (its pool closed, nothing sent)
-    dead = await replica(lease=LEASE)
-    ids = await file(dead, mail_settings, range(1, 6))
-    assert len(await dead.due_messages(datetime.now(UTC))) == 5
-    await dead.close()
+    # Given a replica killed (SIGKILL) holding claims on three rows, at `mode`
+    config = json.loads(
+        mail_settings.model_dump_json(
+            include={"smtp_host", "smtp_port", "support_address", "from_address", "data_dir"}
+        )
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.test_pg_replicas", mode, pg_url,
+        json.dumps(config), cwd=ROOT, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(child.communicate(), 120)
+    assert child.returncode == -signal.SIGKILL, err.decode(errors="replace")
+    assert len(await support_ids(mail_servers)) == (1 if mode == "accepted" else 0)
     # While its lease holds, another replica cannot take the rows
     survivor = await replica(lease=LEASE)
     assert await survivor.due_messages(datetime.now(UTC)) == []
@@ -164,11 +202,26 @@ async def test_a_worker_that_dies_holding_claims_loses_nothing(
     outbox.start()
 
     async def all_told() -> bool:
-        return len(rec.delivered) == 5
+        return len(rec.delivered) == 3
 
     await wait_until(all_told)
     await outbox.stop()
+    ids = [f"WAS-{n:06d}" for n in range(1, 4)]
     assert await support_ids(mail_servers) == Counter(f"<{i}.ticket@whatasoft.test>" for i in ids)
+    assert outbox.stats["confirmed"] == (1 if mode == "accepted" else 0)
+
+
+async def test_a_replica_stopped_cleanly_hands_its_claims_over_at_once(
+    replica: Open, mail_settings: Settings
+) -> None:
+    leaving = await replica()  # the default lease: minutes
+    await file(leaving, mail_settings, range(1, 3))
+    assert len(await leaving.due_messages(datetime.now(UTC))) == 2
+    await leaving.close()
+    staying = await replica()
+    assert [r.ticket_id for r in await staying.due_messages(datetime.now(UTC))] == [
+        "WAS-000001", "WAS-000002",
+    ]  # fmt: skip
 
 
 class _Hangs(SmtpTransport):
@@ -188,10 +241,11 @@ class _Hangs(SmtpTransport):
 
 
 @pytest.mark.parametrize("after_accept", [False, True], ids=["before-accept", "after-accept"])
-async def test_a_worker_killed_mid_delivery_is_confirmed_then_delivered_once(
+async def test_a_worker_cancelled_mid_delivery_is_confirmed_then_delivered_once(
     replica: Open, mail_settings: Settings, mail_servers: MailServers, after_accept: bool
 ) -> None:
-    # Given a worker killed while the row is 'sending' (maybe delivered, maybe not)
+    # Given a worker cancelled while the row is 'sending' (maybe delivered, maybe not), its
+    # replica then stopped
     dying = await replica(lease=LEASE)
     (ticket_id,) = await file(dying, mail_settings, range(1, 2))
     hangs = _Hangs(mail_settings, after_accept=after_accept)
@@ -200,7 +254,7 @@ async def test_a_worker_killed_mid_delivery_is_confirmed_then_delivered_once(
     await asyncio.wait_for(hangs.inside.wait(), 30)
     await doomed.stop(grace=0)
     await dying.close()
-    # When another replica's worker takes the row after the lease
+    # When another replica's worker takes the row
     survivor = await replica(lease=LEASE)
     rec = Recorder()
     outbox = Outbox(survivor, transport_from_settings(mail_settings), rec.notify, **FAST)  # type: ignore[arg-type]
@@ -217,3 +271,7 @@ async def test_a_worker_killed_mid_delivery_is_confirmed_then_delivered_once(
     assert outbox.stats["sent"] == (0 if after_accept else 1)
     filed = await survivor.get_ticket(ticket_id)
     assert filed is not None and filed.status == "filed"
+
+
+if __name__ == "__main__":
+    asyncio.run(_child(sys.argv[1], sys.argv[2], json.loads(sys.argv[3])))
