@@ -34,6 +34,8 @@ from bot.policy.multiproblem import split_problems
 from bot.policy.schedule import Schedule
 from bot.policy.similar import most_similar
 from bot.policy.sitecheck import allowlist, check_site, site_down
+from bot.replicas.leader import Leadership
+from bot.replicas.locks import connect as connect_redis
 from bot.tickets.backends import coupon_lookup, open_store
 from bot.tickets.conversations import RedisConversations
 from bot.tickets.interface import TicketStore
@@ -158,9 +160,19 @@ class App:
         return False
 
     async def run_email_channel(self) -> None:
-        from bot.channels.email.channel import run_email_channel
+        """The e-mail channel; with Redis only the elected replica watches the mailbox."""
+        from bot.channels.email.channel import run_email_channel, watcher_leader_key
 
-        await run_email_channel(self.settings, self.desk, metrics=self.metrics)
+        s = self.settings
+        if not s.redis_url:
+            await run_email_channel(s, self.desk, metrics=self.metrics)
+            return
+        redis = connect_redis(s.redis_url)
+        try:
+            leadership = Leadership(redis, watcher_leader_key(s))
+            await run_email_channel(s, self.desk, metrics=self.metrics, leadership=leadership)
+        finally:
+            await redis.aclose()
 
     async def run_web_channel(self) -> None:
         from bot.channels.web import run_web_channel

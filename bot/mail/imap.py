@@ -184,6 +184,7 @@ class ImapWatcher:
         self._attempts: dict[int, int] = {}
         self._client: aioimaplib.IMAP4 | None = None
         self._announced = 0  # new-mail notices (EXISTS) received so far, on any connection
+        self._in_hand: tuple[int, str] | None = None  # (UID, key) while the handler runs
 
     @classmethod
     def from_settings(cls, settings: Settings, handler: Handler, **kwargs: Any) -> ImapWatcher:
@@ -209,7 +210,10 @@ class ImapWatcher:
 
     # --- control ------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Ask `run()` to return (it ends an IDLE at once)."""
+        """Ask `run()` to return (it ends an IDLE at once, and lets the message in hand finish
+        first)."""
+        if self._in_hand is not None and not self._stop.is_set():
+            log.info("IMAP: stopping; finishing UID %s (%s) first", *self._in_hand)
         self._stop.set()
         self._wake.set()
         client = self._client
@@ -406,6 +410,7 @@ class ImapWatcher:
         """Run the handler; when the watcher is cancelled meanwhile (the desk is stopping), let it
         finish the message in hand first and record it, then let the cancellation through."""
         task = asyncio.ensure_future(self.handler(raw))
+        self._in_hand = (uid, key)
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -420,6 +425,8 @@ class ImapWatcher:
                 self.state.mark(uid, key)
                 self.processed += 1
             raise
+        finally:
+            self._in_hand = None
 
     async def _fetch(
         self, client: aioimaplib.IMAP4, uid: int

@@ -108,6 +108,12 @@ class Metrics:
             "Unix time of the IMAP watcher's last successful look at the mailbox",
             registry=r,
         )
+        self.imap_watching = Gauge(
+            "frontdesk_imap_watching",
+            "1 while this replica watches the IMAP mailbox: the one leader among replicas sharing "
+            "Redis, else the single process",
+            registry=r,
+        )
         self.confidence = Histogram(
             "frontdesk_classifier_confidence",
             "Classifier confidence of the category of filed tickets",
@@ -155,6 +161,10 @@ class Metrics:
 
     def mailbox_checked(self) -> None:
         self.imap_last_check.set_to_current_time()
+
+    def watching(self, leading: bool) -> None:
+        """This replica started (True) or stopped (False) watching the IMAP mailbox."""
+        self.imap_watching.set(1 if leading else 0)
 
     def mail_handled(self, arrived: datetime, now: datetime) -> None:
         # A server clock ahead of ours must not make a negative lag.

@@ -23,6 +23,7 @@ ticket (customers answer those; bot/channels/email/state.py).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -63,13 +64,18 @@ from bot.policy.auto_replies import AutoReply
 from bot.policy.closure import closes_ticket, without_closure_line
 from bot.policy.threads import ThreadClues, thread_candidates
 from bot.ports import DeskPort
+from bot.replicas.leader import Leadership
 from bot.tickets.model import AttachmentRef, Ticket
 from bot.tickets.render import OutboundMessage, render_customer_reply
 
-__all__ = ["EmailChannel", "EmailChannelConfig", "Outcome", "run_email_channel"]
+__all__ = [
+    "EmailChannel", "EmailChannelConfig", "Outcome", "run_email_channel", "watcher_leader_key",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
+# Seconds a stopping watcher gets beyond its handler's grace (the LOGOUT, the last save).
+STOP_SLACK = 10.0
 _TAG_RE = re.compile(r"\[?\bWAS-\d{6}\b\]?")
 # The e-mail form of /forget (documented in README).
 _FORGET_SUBJECT = re.compile(r"удалить\s+мои\s+данные|forget\s+me", re.IGNORECASE)
@@ -161,15 +167,44 @@ class EmailChannel:
         kwargs.setdefault("metrics", self.metrics)
         return ImapWatcher.from_settings(self.settings, self.handle_raw, **kwargs)
 
-    async def run(self, **watcher_options: Any) -> None:
-        """Start, watch the mailbox until cancelled, close."""
+    async def run(self, leadership: Leadership | None = None, **watcher_options: Any) -> None:
+        """Start, watch the mailbox until cancelled, close.
+
+        With `leadership` (several replicas sharing Redis) only the replica that leads watches
+        the mailbox; the others stand by to take over, and meanwhile still send the channel's
+        notices (a ticket they delivered is announced by them)."""
         await self.start()
-        watcher = self.watcher(**watcher_options)
         try:
-            await watcher.run()
+            if leadership is None:
+                await self._watch(watcher_options)
+            else:
+                await leadership.run(lambda: self._watch(watcher_options))
+        finally:
+            await self.close()
+
+    async def _watch(self, watcher_options: dict[str, Any]) -> None:
+        # A watcher of its own for each term as leader: it reads the mailbox position where the
+        # previous leader saved it, never one this replica remembered from an earlier term.
+        watcher = self.watcher(**watcher_options)
+        self.metrics.watching(True)
+        running = asyncio.create_task(watcher.run(), name="imap-watcher")
+        try:
+            await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # Asked to stop (the desk stops, or the lease is lost): `stop()` ends an IDLE at once
+            # and lets the message in hand finish; a cancelled IDLE would first wait for its
+            # LOGOUT to time out, and the next leader with it.
+            watcher.stop()
+            await asyncio.wait({running}, timeout=watcher.stop_grace + STOP_SLACK)
+            if not running.done():
+                running.cancel()
+                await asyncio.wait({running})
+            if not running.cancelled() and running.exception() is not None:
+                log.error("IMAP watcher failed while stopping", exc_info=running.exception())
+            raise
         finally:
             watcher.stop()
-            await self.close()
+            self.metrics.watching(False)
 
     @property
     def state(self) -> EmailState:
@@ -448,9 +483,21 @@ def _guess_lang(msg: InboundMessage) -> str:
 
 
 async def run_email_channel(
-    settings: Settings, desk: DeskPort, *, metrics: Metrics | None = None, **watcher_options: Any
+    settings: Settings,
+    desk: DeskPort,
+    *,
+    metrics: Metrics | None = None,
+    leadership: Leadership | None = None,
+    **watcher_options: Any,
 ) -> None:
     """The composition root's entry: watch FRONTDESK_IMAP_* and run the channel until cancelled.
     Replies are queued by the desk, within its shared limiter."""
     channel = EmailChannel(desk, settings, metrics=metrics)
-    await channel.run(**watcher_options)
+    await channel.run(leadership, **watcher_options)
+
+
+def watcher_leader_key(settings: Settings) -> str:
+    """The Redis key of the watcher's leadership: one per mailbox, so that desks watching
+    different mailboxes may share a Redis server."""
+    mailbox = f"{settings.imap_user or settings.from_address}@{settings.imap_host}"
+    return f"frontdesk:leader:imap:{mailbox}:{settings.imap_port or ''}/{settings.imap_mailbox}"
