@@ -36,6 +36,7 @@ from bot.policy.similar import most_similar
 from bot.policy.sitecheck import allowlist, check_site, site_down
 from bot.replicas.leader import Leadership
 from bot.replicas.locks import connect as connect_redis
+from bot.replicas.memory import RedisMemory
 from bot.tickets.backends import coupon_lookup, open_store
 from bot.tickets.conversations import RedisConversations
 from bot.tickets.interface import TicketStore
@@ -45,6 +46,9 @@ from bot.tickets.store import OutboxRow
 from classifier import Classifier, load_scope
 
 log = logging.getLogger(__name__)
+
+# Seconds a message written before consenting waits in Redis for the answer (several replicas).
+PENDING_TTL = 3600.0
 
 
 def load_classifier(model_dir: Path | None = None) -> Classifier:
@@ -234,6 +238,10 @@ async def build_app(
     desk.set_outbox_waker(outbox.wake)
     outbox.start()
     desk.guard = await Guard.open(settings, store)
+    if settings.redis_url:  # what one replica holds for a customer, another may need next
+        pending = connect_redis(settings.redis_url)
+        desk.guard.pending = RedisMemory(pending, "frontdesk:pending:", ttl=PENDING_TTL)
+        closers.append(pending.aclose)
     purging = asyncio.create_task(_purge_daily(store, settings, clock), name="purge")
 
     async def stop_purging() -> None:

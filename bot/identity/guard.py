@@ -15,10 +15,10 @@ needs a proven sender (bot/identity/proof.py).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -55,14 +55,16 @@ from bot.intake.events import (
     ChoiceEvent,
     CommandEvent,
     Event,
+    FormEvent,
     Option,
     Reply,
     TextEvent,
 )
 from bot.policy.blocklist import Blocklist
 from bot.policy.limits import TICKETS_DAY, TICKETS_HOUR, Limits, limit_text, rules_from_settings
+from bot.replicas.memory import ChatMemory, LocalMemory
 from bot.tickets.interface import TicketStore
-from bot.tickets.model import Ticket
+from bot.tickets.model import AttachmentRef, Ticket
 from bot.tickets.render import OutboundMessage
 
 if TYPE_CHECKING:
@@ -123,8 +125,10 @@ class Guard:
     blocklist: Blocklist
     consent_channels: frozenset[str]
     verify_channels: frozenset[str]
-    # What a customer wrote before consenting: kept in memory only, until they answer.
-    _pending: OrderedDict[tuple[str, str], Event] = field(default_factory=OrderedDict)
+    # What a customer wrote before consenting, until they answer: never in the database. In this
+    # process's memory; with several replicas in Redis (for an hour), where the replica that
+    # gets the answer finds it.
+    pending: ChatMemory = field(default_factory=lambda: LocalMemory(_MAX_PENDING))
     # Customers known to have consented: spares a database read on every update. Only "yes" is
     # cached and /forget removes it; with several replicas (Redis) nothing is cached, since a
     # withdrawal made through another replica would go unseen here.
@@ -183,7 +187,7 @@ class Guard:
         """Everything kept about this customer deleted (their filed tickets stay with support),
         in every channel's way of asking: /forget, or the e-mail with the forget subject."""
         self._consented.discard(customer_key(channel, user_id))
-        self._pending.pop((channel, user_id), None)
+        await self.pending.delete(customer_key(channel, user_id))
         report = await forget_customer(self.store, self.settings.data_dir, channel, user_id)
         await conversations.delete(channel, user_id)
         return report
@@ -222,15 +226,13 @@ class Guard:
             answer = parse_consent_answer(event.text)
         if answer is True:
             await self.consents.record(key, now, POLICY_VERSION)
-            pending = self._pending.pop((channel, user_id), None)
+            pending = await self._take_pending(key)
             return Intercept((Reply(consent_given_text(lang)),), pending or CommandEvent("start"))
         if answer is False:
-            self._pending.pop((channel, user_id), None)
+            await self.pending.delete(key)
             return Intercept((Reply(consent_refused_text(lang, self.settings)),))
         if isinstance(event, TextEvent | AttachmentEvent):
-            self._pending[(channel, user_id)] = event
-            while len(self._pending) > _MAX_PENDING:
-                self._pending.popitem(last=False)
+            await self.pending.set(key, pending_to_json(event))
         labels = CONSENT_BUTTONS.get(lang, CONSENT_BUTTONS["ru"])
         options = (Option("consent_yes", labels[0]), Option("consent_no", labels[1]))
         request = consent_request_text(lang, self.settings, channel)
@@ -238,6 +240,13 @@ class Guard:
         if isinstance(event, CommandEvent) and event.name.lower().lstrip("/") == "start":
             replies.insert(0, Reply(texts.t("greeting", lang)))
         return Intercept(tuple(replies))
+
+    async def _take_pending(self, key: str) -> Event | None:
+        raw = await self.pending.get(key)
+        if raw is None:
+            return None
+        await self.pending.delete(key)
+        return pending_from_json(raw)
 
     async def needs_consent(self, channel: str, user_id: str) -> bool:
         """Whether this customer must still consent before anything of theirs is kept."""
@@ -316,3 +325,20 @@ class Guard:
             return Hold((Reply(limit_text(result, state.lang, self.settings, now)),))
         state.verify_address = None
         return None
+
+
+def pending_to_json(event: TextEvent | AttachmentEvent) -> str:
+    """A held event as the guard's pending memory keeps it (a string, possibly in Redis)."""
+    if isinstance(event, AttachmentEvent):
+        return json.dumps({"attachment": asdict(event.ref)}, ensure_ascii=False)
+    kind = "form" if isinstance(event, FormEvent) else "text"
+    return json.dumps({kind: event.text}, ensure_ascii=False)
+
+
+def pending_from_json(raw: str) -> Event:
+    data = json.loads(raw)
+    if "attachment" in data:
+        return AttachmentEvent(AttachmentRef(**data["attachment"]))
+    if "form" in data:
+        return FormEvent(str(data["form"]))
+    return TextEvent(str(data["text"]))

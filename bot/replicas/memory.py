@@ -1,9 +1,10 @@
-"""Small values a channel remembers per chat between updates, shared by the replicas.
+"""Small values kept per customer between two of their updates, shared by the replicas.
 
 The Telegram channel remembers the buttons of each chat's last keyboard, so that typing a
-button's label works like pressing it. With several replicas the next update of that chat may
-reach another replica: the value must be where every replica reads it (Redis). Values are
-short strings with a time to live; losing one costs a convenience, never a ticket.
+button's label works like pressing it; the guard holds what a customer wrote before consenting
+(it is read once they consent). With several replicas the next update may reach another replica:
+the value must be where every replica reads it (Redis). Values are short strings with a time to
+live; they are not the desk's records, which live in its store.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class ChatMemory(Protocol):
 
     async def set(self, key: str, value: str) -> None: ...
 
+    async def delete(self, key: str) -> None: ...
+
 
 class LocalMemory:
     """In this process, the `size` most recently written keys (the single-process desk)."""
@@ -39,6 +42,9 @@ class LocalMemory:
         while len(self._values) > self._size:
             self._values.popitem(last=False)
 
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
+
 
 class RedisMemory:
     """In Redis under `prefix`, each value kept `ttl` seconds after it was written."""
@@ -54,3 +60,6 @@ class RedisMemory:
 
     async def set(self, key: str, value: str) -> None:
         await self._redis.set(self._prefix + key, value, px=self._ttl_ms)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)

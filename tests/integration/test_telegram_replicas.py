@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from pydantic import SecretStr
@@ -115,11 +116,15 @@ class Watch:
 
 @pytest_asyncio.fixture
 async def replicas(
+    request: pytest.FixtureRequest,
     botapi: BotApiServer,
     settings: Settings,
     trained_classifier: Classifier,
     private_redis: RedisServer,
 ) -> AsyncIterator[tuple[list[App], Balancer, Watch]]:
+    """Two replicas behind the balancer; consent (152-FZ) is asked when the test's parameter
+    says `consent`, else not (the lock is what most tests look at)."""
+    consent = getattr(request, "param", "") == "consent"
     balancer = Balancer()
     await balancer.start()
     shared = settings.model_copy(
@@ -128,8 +133,8 @@ async def replicas(
             "telegram_api": botapi.base_url,
             "webhook_url": f"http://127.0.0.1:{balancer.port}/telegram/hook",
             "redis_url": private_redis.url,
-            "consent_channels": "",  # the lock is under test here, not consent or codes
-            "verify_channels": "",
+            "consent_channels": "telegram" if consent else "",
+            "verify_channels": "",  # codes by e-mail are not what is tested here
         }
     )
     watch = Watch(botapi)
@@ -205,3 +210,22 @@ async def test_a_fast_customer_on_two_replicas_gets_one_consistent_conversation(
     states = [await app.desk.conversation("telegram", str(CUSTOMER)) for app in apps]
     assert states[0] == states[1] and states[0] is not None and states[0].step == "filed"
     assert watch.most == 1
+
+
+@pytest.mark.parametrize("replicas", ["consent"], indirect=True)
+async def test_what_was_written_before_consent_reaches_the_replica_that_gets_the_consent(
+    botapi: BotApiServer, replicas: tuple[list[App], Balancer, Watch]
+) -> None:
+    apps, balancer, _ = replicas
+    # Given a new customer whose first message is held until they consent (152-FZ)
+    botapi.user_text(CUSTOMER, BURST[0])
+    [asked] = await botapi.wait_bot_messages(CUSTOMER)
+    consent = next(data for label, data in botapi.buttons(asked) if label.startswith("Соглас"))
+    # When they consent, and the balancer hands that update to the other replica
+    botapi.user_click(CUSTOMER, asked["message_id"], consent)
+    [answer] = await botapi.wait_bot_messages(CUSTOMER)
+    assert balancer.sent == [0, 1]
+    # Then the message they wrote first is read now, not lost
+    assert "shop.example.ru" in answer["text"], answer["text"]
+    state = await apps[0].desk.conversation("telegram", str(CUSTOMER))
+    assert state is not None and "корзин" in state.fields["description"]
