@@ -29,6 +29,7 @@ from bot.tickets.pg.store import PgStore
 from bot.tickets.store import OutboxRow
 from tests.helpers import Recorder, make_ticket, renderer, wait_until
 from tests.servers.mail import MailServers
+from tests.servers.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {"base_delay": 0.02, "max_delay": 0.3, "poll_interval": 0.2, "confirm_grace": 0.2}
@@ -222,6 +223,40 @@ async def test_a_replica_stopped_cleanly_hands_its_claims_over_at_once(
     assert [r.ticket_id for r in await staying.due_messages(datetime.now(UTC))] == [
         "WAS-000001", "WAS-000002",
     ]  # fmt: skip
+
+
+async def test_the_outbox_carries_on_after_the_database_restarts(
+    private_postgres: PostgresServer, mail_settings: Settings, mail_servers: MailServers
+) -> None:
+    # Given a replica's worker that polls so rarely that only a notification wakes it in time,
+    # and another replica filing tickets
+    url = private_postgres.new_database()
+    worker, filer = await PgStore.open(url, max_size=4), await PgStore.open(url, max_size=4)
+    rec = Recorder()
+    woken = {**FAST, "poll_interval": 600.0}
+    outbox = Outbox(worker, transport_from_settings(mail_settings), rec.notify, **woken)  # type: ignore[arg-type]
+    outbox.start()
+
+    def told(n: int) -> Callable[[], bool]:
+        return lambda: len(rec.delivered) == n
+
+    try:
+        await file(filer, mail_settings, range(1, 3))
+        await wait_until(told(2), within=30)
+        # When PostgreSQL restarts (every connection cut, the LISTEN one too)
+        await asyncio.to_thread(private_postgres.restart)
+        # Then filing works at the first try, the worker listens again (it looks once on its
+        # own, having maybe missed something) and is woken for each new ticket
+        await file(filer, mail_settings, range(3, 4))
+        await wait_until(told(3), within=30)
+        await file(filer, mail_settings, range(4, 5))
+        await wait_until(told(4), within=30)
+    finally:
+        await outbox.stop()
+        await worker.close()
+        await filer.close()
+    ids = [f"WAS-{n:06d}" for n in range(1, 5)]
+    assert await support_ids(mail_servers) == Counter(f"<{i}.ticket@whatasoft.test>" for i in ids)
 
 
 class _Hangs(SmtpTransport):

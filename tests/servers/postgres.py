@@ -5,7 +5,8 @@ stopped at the end of the session. `initdb` refuses to run as root, so as root t
 the package's `postgres` user (../shared/TESTING.md). `fsync=off`: for tests only.
 
 - ``postgres_server`` (session): the cluster;
-- ``pg_url``: a fresh, empty database of the test's own on it (``postgresql://fd@127.0.0.1:P/x``).
+- ``pg_url``: a fresh, empty database of the test's own on it (``postgresql://fd@127.0.0.1:P/x``);
+- ``private_postgres``: a cluster of the test's own, which it may restart (``restart()``).
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ class PostgresServer:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def restart(self) -> None:
+        """A fast restart on the same port: every connection is cut."""
+        self._run(
+            "pg_ctl", "-D", str(self.root / "data"), "-l", str(self.root / "log"), "-w",
+            "-t", "60", "-m", "fast", "restart",
+        )  # fmt: skip
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "stop")
@@ -95,3 +103,16 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture
 def pg_url(postgres_server: PostgresServer) -> str:
     return postgres_server.new_database()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresServer]:
+    """A cluster of the test's own, which it may restart."""
+    bin_dir = _bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (scripts/test installs Debian's postgresql)")
+    server = PostgresServer(bin_dir)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -40,8 +40,9 @@ class PgShared:
         """A small pool of its own on the shared database, for a part that has no store at hand
         (a channel). The migrations have already run: the store opens first."""
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
-            url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False
-        )
+            url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False,
+            check=AsyncConnectionPool.check_connection,  # as the store's (bot/tickets/pg/store.py)
+        )  # fmt: skip
         await pool.open(wait=True)
         return cls(pool, owned=True)
 

@@ -16,6 +16,9 @@ The same promises as the SQLite store (bot/tickets/interface.py), kept across pr
 
 Statements run on a psycopg pool in autocommit mode; a transaction is explicit
 (``conn.transaction()``) and lives on one pooled connection, so coroutines never share one.
+The pool checks a connection (an empty query) before handing it out: after the database
+restarts, the connections it cut are replaced instead of failing a customer's filing each; and
+`listen_outbox` listens again (tests/integration/test_pg_replicas.py restarts it under load).
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ class PgStore:
             await migrate(conn)
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
             url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False,
-            name="frontdesk",
+            name="frontdesk", check=AsyncConnectionPool.check_connection,
         )  # fmt: skip
         await pool.open(wait=True)
         return cls(pool, url, lease)
