@@ -17,13 +17,15 @@ from bot.config import Settings
 from bot.identity.consent import Consents
 from bot.identity.forget import forget_customer, purge_expired
 from bot.identity.verification import Verifier
+from bot.mail.outbox import Outbox
+from bot.mail.transport import EmlTransport
 from bot.policy.limits import Limits, Rule
 from bot.tickets.interface import TicketStore
 from bot.tickets.model import Ticket, TicketStatus
 from bot.tickets.pg.store import PgStore
-from bot.tickets.render import Envelope, OutboundMessage
+from bot.tickets.render import Envelope, OutboundMessage, render_followup
 from bot.tickets.store import Store
-from tests.helpers import make_ticket
+from tests.helpers import Recorder, make_ticket, renderer
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 Opener = Callable[[], Awaitable[TicketStore]]
@@ -212,3 +214,50 @@ async def test_email_channel_state_where_the_settings_keep_the_data(
     finally:
         await state.close()
     assert (tmp_path / "email-channel.sqlite3").exists() == (url is None)
+
+
+async def test_the_outbox_delivers_a_ticket_and_its_follow_up_once(
+    reopen: Opener, tmp_path: Path
+) -> None:
+    store = await reopen()
+    settings = Settings(_env_file=None, data_dir=tmp_path, support_address="s@whatasoft.test")  # type: ignore[call-arg]
+    now = datetime.now(UTC)
+    ticket = await store.create_ticket(make_ticket(), renderer(settings), now)
+    followup = render_followup(ticket, "ещё", [], settings, 2)
+    await store.enqueue("followup", followup, now, ticket.id)
+    rec = Recorder()
+    outbox = Outbox(store, EmlTransport(settings.outbox_dir), rec.notify, base_delay=0.01)
+    assert await outbox.deliver_due() == 2
+    assert await outbox.deliver_due() == 0
+    assert sorted(p.name for p in settings.outbox_dir.iterdir()) == [
+        "WAS-000001.eml", "WAS-000001.followup-2.eml",
+    ]  # fmt: skip
+    assert [(r.kind, r.ticket_id) for r in rec.delivered] == [
+        ("ticket", "WAS-000001"), ("followup", "WAS-000001"),
+    ]  # fmt: skip
+    filed = await store.get_ticket("WAS-000001")
+    assert filed is not None and filed.status is TicketStatus.FILED
+
+
+async def test_a_row_left_sending_is_confirmed_not_written_again(
+    reopen: Opener, tmp_path: Path
+) -> None:
+    # Given a row a crashed run left in 'sending' after its file was written
+    store = await reopen()
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    now = datetime.now(UTC)
+    await store.create_ticket(make_ticket(), renderer(settings), now)
+    transport = EmlTransport(settings.outbox_dir)
+    (row,) = await store.due_messages(now)
+    assert await store.mark_sending(row.id, now)
+    await transport.send(row)
+    before = (settings.outbox_dir / "WAS-000001.eml").stat().st_mtime_ns
+    # When the outbox runs again (the same worker, as after a restart of its loop)
+    rec = Recorder()
+    outbox = Outbox(store, transport, rec.notify, base_delay=0.01)
+    await outbox.deliver_due()
+    # Then it confirms the file instead of writing it again, and says "filed" once
+    assert outbox.stats == {"sent": 0, "confirmed": 1, "retried": 0, "failed": 0}
+    assert (settings.outbox_dir / "WAS-000001.eml").stat().st_mtime_ns == before
+    assert [r.ticket_id for r in rec.delivered] == ["WAS-000001"]
+    assert await store.due_messages(datetime.now(UTC)) == []
