@@ -7,8 +7,10 @@ questions, both) and prints, per row of the table:
   trained on): acceptable and exact category, scope on the rows both leads agreed on, how many
   requests are told "out of scope" at the operating point and how often rightly, critical recall
   on rows either lead marked critical;
-- with `--cv`: 5-fold cross-validation over our own real-request rows (each fold trained on the
-  phrases and the other folds): acceptable category and scope on clear-cut rows;
+- with `--cv`: 5-fold cross-validation over our own real-request rows, grouped by where each
+  question was published (a repository's issues are all in one fold, so a fold's questions come
+  from places the model has not seen), each fold trained on the phrases and the other folds:
+  acceptable category and scope on clear-cut rows;
 - the dev set's macro-F1 and the holdout's scope accuracy (the earlier targets).
 
 Then, for the chosen design, the out-of-scope precision at each threshold: where the operating
@@ -42,14 +44,20 @@ FEATURES = {
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
 
 
+def publisher(source: str) -> str:
+    """Where a question was published: the repository for GitHub, else the site."""
+    parts = source.split()[0].split("/")
+    return "/".join(parts[2:5]) if parts[2:3] == ["github.com"] else "/".join(parts[2:3])
+
+
 def _cross_validated(
     phrases: list[Example], real: list[Example], options: FeatureOptions
 ) -> tuple[float, float]:
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import GroupKFold
 
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    groups = [publisher(ex.source or "") for ex in real]
     accepted, scoped = [], []
-    for train, test in folds.split(real, [ex.category for ex in real]):
+    for train, test in GroupKFold(5).split(real, groups=groups):
         model = Classifier.fit(phrases + [real[i] for i in train], options=options)
         preds = model.predict_many([real[i].text for i in test])
         rows = [real[i] for i in test]
