@@ -26,6 +26,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,7 +35,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from psycopg import AsyncConnection, OperationalError
+from psycopg import AsyncConnection, Error
 from psycopg_pool import AsyncConnectionPool
 
 from bot.tickets.model import Ticket, TicketStatus, format_ticket_id
@@ -68,8 +70,9 @@ class PgStore:
         self._pool = pool
         self._url = url
         self.lease = lease
-        # One worker per store (per replica): its claims carry this name.
-        self.worker = f"{uuid.uuid4().hex[:12]}"
+        # One worker per store (per replica): its claims carry this name, which tells an
+        # operator looking at the outbox table which replica holds a row.
+        self.worker = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @classmethod
     async def open(
@@ -95,7 +98,7 @@ class PgStore:
                 "WHERE claimed_by = %s AND status IN ('queued', 'sending')",
                 (self.worker,),
             )
-        except OperationalError as exc:  # the database is gone: the leases will run out
+        except Error as exc:  # the database is gone: the leases will run out
             log.warning("outbox: claims not handed back (%s)", exc)
         finally:
             await self._pool.close()
@@ -423,7 +426,7 @@ class PgStore:
                     wake()
                     async for _ in conn.notifies():
                         wake()
-            except OperationalError as exc:
+            except Error as exc:  # unreachable, restarted, or the connection cut
                 log.warning("outbox: LISTEN connection lost (%s); listening again", exc)
             await asyncio.sleep(_RECONNECT)
 
