@@ -92,6 +92,7 @@ class Watch:
     most: int = 0
     # For each desk call: how many bot messages the chat had got when it started
     seen_at_start: list[int] = field(default_factory=list)
+    delay: float = 0.02  # a slower desk widens any window for a race
 
     def wrap(self, desk: Any) -> Any:
         watch = self
@@ -106,12 +107,26 @@ class Watch:
                 watch.seen_at_start.append(len(watch.botapi.bot_messages(CUSTOMER)))
                 try:
                     replies: list[Reply] = await desk.handle(channel, user_id, event, **kw)
-                    await asyncio.sleep(0.02)  # a slower desk widens any window for a race
+                    await asyncio.sleep(watch.delay)
                     return replies
                 finally:
                     watch.inside -= 1
 
         return Watched()
+
+
+@dataclass
+class Cluster:
+    apps: list[App]
+    runners: list[web.AppRunner]
+    balancer: Balancer
+    watch: Watch
+    stopped: set[int] = field(default_factory=set)
+
+    async def stop(self, n: int) -> None:
+        """Replica n's webhook server stops, as for a deploy (the balancer keeps trying it)."""
+        self.stopped.add(n)
+        await self.runners[n].cleanup()
 
 
 @pytest_asyncio.fixture
@@ -121,7 +136,7 @@ async def replicas(
     settings: Settings,
     trained_classifier: Classifier,
     private_redis: RedisServer,
-) -> AsyncIterator[tuple[list[App], Balancer, Watch]]:
+) -> AsyncIterator[Cluster]:
     """Two replicas behind the balancer; consent (152-FZ) is asked when the test's parameter
     says `consent`, else not (the lock is what most tests look at)."""
     consent = getattr(request, "param", "") == "consent"
@@ -141,6 +156,7 @@ async def replicas(
     apps: list[App] = []
     runners: list[web.AppRunner] = []
     bots: list[Any] = []
+    cluster = Cluster(apps, runners, balancer, watch)
     try:
         for _ in range(2):
             app = await build_app(shared, classifier=trained_classifier)
@@ -156,10 +172,11 @@ async def replicas(
             port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             balancer.upstreams.append(f"http://127.0.0.1:{port}")
         await botapi.wait_for(lambda: len(botapi.calls("setWebhook")) == 2)
-        yield apps, balancer, watch
+        yield cluster
     finally:
-        for runner in runners:
-            await runner.cleanup()
+        for n, runner in enumerate(runners):
+            if n not in cluster.stopped:
+                await runner.cleanup()
         for bot in bots:
             await bot.session.close()
         for app in apps:
@@ -172,9 +189,9 @@ def _texts(botapi: BotApiServer) -> list[str]:
 
 
 async def test_a_fast_customer_on_two_replicas_gets_one_consistent_conversation(
-    botapi: BotApiServer, replicas: tuple[list[App], Balancer, Watch]
+    botapi: BotApiServer, replicas: Cluster
 ) -> None:
-    apps, balancer, watch = replicas
+    apps, balancer, watch = replicas.apps, replicas.balancer, replicas.watch
     # Given a customer who opened the chat
     botapi.user_command(CUSTOMER, "/start")
     await botapi.wait_bot_messages(CUSTOMER)
@@ -214,9 +231,9 @@ async def test_a_fast_customer_on_two_replicas_gets_one_consistent_conversation(
 
 @pytest.mark.parametrize("replicas", ["consent"], indirect=True)
 async def test_what_was_written_before_consent_reaches_the_replica_that_gets_the_consent(
-    botapi: BotApiServer, replicas: tuple[list[App], Balancer, Watch]
+    botapi: BotApiServer, replicas: Cluster
 ) -> None:
-    apps, balancer, _ = replicas
+    apps, balancer = replicas.apps, replicas.balancer
     # Given a new customer whose first message is held until they consent (152-FZ)
     botapi.user_text(CUSTOMER, BURST[0])
     [asked] = await botapi.wait_bot_messages(CUSTOMER)
@@ -229,3 +246,26 @@ async def test_what_was_written_before_consent_reaches_the_replica_that_gets_the
     assert "shop.example.ru" in answer["text"], answer["text"]
     state = await apps[0].desk.conversation("telegram", str(CUSTOMER))
     assert state is not None and "корзин" in state.fields["description"]
+
+
+async def test_a_replica_stopped_for_a_deploy_answers_the_update_it_took(
+    botapi: BotApiServer, replicas: Cluster
+) -> None:
+    watch, balancer = replicas.watch, replicas.balancer
+    # Given an update that a replica accepted (Telegram has its 200) and is still handling
+    watch.delay = 1.0
+    botapi.user_command(CUSTOMER, "/start")
+    await wait_until(lambda: watch.inside == 1, within=10)
+    [taken] = balancer.sent
+    # When that replica is stopped meanwhile
+    await replicas.stop(taken)
+    # Then it stopped only after answering it
+    assert watch.inside == 0
+    [greeting] = await botapi.wait_bot_messages(CUSTOMER, timeout=1)
+    assert greeting["text"].startswith("Здравствуйте")
+    # And the next update goes to the replica still running (the proxy retries there)
+    watch.delay = 0.0
+    botapi.user_text(CUSTOMER, BURST[0])
+    [answer] = await botapi.wait_bot_messages(CUSTOMER, timeout=30)
+    assert "shop.example.ru" in answer["text"]
+    assert balancer.sent[-1] == 1 - taken

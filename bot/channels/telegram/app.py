@@ -18,6 +18,7 @@ from bot.channels.telegram.agents import AgentAnnouncer
 from bot.channels.telegram.callbacks import CallbackSigner, derive_key
 from bot.channels.telegram.handlers import attachments, commands, errors, intake
 from bot.channels.telegram.middlewares import (
+    InFlight,
     PerUserOrderMiddleware,
     RateLimitMiddleware,
     UpdateCounter,
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
+
+# Seconds a stopping webhook server gives the updates in hand (a site check, a slow Bot API).
+WEBHOOK_STOP_WAIT = 30.0
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -72,6 +76,8 @@ def setup(
     dp = Dispatcher(
         desk=desk, sender=sender, signer=signer, data_dir=data_dir, announcer=announcer
     )
+    dp["in_flight"] = in_flight = InFlight()  # outermost: an update waiting for its turn too
+    dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(UpdateCounter(metrics or Metrics()))  # floods counted too
     dp.update.outer_middleware(RateLimitMiddleware(burst=rate_burst, rate=rate_per_second))
     order = PerUserOrderMiddleware(RedisLocks(redis, "frontdesk:lock:chat:") if redis else None)
@@ -194,6 +200,15 @@ def webhook_app(
     app = web.Application()
     path = urlsplit(settings.webhook_url).path or "/"
     SimpleRequestHandler(dp, bot, secret_token=secret).register(app, path=path)
+    in_flight: InFlight = dp["in_flight"]
+
+    async def finish_updates(_app: web.Application) -> None:
+        # Before the bot's session closes (the handler's own shutdown step, next): the updates
+        # this replica accepted are answered, not dropped, when it stops (a deploy).
+        if not await in_flight.drained(WEBHOOK_STOP_WAIT):
+            log.error("telegram: %s updates unfinished at shutdown", in_flight.count)
+
+    app.on_shutdown.insert(0, finish_updates)
     setup_application(app, dp, bot=bot)
     return app
 

@@ -7,6 +7,7 @@ conversation depends on it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,36 @@ from bot.replicas.locks import ChatLocks, LocalLocks
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class InFlight(BaseMiddleware):
+    """Counts the updates being handled, from arrival (before any wait for the chat's turn) to
+    the last reply, so that a webhook server that stops can let them finish: in webhook mode
+    Telegram counts an update as delivered once it was answered 200, before it is handled, and a
+    replica stopped for a deploy would otherwise drop what it had in hand."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def drained(self, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until no update is being handled (at most `timeout` seconds); True when so."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
 
 class UpdateCounter(BaseMiddleware):
