@@ -268,6 +268,10 @@ def test_featurizer_matches_scikit_learn() -> None:
         ("Fatal error: Uncaught Error in /home/bitrix/www/bitrix/modules/main/include.php:120",
          True),
         ("как подключиться к mysql из своего скрипта?", False),
+        # Payments failing for every order, in either word order
+        ("Третий час не проходит оплата картой: модуль отвечает Invalid signature", True),
+        ("все заказы висят неоплаченными", True),
+        ("как сделать, чтобы оплата не проходила без подтверждения менеджера?", False),
     ],
 )  # fmt: skip
 def test_critical_rules(text: str, critical: bool) -> None:
