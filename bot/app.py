@@ -181,7 +181,7 @@ class App:
     async def run_web_channel(self) -> None:
         from bot.channels.web import run_web_channel
 
-        await run_web_channel(self.settings, self.desk)
+        await run_web_channel(self.settings, self.desk, self.metrics)
 
     def ops_server(self) -> OpsServer:
         """/healthz, /readyz and /metrics (bot/ops/server.py), with a readiness probe for each

@@ -107,7 +107,7 @@ async def site(
     """The desk with SMTP into Dovecot, and the web form on a free port of 127.0.0.1."""
     settings = mail_settings.model_copy(update={"imap_host": None, "web_prefix": "/support"})
     app = await build_app(settings, classifier=trained_classifier)
-    channel = WebChannel(app.desk, settings)
+    channel = WebChannel(app.desk, settings, metrics=app.metrics)
     await channel.start()
     port = await channel.serve("127.0.0.1", 0)
     shots = tmp_path / "screenshots"
@@ -172,6 +172,11 @@ async def test_a_customer_pasting_everything_files_in_two_submits(
     await page.locator(".status", has_text="Официально зарегистрировано").wait_for(timeout=30_000)
     await site.shot(page, "filed-official")
     assert site.submits == 2
+    # each post is an update of the web channel in the ops metrics
+    updates = site.app.metrics.registry.get_sample_value(
+        "frontdesk_updates_total", {"channel": "web"}
+    )
+    assert updates == site.submits
     # And the ticket is in the support mailbox with the BMP zipped (4.6)
     ticket = await ticket_in_support_mailbox(site)
     data = ticket_json(ticket)

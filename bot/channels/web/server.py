@@ -48,6 +48,7 @@ from bot.identity.forget import customer_key
 from bot.identity.guard import RESEND
 from bot.intake.events import ChoiceEvent, CommandEvent, Reply
 from bot.intake.form_reply import FormOutcome, FormReply, FormRequest
+from bot.ops.metrics import Metrics
 from bot.policy.auto_replies import AutoReply
 from bot.ports import DeskPort
 from bot.tickets.model import TICKET_ID_RE, AttachmentRef, TicketStatus
@@ -102,9 +103,11 @@ class WebChannel:
         settings: Settings,
         *,
         clock: Callable[[], datetime] = utc_now,
+        metrics: Metrics | None = None,
     ) -> None:
         self.desk = desk
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.prefix = _prefix(settings.web_prefix)
         secret = settings.web_secret.get_secret_value() if settings.web_secret else None
         self.signer = Signer(load_secret(settings.data_dir, secret))
@@ -177,7 +180,8 @@ class WebChannel:
         visit = Visit(session or new_token(), lang, fresh=session is None)
         request[VISIT] = visit
         try:
-            if request.method == "POST":
+            if request.method == "POST":  # a customer's update, refused ones counted too
+                self.metrics.update_received(WEB)
                 response = await self._checked_post(request, handler)
             else:
                 response = await handler(request)
@@ -413,9 +417,11 @@ def _client_ip(request: web.Request) -> str:
     return peer
 
 
-async def run_web_channel(settings: Settings, desk: DeskPort) -> None:
+async def run_web_channel(
+    settings: Settings, desk: DeskPort, metrics: Metrics | None = None
+) -> None:
     """The composition root's entry: serve the form on FRONTDESK_WEB_HOST/PORT until cancelled."""
-    channel = WebChannel(desk, settings)
+    channel = WebChannel(desk, settings, metrics=metrics)
     await channel.start()
     try:
         await channel.serve(settings.web_host, settings.web_port or 0)
