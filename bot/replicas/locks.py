@@ -12,6 +12,14 @@ channel wraps the handling of one update in it, keyed by the chat, so two replic
 one customer's conversation at once while different chats run in parallel. Inside one replica
 the waiters of a key queue first on an in-process lock (`LocalLocks`), so they keep their order
 and only one of them polls Redis at a time.
+
+Waiters on different replicas are served in the order they give (`hold(key, order=update_id)`),
+not in the order their polls happen to land: each waiter stands in a sorted set beside the lock
+and may take it only when no older waiter stands before it. A waiter refreshes its place with
+every poll; the place of one that died lapses after `WAITER_TTL` seconds and is skipped. Without
+this, the replica that released the lock would usually win it again at once for its own next
+update (its waiter is already running, the other replica's is sleeping between polls), and a
+customer's messages could be answered out of order.
 """
 
 from __future__ import annotations
@@ -40,12 +48,43 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# Take the lock in order (KEYS: lock, waiters zset, waiters' deadlines hash; ARGV: token, lock
+# TTL ms, order, waiter TTL ms). Stands in the queue (or refreshes its place), drops waiters whose
+# place lapsed, and takes the lock only at the head of the queue.
+_ACQUIRE_IN_ORDER = """
+local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('zadd', KEYS[2], 'NX', ARGV[3], ARGV[1])
+redis.call('hset', KEYS[3], ARGV[1], now + tonumber(ARGV[4]))
+redis.call('pexpire', KEYS[2], 10 * tonumber(ARGV[4]))
+redis.call('pexpire', KEYS[3], 10 * tonumber(ARGV[4]))
+while true do
+    local head = redis.call('zrange', KEYS[2], 0, 0)[1]
+    if head == ARGV[1] then
+        break
+    end
+    if tonumber(redis.call('hget', KEYS[3], head) or '0') > now then
+        return 0
+    end
+    redis.call('zrem', KEYS[2], head)
+    redis.call('hdel', KEYS[3], head)
+end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    redis.call('zrem', KEYS[2], ARGV[1])
+    redis.call('hdel', KEYS[3], ARGV[1])
+    return 1
+end
+return 0
+"""
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
     return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0
 """
+
+# Seconds a waiter's place in the queue outlives its last poll (it polls every `poll_max`).
+WAITER_TTL = 2.0
 
 # What a Redis call may raise when the server is away: redis-py's own errors, or the socket's.
 REDIS_FAILURES = (RedisError, OSError, TimeoutError)
@@ -72,10 +111,23 @@ class RedisLease:
         self.token = secrets.token_hex(16)
         self._release = redis.register_script(_RELEASE)
         self._renew = redis.register_script(_RENEW)
+        self._in_order = redis.register_script(_ACQUIRE_IN_ORDER)
 
     async def acquire(self) -> bool:
         """Take the lease if nobody holds it; True when it is ours now."""
         return bool(await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms))
+
+    async def acquire_in_order(self, order: int, waiter_ttl: float = WAITER_TTL) -> bool:
+        """Take the lease if nobody holds it and no live waiter with a lower `order` waits for
+        it; else stand in the queue (see the module doc). True when it is ours now."""
+        keys = [self.key, self.key + ":waiters", self.key + ":deadlines"]
+        args: list[str | int] = [self.token, self.ttl_ms, order, max(1, int(waiter_ttl * 1000))]
+        return bool(await self._in_order(keys=keys, args=args))
+
+    async def leave_queue(self) -> None:
+        """Give up waiting: our place is removed at once rather than left to lapse."""
+        await self.redis.zrem(self.key + ":waiters", self.token)
+        await self.redis.hdel(self.key + ":deadlines", self.token)
 
     async def renew(self) -> bool:
         """Extend our lease by a whole TTL; False when it is not ours (any more)."""
@@ -87,9 +139,10 @@ class RedisLease:
 
 
 class ChatLocks(Protocol):
-    """Mutual exclusion per key (a chat): `async with locks.hold(key): ...`."""
+    """Mutual exclusion per key (a chat): `async with locks.hold(key): ...`; waiters with an
+    `order` (a Telegram update_id) are served lowest first, those without in any order."""
 
-    def hold(self, key: str) -> AbstractAsyncContextManager[None]: ...
+    def hold(self, key: str, order: int | None = None) -> AbstractAsyncContextManager[None]: ...
 
 
 class LocalLocks:
@@ -99,7 +152,8 @@ class LocalLocks:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, key: str, order: int | None = None) -> AsyncIterator[None]:
+        # One process: the waiters queue in the order they came, which is the updates' order.
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
@@ -142,10 +196,10 @@ class RedisLocks:
         self.lost = 0  # leases found taken by another holder at renewal (should stay 0)
 
     @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, key: str, order: int | None = None) -> AsyncIterator[None]:
         async with self.local.hold(key):
             lease = RedisLease(self.redis, self.prefix + key, self.ttl)
-            await self._acquire(lease)
+            await self._acquire(lease, order)
             keeper = asyncio.create_task(self._keep(lease), name=f"renew {lease.key}")
             try:
                 yield
@@ -155,17 +209,23 @@ class RedisLocks:
                     await keeper
                 await self._release(lease)
 
-    async def _acquire(self, lease: RedisLease) -> None:
+    async def _acquire(self, lease: RedisLease, order: int | None) -> None:
         """Poll until the lease is ours: a short first pause (the holder of a chat is usually
         finishing one update), growing to `poll_max` (a slow holder costs few round trips)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait
         pause = 0.002
-        while not await lease.acquire():
-            if loop.time() > deadline:
-                raise LockTimeout(f"{lease.key} still held after {self.wait:.0f}s")
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, self.poll_max)
+        try:
+            while not await (lease.acquire() if order is None else lease.acquire_in_order(order)):
+                if loop.time() > deadline:
+                    raise LockTimeout(f"{lease.key} still held after {self.wait:.0f}s")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.poll_max)
+        except BaseException:
+            if order is not None:
+                with contextlib.suppress(*REDIS_FAILURES):
+                    await lease.leave_queue()
+            raise
 
     async def _keep(self, lease: RedisLease) -> None:
         """Renew every third of the TTL until cancelled. A lease that is no longer ours means

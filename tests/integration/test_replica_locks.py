@@ -114,6 +114,46 @@ async def test_a_lock_is_renewed_while_its_holder_works(clients: list[Any]) -> N
         pass
 
 
+async def test_waiters_on_different_replicas_are_served_oldest_first(
+    clients: list[Any],
+) -> None:
+    """The younger waiter started first and has polled longest: the older one still goes first."""
+    holder, *waiters = (RedisLocks(c, "test:lock:") for c in clients)
+    served: list[int] = []
+
+    async def wait(replica: RedisLocks, order: int) -> None:
+        async with replica.hold("telegram:9", order):
+            served.append(order)
+
+    for _ in range(3):
+        served.clear()
+        async with holder.hold("telegram:9", 1):
+            younger = asyncio.create_task(wait(waiters[0], 7))
+            await asyncio.sleep(0.2)
+            older = asyncio.create_task(wait(waiters[1], 6))
+            await asyncio.sleep(0.2)
+        await asyncio.gather(younger, older)
+        assert served == [6, 7]
+    assert await clients[0].keys("test:lock:*") == []  # no lock, no queue left behind
+
+
+async def test_the_place_of_a_waiter_that_died_lapses(clients: list[Any]) -> None:
+    key = "test:lock:telegram:5"
+    # Given an older waiter (order 1) that stood in the queue while the lock was held, and died
+    await clients[0].set(key, "someone")
+    ghost = RedisLease(clients[0], key, ttl=5.0)
+    assert not await ghost.acquire_in_order(1, waiter_ttl=2.0)
+    await clients[0].delete(key)  # the holder is done
+    # Then a younger waiter is held back while the ghost's place is live
+    younger = RedisLease(clients[1], key, ttl=5.0)
+    assert not await younger.acquire_in_order(2)
+    await younger.leave_queue()
+    # And served once it has lapsed
+    async with RedisLocks(clients[1], "test:lock:", wait=10).hold("telegram:5", 2):
+        assert await clients[2].get(key) is not None
+    assert await clients[2].keys("test:lock:*") == []
+
+
 async def test_memory_is_shared_by_the_replicas(clients: list[Any]) -> None:
     first = RedisMemory(clients[0], "test:mem:")
     second = RedisMemory(clients[1], "test:mem:")

@@ -93,6 +93,7 @@ class Watch:
     # For each desk call: how many bot messages the chat had got when it started
     seen_at_start: list[int] = field(default_factory=list)
     delay: float = 0.02  # a slower desk widens any window for a race
+    events: list[Event] = field(default_factory=list)  # in the order the desk took them
 
     def wrap(self, desk: Any) -> Any:
         watch = self
@@ -105,6 +106,7 @@ class Watch:
                 watch.inside += 1
                 watch.most = max(watch.most, watch.inside)
                 watch.seen_at_start.append(len(watch.botapi.bot_messages(CUSTOMER)))
+                watch.events.append(event)
                 try:
                     replies: list[Reply] = await desk.handle(channel, user_id, event, **kw)
                     await asyncio.sleep(watch.delay)
@@ -195,15 +197,21 @@ async def test_a_fast_customer_on_two_replicas_gets_one_consistent_conversation(
     # Given a customer who opened the chat
     botapi.user_command(CUSTOMER, "/start")
     await botapi.wait_bot_messages(CUSTOMER)
-    # When they send five messages at once, spread over both replicas by the balancer
+    # When they send five messages at once, spread over both replicas by the balancer (a slow
+    # desk: all but the first wait for their turn)
+    watch.delay = 0.3
     for text in BURST:
         botapi.user_text(CUSTOMER, text)
     answers = await botapi.wait_bot_messages(CUSTOMER, len(BURST), timeout=30)
+    watch.delay = 0.02
     assert set(balancer.sent) == {0, 1}
     # Then each message was handled alone, after the answer to the one before had been sent:
-    # one answer per message, in the order the desk took them
+    # one answer per message,
     assert watch.most == 1
     assert watch.seen_at_start == list(range(len(BURST) + 1))  # /start, then the five
+    # and those that waited in the order they were written, though each replica had some
+    waited = [str(getattr(e, "text", "")) for e in watch.events[2:]]
+    assert waited == sorted(waited, key=BURST.index)
     # And nothing any message said was lost: on to the summary (answering what is left to ask)
     summary = await until_send(botapi, CUSTOMER, answers[-1])
     for value in ("shop.example.ru", "24.1.3", "AB12-CD34-EF56", "ivan@example.ru", "Бизнес"):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.types import Chat, TelegramObject, User
+from aiogram.types import Chat, TelegramObject, Update, User
 
 from bot.channels.telegram.ports import CHANNEL
 from bot.channels.telegram.texts import FLOOD_WARNING
@@ -147,10 +147,12 @@ class PerUserOrderMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        async with self.hold(user.id):
+        # Telegram numbers updates in the order they happened: the oldest waiting goes first.
+        order = event.update_id if isinstance(event, Update) else None
+        async with self.hold(user.id, order):
             return await handler(event, data)
 
-    def hold(self, user_id: int) -> AbstractAsyncContextManager[None]:
+    def hold(self, user_id: int, order: int | None = None) -> AbstractAsyncContextManager[None]:
         """The user's turn: also taken by notices from the desk, so that "filed officially"
         never overtakes the replies of the update still being answered."""
-        return self.locks.hold(f"{CHANNEL}:{user_id}")
+        return self.locks.hold(f"{CHANNEL}:{user_id}", order)
