@@ -26,8 +26,6 @@ class NotOnPostgres(RuntimeError):
 def not_on_postgres(settings: Settings) -> list[str]:
     """The configured parts whose data would not be in the shared database."""
     parts = []
-    if settings.web_port is not None:
-        parts.append("the web form's state (FRONTDESK_WEB_*)")
     if settings.database_path.exists():
         # Its tickets would be out of reach, and their numbers handed out again (never reused).
         parts.append(f"the SQLite database {settings.database_path} (tickets, coupon registry)")

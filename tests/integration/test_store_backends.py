@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.channels.email.state import EmailState
+from bot.channels.web.state import WebState
 from bot.config import Settings
 from bot.identity.consent import Consents
 from bot.identity.forget import forget_customer, purge_expired
@@ -214,6 +215,33 @@ async def test_email_channel_state_where_the_settings_keep_the_data(
     finally:
         await state.close()
     assert (tmp_path / "email-channel.sqlite3").exists() == (url is None)
+
+
+async def test_web_form_state_is_shared_by_every_process_on_the_database(
+    reopen: Opener, tmp_path: Path
+) -> None:
+    store = await reopen()  # opened first, as the desk is: on PostgreSQL it migrates
+    url = store._url if isinstance(store, PgStore) else None
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url)  # type: ignore[call-arg]
+    first, second = await WebState.open_for(settings), await WebState.open_for(settings)
+    try:
+        # two replicas sign cookies with one key, made by whichever asked first
+        key = await first.signing_key()
+        assert await second.signing_key() == key and len(key) == 64
+        # a status link made on one replica opens on the other, with its notices
+        await first.add_link("hash-1", "WAS-000001", "session-a", "Ждите ответа.", NOW)
+        await second.add_notice("WAS-000001", "Обращение зарегистрировано.", NOW)
+        link = await second.link("hash-1")
+        assert link is not None
+        assert (link.ticket_id, link.session_id) == ("WAS-000001", "session-a")
+        assert await first.notices("WAS-000001") == ["Обращение зарегистрировано."]
+        assert await first.link("hash-unknown") is None
+        await second.forget_session("session-a")
+        assert await first.link("hash-1") is None and await first.notices("WAS-000001") == []
+    finally:
+        await first.close()
+        await second.close()
+    assert (tmp_path / "web-channel.sqlite3").exists() == (url is None)
 
 
 async def test_the_outbox_delivers_a_ticket_and_its_follow_up_once(

@@ -12,7 +12,8 @@ import pytest
 from bot.channels.web.forms import answers_text
 from bot.channels.web.lang import page_lang
 from bot.channels.web.markup import Markup, escape, html, join, text_block
-from bot.channels.web.signing import Signer, load_secret, new_token, token_hash
+from bot.channels.web.signing import Signer, new_token, token_hash
+from bot.channels.web.state import WebState
 from bot.channels.web.uploads import take_upload
 from bot.intake.attachments import MAX_ATTACHMENT_BYTES
 from bot.intake.form_reply import FormGuide, FormItem
@@ -71,13 +72,16 @@ def test_the_csrf_token_belongs_to_its_session() -> None:
     assert not signer.csrf_ok(a, "")
 
 
-def test_a_short_key_is_refused_and_the_generated_one_is_kept(tmp_path: Path) -> None:
+async def test_a_short_key_is_refused_and_the_generated_one_is_kept(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         Signer(b"short")
-    first = load_secret(tmp_path, None)
-    assert load_secret(tmp_path, None) == first and len(first) == 32
-    assert (tmp_path / "web-secret.key").stat().st_mode & 0o077 == 0
-    assert load_secret(tmp_path, "configured-key-xyz") == b"configured-key-xyz"
+    state = await WebState.on(tmp_path / "web.sqlite3")
+    first = await state.signing_key()
+    assert await state.signing_key() == first and len(first) == 64
+    await state.close()
+    again = await WebState.on(tmp_path / "web.sqlite3")  # a restart, or another process
+    assert await again.signing_key() == first
+    await again.close()
 
 
 def test_status_tokens_are_random_and_only_their_hash_is_kept() -> None:

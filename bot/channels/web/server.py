@@ -36,7 +36,7 @@ from bot.channels.web.pages import (
     start_page,
     status_page,
 )
-from bot.channels.web.signing import Signer, load_secret, new_token, token_hash
+from bot.channels.web.signing import Signer, new_token, token_hash
 from bot.channels.web.state import WebState
 from bot.channels.web.style import CSS
 from bot.channels.web.texts import t
@@ -109,10 +109,9 @@ class WebChannel:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.prefix = _prefix(settings.web_prefix)
-        secret = settings.web_secret.get_secret_value() if settings.web_secret else None
-        self.signer = Signer(load_secret(settings.data_dir, secret))
         self._clock = clock
         self._state: WebState | None = None
+        self._signer: Signer | None = None
         self._runner: web.AppRunner | None = None
         self.base_url = settings.web_public_url or ""
 
@@ -122,8 +121,18 @@ class WebChannel:
             raise RuntimeError("WebChannel.start() was not called")
         return self._state
 
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            raise RuntimeError("WebChannel.start() was not called")
+        return self._signer
+
     async def start(self) -> None:
-        self._state = await WebState.open(self.settings.data_dir / "web-channel.sqlite3")
+        self._state = await WebState.open_for(self.settings)
+        configured = self.settings.web_secret
+        # Every replica signs with the same key: the configured one, else the database's.
+        key = configured.get_secret_value() if configured else await self._state.signing_key()
+        self._signer = Signer(key.encode("utf-8"))
         self.desk.subscribe(WEB, self._notify)
 
     async def close(self) -> None:

@@ -16,11 +16,8 @@ import base64
 import hashlib
 import hmac
 import secrets
-from pathlib import Path
 
-__all__ = ["Signer", "load_secret", "new_token", "token_hash"]
-
-SECRET_FILE = "web-secret.key"
+__all__ = ["Signer", "new_token", "token_hash"]
 
 
 def _b64(data: bytes) -> str:
@@ -36,21 +33,6 @@ def token_hash(token: str) -> str:
     """What is stored of a status link's token: its SHA-256, so a copy of the database does not
     open anyone's status page."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def load_secret(data_dir: Path, configured: str | None) -> bytes:
-    """The configured key, else one made once and kept in the data dir (0600), so sessions
-    survive a restart."""
-    if configured:
-        return configured.encode("utf-8")
-    path = data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_bytes()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    path.touch(mode=0o600)
-    path.write_bytes(key)
-    return key
 
 
 class Signer:

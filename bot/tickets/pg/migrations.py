@@ -116,4 +116,21 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        4,
+        "the web form's status links, notices and signing key",
+        # The channel's statements name the tables as in its SQLite file.
+        """
+        CREATE TABLE status_links (
+            token_hash TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            said TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE notices (ticket_id TEXT NOT NULL, at TEXT NOT NULL, text TEXT NOT NULL);
+        CREATE INDEX notices_ticket ON notices (ticket_id, at);
+        CREATE TABLE web_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+    ),
 )
