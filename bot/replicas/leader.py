@@ -111,21 +111,23 @@ class Leadership:
             await asyncio.wait({task, keeper}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             # Stopping: the job finishes what it has in hand while the lease is still renewed.
-            task.cancel()
-            await asyncio.wait({task})
+            await self._stop_job(task)
             await self._give_up(keeper, lease)
             raise
         if task.done():
             await self._give_up(keeper, lease)
             return True, task.result()
         # The lease is lost (or about to be): stop the job before anybody else starts it.
+        await self._stop_job(task)
+        await self._give_up(keeper, lease)
+        return False, None
+
+    async def _stop_job(self, task: asyncio.Task[T]) -> None:
         task.cancel()
         await asyncio.wait({task})
         if not task.cancelled() and task.exception() is not None:
             log.error("leadership %s: the job failed while stopping", self.key,
                       exc_info=task.exception())  # fmt: skip
-        await self._give_up(keeper, lease)
-        return False, None
 
     async def _keep(self, lease: RedisLease, sent: float) -> None:
         """Renew until the lease is lost; returns then (see the module doc for the deadline)."""

@@ -83,6 +83,9 @@ end
 return 0
 """
 
+# Seconds any one Redis call may take (connecting included).
+REDIS_TIMEOUT = 5.0
+
 # Seconds a waiter's place in the queue outlives its last poll (it polls every `poll_max`).
 WAITER_TTL = 2.0
 
@@ -91,10 +94,16 @@ REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 
 
 def connect(url: str) -> Redis:
-    """A client for `FRONTDESK_REDIS_URL` (imported here only: it costs memory otherwise)."""
+    """A client for `FRONTDESK_REDIS_URL` (imported here only: it costs memory otherwise).
+
+    Every call is bounded: a Redis that stops answering (a partition, not a refused connection)
+    must fail a lock or a renewal in seconds, not hang the chat or keep a leader leading."""
     from redis.asyncio import Redis
 
-    return Redis.from_url(url, decode_responses=True)
+    timeout = REDIS_TIMEOUT
+    return Redis.from_url(
+        url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
 
 
 class LockTimeout(TimeoutError):
