@@ -208,6 +208,16 @@ async def test_one_leader_and_a_clean_hand_over(clients: list[Any]) -> None:
             await _stop(task)
 
 
+async def test_a_job_that_ends_gives_the_lease_back(clients: list[Any]) -> None:
+    async def job() -> int:
+        return 42
+
+    role = Leadership(clients[0], "test:leader", ttl=1.0, poll=0.1)
+    assert await role.run(job) == 42
+    assert not role.is_leader and role.terms == 1
+    assert await clients[1].get("test:leader") is None  # the next one need not wait it out
+
+
 async def test_a_leader_that_loses_redis_stops_its_job(private_redis: RedisServer) -> None:
     """Without renewals the leader must stop leading before its lease could have expired."""
     client = connect(private_redis.url)
