@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Seconds a stopping webhook server gives the updates in hand (a site check, a slow Bot API).
-WEBHOOK_STOP_WAIT = 30.0
+# Seconds a stopping channel gives the updates in hand (a site check, a slow Bot API).
+STOP_WAIT = 30.0
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -67,8 +67,8 @@ def setup(
 
     With `redis` (several replicas) what one update leaves for the next of the same chat is in
     Redis: the chat's turn (a lock held while an update is handled) and its last keyboard. The
-    conversation itself is the desk's (its store), the callback signatures derive from the token:
-    any replica can take any update."""
+    conversation itself is the desk's, the callback signatures derive from the token: any
+    replica can take any update."""
     keep_response_models()
     signer = CallbackSigner(derive_key(token))
     sender = ReplySender(signer, RedisMemory(redis, "frontdesk:telegram:") if redis else None)
@@ -110,7 +110,13 @@ def setup(
         if announcer is not None:
             announcer.bot = None
 
+    async def finish_updates() -> None:
+        # First of the shutdown steps (Redis is closed after it): updates in hand finish.
+        if not await in_flight.drained(STOP_WAIT):
+            log.error("telegram: %s updates unfinished at shutdown", in_flight.count)
+
     dp.startup.register(on_startup)
+    dp.shutdown.register(finish_updates)
     dp.shutdown.register(on_shutdown)
     return dp
 
@@ -203,9 +209,10 @@ def webhook_app(
     in_flight: InFlight = dp["in_flight"]
 
     async def finish_updates(_app: web.Application) -> None:
-        # Before the bot's session closes (the handler's own shutdown step, next): the updates
-        # this replica accepted are answered, not dropped, when it stops (a deploy).
-        if not await in_flight.drained(WEBHOOK_STOP_WAIT):
+        # Before the bot's session closes (the handler's own shutdown step, next, which runs
+        # before the dispatcher's): the updates this replica accepted are answered, not
+        # dropped, when it stops (a deploy).
+        if not await in_flight.drained(STOP_WAIT):
             log.error("telegram: %s updates unfinished at shutdown", in_flight.count)
 
     app.on_shutdown.insert(0, finish_updates)
