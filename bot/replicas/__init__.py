@@ -5,6 +5,7 @@
   by one replica at a time.
 - `leader.py`: leader election on a lease: exactly one replica runs a job (the IMAP watcher),
   another takes over within seconds when it dies.
+- `buckets.py`: flood limits (token buckets) per customer, the same on every replica.
 - `memory.py`: small per-chat values a channel keeps between updates (a chat's last keyboard),
   in Redis so that the replica handling the next update sees them.
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.replicas.buckets import RedisBuckets
 from bot.replicas.leader import Leadership
 from bot.replicas.locks import LockTimeout, RedisLease, RedisLocks, connect
 from bot.replicas.memory import RedisMemory
@@ -154,6 +155,20 @@ async def test_the_place_of_a_waiter_that_died_lapses(clients: list[Any]) -> Non
     assert await clients[2].keys("test:lock:*") == []
 
 
+async def test_one_flood_limit_whichever_replica_an_update_reaches(clients: list[Any]) -> None:
+    """Burst 3, hardly any refill: three updates pass in all, spread over two replicas; the
+    first refused one is the one to warn about; another customer has a bucket of their own."""
+    replicas = [RedisBuckets(c, "test:flood:") for c in clients[:2]]
+    decisions = [await replicas[n % 2].take("telegram:1", 3, 0.001) for n in range(6)]
+    assert decisions == [(True, False)] * 3 + [(False, True), (False, False), (False, False)]
+    assert await replicas[1].take("telegram:2", 3, 0.001) == (True, False)
+    # Two updates at once on two replicas cannot both take the last token
+    for _ in range(2):
+        await replicas[0].take("telegram:3", 3, 0.001)
+    both = await asyncio.gather(*(r.take("telegram:3", 3, 0.001) for r in replicas))
+    assert sorted(allowed for allowed, _ in both) == [False, True]
+
+
 async def test_memory_is_shared_by_the_replicas(clients: list[Any]) -> None:
     first = RedisMemory(clients[0], "test:mem:")
     second = RedisMemory(clients[1], "test:mem:")
@@ -246,6 +261,7 @@ async def test_a_leader_that_loses_redis_stops_its_job(private_redis: RedisServe
 
 _LEADER_PROCESS = """
 import asyncio, sys
+from bot.replicas.buckets import RedisBuckets
 from bot.replicas.leader import Leadership
 from bot.replicas.locks import connect
 

@@ -30,6 +30,7 @@ from bot.channels.telegram.warmup import keep_response_models
 from bot.config import Settings
 from bot.intake.events import Reply
 from bot.ops.metrics import Metrics
+from bot.replicas.buckets import RedisBuckets
 from bot.replicas.locks import RedisLocks, connect
 from bot.replicas.memory import RedisMemory
 
@@ -66,9 +67,9 @@ def setup(
     """A Dispatcher with the channel's routers; services travel in its workflow_data.
 
     With `redis` (several replicas) what one update leaves for the next of the same chat is in
-    Redis: the chat's turn (a lock held while an update is handled) and its last keyboard. The
-    conversation itself is the desk's, the callback signatures derive from the token: any
-    replica can take any update."""
+    Redis: the chat's turn (a lock held while an update is handled), its flood limit and its last
+    keyboard. The conversation itself is the desk's, the callback signatures derive from the
+    token: any replica can take any update."""
     keep_response_models()
     signer = CallbackSigner(derive_key(token))
     sender = ReplySender(signer, RedisMemory(redis, "frontdesk:telegram:") if redis else None)
@@ -79,7 +80,9 @@ def setup(
     dp["in_flight"] = in_flight = InFlight()  # outermost: an update waiting for its turn too
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(UpdateCounter(metrics or Metrics()))  # floods counted too
-    dp.update.outer_middleware(RateLimitMiddleware(burst=rate_burst, rate=rate_per_second))
+    buckets = RedisBuckets(redis, "frontdesk:flood:") if redis else None
+    limit = RateLimitMiddleware(burst=rate_burst, rate=rate_per_second, shared=buckets)
+    dp.update.outer_middleware(limit)
     order = PerUserOrderMiddleware(RedisLocks(redis, "frontdesk:lock:chat:") if redis else None)
     dp.update.outer_middleware(order)
     dp.include_routers(commands.build(), attachments.build(), intake.build(), errors.build())

@@ -1,9 +1,8 @@
 """Update middlewares: a flood limit per user (one polite warning), in-order handling of each user
 (across replicas too), and the count of updates received (bot/ops/metrics.py).
 
-The flood limit's buckets are per process: behind a balancer spreading updates over N replicas a
-customer gets up to N times the burst. It only guards the desk against floods; nothing of the
-conversation depends on it."""
+With several replicas both the turn and the flood limit's buckets are in Redis
+(bot/replicas/): a customer gets the same burst whichever replicas their updates reach."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from aiogram.types import Chat, TelegramObject, Update, User
 from bot.channels.telegram.ports import CHANNEL
 from bot.channels.telegram.texts import FLOOD_WARNING
 from bot.ops.metrics import Metrics
+from bot.replicas.buckets import RedisBuckets
 from bot.replicas.locks import ChatLocks, LocalLocks
 
 log = logging.getLogger(__name__)
@@ -80,15 +80,21 @@ class RateLimitMiddleware(BaseMiddleware):
     """A token bucket per user: `burst` updates at once, then `rate` per second.
 
     Updates over the limit are skipped; the first skipped one of a flood gets a single polite
-    warning. Other users are not affected: nothing here waits.
+    warning. Other users are not affected: nothing here waits. The buckets are in this process,
+    or in Redis when `shared` is given (several replicas).
     """
 
     def __init__(
-        self, burst: int = 10, rate: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self,
+        burst: int = 10,
+        rate: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        shared: RedisBuckets | None = None,
     ) -> None:
         self.burst = burst
         self.rate = rate
         self.clock = clock
+        self.shared = shared
         self._buckets: dict[int, _Bucket] = {}
 
     def _allow(self, user_id: int) -> tuple[bool, bool]:
@@ -119,7 +125,10 @@ class RateLimitMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        allowed, warn = self._allow(user.id)
+        if self.shared is None:
+            allowed, warn = self._allow(user.id)
+        else:
+            allowed, warn = await self.shared.take(f"{CHANNEL}:{user.id}", self.burst, self.rate)
         if allowed:
             return await handler(event, data)
         chat: Chat | None = data.get("event_chat")
