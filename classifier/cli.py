@@ -58,7 +58,7 @@ def _train(args: argparse.Namespace, out: TextIO) -> int:
 
     model = Classifier.train(data_dir=args.data_dir, model_dir=model_dir, progress=progress)
     out.write(
-        f"trained on {model.metadata['n_examples']} phrases in "
+        f"trained on {model.metadata['n_examples']} rows in "
         f"{time.perf_counter() - started:.2f} s; saved to {model_dir}\n"
     )
     return 0

@@ -271,6 +271,7 @@ class Classifier:
         seed: int = 0,
         options: FeatureOptions | None = None,
         real_weight: float | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> Classifier:
         """Train on labelled examples (each tied to its clause). Rows modelled on real questions
         (those with a `source`) weigh `real_weight` times a hand-written phrase, and the
@@ -286,7 +287,13 @@ class Classifier:
             raise DataError("training needs examples, each tied to a clause")
         scope = scope or load_scope()
         started = time.perf_counter()
+        say = progress or (lambda step: None)
         options = options or DEFAULT_FEATURES
+        say(
+            "features: TF-IDF of words"
+            + (" (lemmas)" if options.lemmas else "")
+            + " and characters"
+        )
         extras = _extras(options)
         texts = [normalize(ex.text) for ex in examples]
         word, char = vectorizers(extras["lemmatizer"].lemmas if options.lemmas else None)
@@ -309,11 +316,13 @@ class Classifier:
         clause = LinearSVC(C=CLAUSE_C, class_weight="balanced")
         folds = StratifiedKFold(n_splits=4, shuffle=True, random_state=seed)
         # One BLAS thread: small problems run several times slower when threads contend.
+        say(f"models on {x.shape[1]} features: category, clauses, critical, scope")
         with threadpool_limits(limits=1):
             cat.fit(x, y_cat, **fit_weight)
             clause.fit(x, y_clause, **fit_weight)
             crit.fit(x, y_crit, **fit_weight)
             out.fit(x, y_out, **fit_weight)
+            say("calibration: cross-validated scores of the category and the scope (4 folds)")
             scores, out_scores = (
                 np.asarray(
                     cross_val_predict(
@@ -371,8 +380,11 @@ class Classifier:
         say = progress or (lambda step: None)
         say("reading the training phrases and the scope")
         examples, scope = load_training(data_dir), load_scope(data_dir)
-        say(f"fitting on {len(examples)} phrases (features, categories, clauses, critical)")
-        model = cls.fit(examples, scope=scope, training_hash=data_hash(data_dir))
+        real = sum(ex.source is not None for ex in examples)
+        say(f"{len(examples)} rows: {len(examples) - real} phrases, {real} real requests")
+        model = cls.fit(
+            examples, scope=scope, training_hash=data_hash(data_dir), progress=progress
+        )
         if model_dir is not None:
             say(f"saving to {model_dir}")
             model.save(model_dir)
