@@ -63,19 +63,30 @@ class SqliteConversations:
 
 
 class RedisConversations:
-    """Conversations in Redis (`FRONTDESK_REDIS_URL`), shared by every replica."""
+    """Conversations in Redis (`FRONTDESK_REDIS_URL`), shared by every replica.
+
+    The per-customer lock is a lease renewed while the desk works (bot/replicas/locks.py), not a
+    fixed timeout: a replica killed in the middle of a customer's event blocks that customer for
+    `LOCK_TTL` seconds only. The IMAP watcher handles one e-mail at a time, so a longer lock of a
+    dead leader would hold up the whole mailbox after the hand-over; and a desk step slower than a
+    fixed timeout would lose the lock without anyone noticing.
+    """
 
     PREFIX = "frontdesk:conv:"
     TTL_SECONDS = 30 * 24 * 3600  # an abandoned draft is forgotten after a month
+    LOCK_TTL = 5.0  # the IMAP watcher's lease too: a dead leader's lock ends with its term
 
     def __init__(self, redis: Redis) -> None:
+        from bot.replicas.locks import RedisLocks
+
         self._redis = redis
+        self._locks = RedisLocks(redis, "frontdesk:lock:", ttl=self.LOCK_TTL)
 
     @classmethod
     def from_url(cls, url: str) -> RedisConversations:
-        from redis.asyncio import Redis
+        from bot.replicas.locks import connect
 
-        return cls(Redis.from_url(url, decode_responses=True))
+        return cls(connect(url))
 
     def _key(self, channel: str, user_id: str) -> str:
         return f"{self.PREFIX}{channel}:{user_id}"
@@ -94,9 +105,7 @@ class RedisConversations:
         await self._redis.delete(self._key(channel, user_id))
 
     def lock(self, channel: str, user_id: str) -> Any:
-        return self._redis.lock(
-            f"frontdesk:lock:{channel}:{user_id}", timeout=30, blocking_timeout=30
-        )
+        return self._locks.hold(f"{channel}:{user_id}")
 
     async def close(self) -> None:
         await self._redis.aclose()
