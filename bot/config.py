@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     outbox_confirm_wait: float = Field(10.0, gt=0)  # for the front-desk copy of an uncertain send
     outbox_retry_base: float = Field(1.0, gt=0)  # first retry delay; doubles with each failure
     outbox_retry_max: float = Field(300.0, gt=0)  # ceiling of that delay
+    # On PostgreSQL: how long a replica's claim on outbox rows holds without renewal, i.e. how
+    # long the rows of a replica that died wait for another one. Longer than one delivery.
+    outbox_lease: float = Field(120.0, gt=0)
     imap_poll_interval: float = Field(60.0, gt=0)  # NOOP polling when the server has no IDLE
     imap_idle_renew: float = Field(60.0, gt=0)  # an IDLE is renewed (and the mailbox re-checked)
 

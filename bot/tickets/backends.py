@@ -43,7 +43,7 @@ async def open_store(settings: Settings) -> TicketStore:
         # Imported only here: the SQLite default never loads psycopg.
         from bot.tickets.pg.store import PgStore
 
-        return await PgStore.open(settings.database_url)
+        return await PgStore.open(settings.database_url, lease=settings.outbox_lease)
     return await Store.open(settings.database_path)
 
 
