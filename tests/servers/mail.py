@@ -23,7 +23,9 @@ Clients trust the self-signed certificate through :meth:`MailServers.client_ssl_
 ``cert_path``).
 
 Faults: ``stop_smtp()``/``start_smtp()`` (same ports), ``fail_next(n, code, text)`` (the next ``n``
-messages get that reply to DATA), ``stop_dovecot()``/``start_dovecot()``/``restart_dovecot()``.
+messages get that reply to DATA), ``hold_smtp()``/``release_smtp()`` (each message is stored, then
+its 250 reply waits: a client killed meanwhile never learns it was accepted; ``holding`` counts
+the replies waiting), ``stop_dovecot()``/``start_dovecot()``/``restart_dovecot()``.
 """
 
 from __future__ import annotations
@@ -249,6 +251,15 @@ class _Handler:
         self.servers._record(
             Received(envelope.mail_from, list(envelope.rcpt_tos), content, targets)
         )
+        if not self.servers._released.is_set():
+            # Stored, but the client hears nothing until release_smtp(): a delivery in flight.
+            with self.servers._lock:
+                self.servers.holding += 1
+            try:
+                await asyncio.to_thread(self.servers._released.wait)
+            finally:
+                with self.servers._lock:
+                    self.servers.holding -= 1
         return "250 OK delivered"
 
 
@@ -279,7 +290,9 @@ class MailServers:
     domain: str = "whatasoft.test"
     received: list[Received] = field(default_factory=list)
     _failures: list[_Failure] = field(default_factory=list)
+    holding: int = 0  # messages stored whose 250 reply waits for release_smtp()
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _released: threading.Event = field(default_factory=threading.Event)
     _controllers: list[Any] = field(default_factory=list)
 
     # --- addresses and paths -------------------------------------------------------------
@@ -371,12 +384,20 @@ class MailServers:
         with self._lock:
             return self._failures.pop(0) if self._failures else None
 
+    def hold_smtp(self) -> None:
+        """From now on store each message, then hold its 250 reply until `release_smtp()`."""
+        self._released.clear()
+
+    def release_smtp(self) -> None:
+        self._released.set()
+
     def start_smtp(self) -> None:
         """Start the three SMTP listeners (on the same ports as before, if restarted)."""
         if self._controllers:
             return
         from aiosmtpd.controller import Controller
 
+        self._released.set()
         handler = _Handler(self)
         for attr in ("smtp_port", "smtp_starttls_port", "smtp_tls_port"):
             if not getattr(self, attr):
@@ -410,6 +431,7 @@ class MailServers:
 
     def stop_smtp(self) -> None:
         """Stop all SMTP listeners: clients get "connection refused" until start_smtp()."""
+        self._released.set()
         controllers, self._controllers = self._controllers, []
         for controller in controllers:
             controller.stop()
