@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from bot.channels.email.channel import EmailChannel, watcher_leader_key
@@ -137,8 +139,9 @@ def replica(room: Mailroom, redis_url: str) -> Replica:
 
 
 async def test_one_replica_watches_and_a_stopped_leader_hands_over_without_loss(
-    mailroom: Mailroom, redis_url: str
+    mailroom: Mailroom, redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     room = mailroom
     room.outbox.start()
     # Given mail waiting before any replica runs
@@ -171,6 +174,10 @@ async def test_one_replica_watches_and_a_stopped_leader_hands_over_without_loss(
         answers = room.answers()
         assert {mid: answers[mid] for mid in room.sent} == dict.fromkeys(room.sent, 1)
         assert (leader.leadership.terms, follower.leadership.terms) == (1, 1)
+        # And the new leader went on from the position the old one saved: it fetched none of
+        # the mails already handled again (it would have found them recorded, and said so)
+        again = [r.getMessage() for r in caplog.records if "already handled" in r.getMessage()]
+        assert not [line for line in again if "replicas-" in line], again
     finally:
         for r in replicas:
             await r.stop()
