@@ -19,12 +19,13 @@ import pytest
 
 from bot.app import mail_renderers
 from bot.channels.email.channel import EmailChannel, EmailChannelConfig, Outcome
-from bot.channels.email.texts import FORM_LABELS
 from bot.config import Settings
 from bot.desk import Desk
 from bot.identity.guard import Guard
+from bot.intake import texts as intake_texts
 from bot.intake.events import Reply
 from bot.intake.extract import extract_fields
+from bot.intake.fields import FIELD_ORDER
 from bot.intake.machine import IntakeContext
 from bot.mail.inbound import parse_message
 from bot.mail.reply_address import open_reply_addresses
@@ -294,8 +295,9 @@ async def test_invalid_value_is_explained_and_asked_again(env: Env):
 
 
 async def test_form_labels_are_read_back_by_the_parser():
-    for lang, labels in FORM_LABELS.items():
-        for fld, label in labels.items():
+    for lang in intake_texts.LANGS:
+        for fld in FIELD_ORDER:
+            label = intake_texts.form_label(fld, lang)
             got = extract_fields(f"{label}: не знаю", Settings().coupon_pattern).values
             assert fld in got, (lang, label)
 

@@ -6,15 +6,6 @@ notices (bot/identity/proof.py, bot/identity/forget.py) and the core's texts.
 
 from __future__ import annotations
 
-from bot.intake import texts as intake_texts
-from bot.intake.fields import FIELD_ORDER, Field
-
-# Form labels: the fields' labels, with the overrides the parser needs
-# (bot.tickets.model.FORM_LABEL_OVERRIDES; tests check the round trip).
-FORM_LABELS: dict[str, dict[Field, str]] = {
-    lang: {f: intake_texts.form_label(f, lang) for f in FIELD_ORDER} for lang in intake_texts.LANGS
-}
-
 # The subject of a reply to a message that had none worth repeating.
 DEFAULT_SUBJECT = "Обращение в техническую поддержку"
 
