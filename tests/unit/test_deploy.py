@@ -85,7 +85,12 @@ def test_the_desk_keeps_its_data_in_the_compose_postgres_service() -> None:
 def test_the_ops_port_is_published_on_the_hosts_loopback_only() -> None:
     frontdesk = compose()["services"]["frontdesk"]
     port = environment(frontdesk)["FRONTDESK_OPS_PORT"]
-    assert frontdesk["ports"] == [f"127.0.0.1:{port}:{port}"]
+    # A range of host ports, one per replica when scaled (README "Running several replicas")
+    [published] = frontdesk["ports"]
+    host, first_last, inside = published.split(":")
+    first, _, last = first_last.partition("-")
+    assert host == "127.0.0.1" and inside == port and first == port
+    assert int(last or first) - int(first) + 1 >= 2
     assert dockerfile_env()["FRONTDESK_OPS_PORT"] == port
 
 
