@@ -75,14 +75,18 @@ class Leadership:
         """Wait for the lease, run `job()` while it is held; again after a lost lease. Returns
         (or raises) what the job does when it ends by itself; cancelling stops the job first,
         then releases the lease."""
+        unreachable = False
         while True:
             lease = RedisLease(self.redis, self.key, self.ttl)
             sent = asyncio.get_running_loop().time()
             try:
                 taken = await lease.acquire()
+                unreachable = False
             except REDIS_FAILURES as exc:
-                log.warning("leadership %s: Redis unreachable (%s); standing by", self.key, exc)
-                taken = False
+                if not unreachable:  # once per outage, not at every poll
+                    log.warning("leadership %s: Redis unreachable (%s); standing by",
+                                self.key, exc)  # fmt: skip
+                unreachable, taken = True, False
             if not taken:
                 await asyncio.sleep(self.poll)
                 continue
