@@ -75,7 +75,7 @@ async def serve_floor(port: int, url: str) -> None:
     from bot.config import Settings
     from telegram_load import floor_dispatcher
 
-    bot = build_bot(Settings(_env_file=None))  # type: ignore[call-arg]
+    bot = build_bot(Settings(_env_file=None))
     dp = floor_dispatcher()
 
     async def register(bot: Any) -> None:
