@@ -26,6 +26,7 @@ Redis share the cores with the replicas, so on 2 cores a second replica mostly c
 same CPU; the ratio printed is what this machine allows, not what two machines would.
 
     python benchmarks/replicas.py [--rate 100] [--seconds 20] [--customers 200] [--quick]
+    python benchmarks/replicas.py --quick --profile /tmp/replica.prof
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ class Bench:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.users = itertools.count(100_000)
+        self.profile: str | None = None  # cProfile the desk replicas into FILE.<n>
+        self.profiles: list[str] = []
 
     async def __aenter__(self) -> Bench:
         from tests.integration.test_telegram_replicas import Balancer
@@ -154,6 +157,10 @@ class Bench:
             }
             if mode == "desk":
                 command = [sys.executable, "-m", "bot", "run"]
+                if self.profile:  # written when the replica exits (SIGTERM stops it cleanly)
+                    profile = f"{self.profile}.{len(self.profiles)}"
+                    self.profiles.append(profile)
+                    command[1:1] = ["-m", "cProfile", "-o", profile]
             else:
                 command = [sys.executable, __file__, "--serve-floor", str(port), hook]
             logs.append((data / f"replica{n}.log").open("wb"))
@@ -259,6 +266,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="frontdesk-replicas-") as tmp:
         os.chmod(tmp, 0o755)
         async with Bench(Path(tmp)) as bench:
+            bench.profile = args.profile
             results["sustained, 1 replica"] = await bench.run("desk", 1, sustained)
             floor = sustained | {"per_customer": 8.0}
             results["floor bot, same rate"] = await bench.run("floor", 1, floor)
@@ -303,6 +311,9 @@ def main() -> None:
         "--quick", action="store_true", help="short runs (8 s, 60 customers): well under a minute"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--profile", help="cProfile each desk replica into FILE.<n> (the figures are then slower)"
+    )
     parser.add_argument("--serve-floor", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
