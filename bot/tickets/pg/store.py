@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from psycopg import AsyncConnection, Error
+from psycopg import AsyncConnection, Error, OperationalError
 from psycopg_pool import AsyncConnectionPool
 
 from bot.tickets.model import Ticket, TicketStatus, format_ticket_id
@@ -136,29 +136,54 @@ class PgStore:
     async def create_ticket(
         self, ticket: Ticket, render: Callable[[Ticket], OutboundMessage], now: datetime
     ) -> Ticket:
-        """Take the number, store the ticket and queue its e-mail, all in one transaction."""
-        try:
-            async with self._transaction() as conn:
-                cur = await conn.execute("SELECT nextval('ticket_number')")
-                row = await cur.fetchone()
-                assert row is not None
-                number = int(row[0])
-                ticket.id = format_ticket_id(number)
-                ticket.status = TicketStatus.QUEUED
-                message = render(ticket)
-                await conn.execute(
-                    "INSERT INTO tickets (number, id, channel, customer_id, status, message_id, "
-                    "created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (number, ticket.id, ticket.channel, ticket.customer_id,
-                     TicketStatus.QUEUED.value, str(message["Message-ID"]), now,
-                     ticket_to_data(ticket)),
-                )  # fmt: skip
-                await self._insert_outbox(conn, "ticket", message, now, ticket.id)
-                await self._record_inbound(conn, "filed", ticket.id, now)
-        except BaseException:
-            ticket.id = ""
-            raise
-        return ticket
+        """Take the number, store the ticket and queue its e-mail, all in one transaction.
+
+        A connection cut while the transaction runs (the database restarting, a fail-over) is
+        tried once more on another connection, instead of telling the customer that pressed
+        Send that something went wrong: nothing had been committed, so nothing is filed twice
+        (the number taken is lost, never reused). A connection lost at COMMIT is not retried:
+        the ticket may be stored then, and the error goes up as before."""
+        for attempt in (1, 2):
+            cut_before_commit = False
+            try:
+                async with self._transaction() as conn:
+                    try:
+                        await self._file(conn, ticket, render, now)
+                    except OperationalError:
+                        cut_before_commit = conn.broken
+                        raise
+                return ticket
+            except BaseException as exc:
+                ticket.id = ""
+                if attempt == 1 and cut_before_commit and isinstance(exc, OperationalError):
+                    log.warning("ticket not filed (%s); trying again on another connection", exc)
+                    continue
+                raise
+        raise AssertionError("unreachable")
+
+    async def _file(
+        self,
+        conn: Conn,
+        ticket: Ticket,
+        render: Callable[[Ticket], OutboundMessage],
+        now: datetime,
+    ) -> None:
+        cur = await conn.execute("SELECT nextval('ticket_number')")
+        row = await cur.fetchone()
+        assert row is not None
+        number = int(row[0])
+        ticket.id = format_ticket_id(number)
+        ticket.status = TicketStatus.QUEUED
+        message = render(ticket)
+        await conn.execute(
+            "INSERT INTO tickets (number, id, channel, customer_id, status, message_id, "
+            "created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (number, ticket.id, ticket.channel, ticket.customer_id,
+             TicketStatus.QUEUED.value, str(message["Message-ID"]), now,
+             ticket_to_data(ticket)),
+        )  # fmt: skip
+        await self._insert_outbox(conn, "ticket", message, now, ticket.id)
+        await self._record_inbound(conn, "filed", ticket.id, now)
 
     async def get_ticket(self, ticket_id: str) -> Ticket | None:
         row = await self._one("SELECT data, status FROM tickets WHERE id = %s", (ticket_id,))
