@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import mail_renderers
+from bot.channel_names import EMAIL
 from bot.channels.email.channel import EmailChannel, EmailChannelConfig, Outcome
 from bot.config import Settings
 from bot.desk import Desk
@@ -26,6 +27,7 @@ from bot.intake import texts as intake_texts
 from bot.intake.events import Reply
 from bot.intake.extract import extract_fields
 from bot.intake.fields import FIELD_ORDER
+from bot.intake.form_reply import FormRequest
 from bot.intake.machine import IntakeContext
 from bot.mail.inbound import parse_message
 from bot.mail.reply_address import open_reply_addresses
@@ -840,3 +842,27 @@ def test_question_lines_are_read_by_their_labels():
     assert question_answer("browser", text, questions) == TextEvent("Firefox 120")
     assert question_answer("changes", text, questions) == ChoiceEvent("skip")
     assert question_answer("no-such-question", text, questions) == ChoiceEvent("skip")
+
+
+async def test_a_filing_whose_confirmation_was_cut_off_is_confirmed_on_the_retry(env: Env):
+    # Given an e-mail whose ticket was filed (and the e-mail recorded as handled with it), the
+    # process stopping before the confirmation was queued
+    msg = env.build(body=COMPLETE)
+    raw = msg.as_bytes()
+    parsed = parse_message(raw)
+    key = f"{parsed.from_addr} {parsed.message_id}"
+    request = FormRequest(text=parsed.text, subject=parsed.subject, lang="ru")
+    with env.desk.handling_inbound(key):
+        filed_reply = await env.desk.form_request(EMAIL, CUSTOMER, request)
+    assert filed_reply.ticket_id is not None
+    assert await env.replies_to(CUSTOMER) == []
+    # When the watcher hands the same e-mail over again, twice
+    await env.channel.handle_raw(raw)
+    await env.channel.handle_raw(raw)
+    # Then the customer gets the confirmation once, in the e-mail's thread, and nothing is filed
+    replies = await env.replies_to(CUSTOMER)
+    assert len(replies) == 1
+    assert filed_reply.ticket_id in replies[0]["Subject"]
+    assert replies[0]["In-Reply-To"] == parsed.message_id
+    assert "поставлено в очередь" in replies[0].get_content()
+    assert await env.store.count_tickets() == 1

@@ -48,6 +48,7 @@ from bot.identity.proof import (
     thread_standing,
     unproven_notice,
 )
+from bot.intake import texts as intake_texts
 from bot.intake.attachments import check_attachment, store_attachment
 from bot.intake.events import Reply
 from bot.intake.form_reply import FormOutcome, FormRequest
@@ -228,6 +229,9 @@ class EmailChannel:
         done = await self.desk.inbound_outcome(key)
         if done is not None:
             log.info("e-mail %s already handled (%s): skipped", msg.message_id, done[0])
+            kind, ticket_id = done
+            if kind == "filed" and ticket_id:
+                await self._confirm_filed(msg, ticket_id)
             return
         try:
             with self.desk.handling_inbound(key):
@@ -395,6 +399,18 @@ class EmailChannel:
         if not sent:
             return Outcome("rate_limited", "hourly limit of automatic replies reached")
         return Outcome("guided", sent=sent)
+
+    async def _confirm_filed(self, msg: InboundMessage, ticket_id: str) -> None:
+        """The ticket was filed, but the process stopped before its confirmation was queued
+        (the confirmation follows the filing's transaction): queue it now, once."""
+        if await self.state.replied(ticket_id, AutoReply.CONFIRMATION):
+            return
+        ticket = await self.desk.find_ticket((ticket_id,))
+        if ticket is None or ticket.channel != EMAIL:
+            return
+        body = intake_texts.t("queued", ticket.lang, id=ticket.id)
+        await self._reply(AutoReply.CONFIRMATION, ticket.customer_id, msg, body, ticket.id)
+        log.info("confirmation of %s queued on the retry of %s", ticket.id, msg.message_id)
 
     # --- replies ------------------------------------------------------------------------------
 

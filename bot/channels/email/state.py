@@ -70,6 +70,13 @@ class EmailState:
             (message_id, ticket_id, kind, recipient, now.isoformat()),
         )
 
+    async def replied(self, ticket_id: str, kind: str) -> bool:
+        """Whether a reply of `kind` about the ticket was sent."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM sent WHERE ticket_id = ? AND kind = ?", (ticket_id, kind)
+        )
+        return row is not None
+
     async def ticket_of(self, message_ids: tuple[str, ...]) -> str | None:
         """The ticket of the first of these Message-IDs that is one of our replies."""
         for mid in message_ids:
