@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.config import Settings
 from bot.tickets import sqlite
 from bot.tickets.interface import TicketStore
 from bot.tickets.store import Store
@@ -116,6 +117,20 @@ async def connect(db: DbOrPath) -> SqlDb:
         result: SqlDb = shared()
         return result
     raise TypeError(f"not a database: {type(db).__name__}")
+
+
+async def open_own(settings: Settings, sqlite_file: str, schema: str) -> SqlDb:
+    """A channel's own tables: in the shared PostgreSQL database when the settings name one (the
+    migrations there make them), else in a SQLite file of the channel's own in the data dir."""
+    if settings.database_url:
+        from bot.tickets.pg.shared import PgShared  # the SQLite default never loads psycopg
+
+        return await PgShared.connect(settings.database_url)
+    path = settings.data_dir / sqlite_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = await connect(path)
+    await db.ensure_schema(schema)
+    return db
 
 
 async def ensure_schema(db: SqlDb, script: str) -> None:

@@ -15,6 +15,7 @@ from bot.channels.web.markup import Markup, escape, html, join, text_block
 from bot.channels.web.signing import Signer, new_token, token_hash
 from bot.channels.web.state import WebState
 from bot.channels.web.uploads import take_upload
+from bot.config import Settings
 from bot.intake.attachments import MAX_ATTACHMENT_BYTES
 from bot.intake.form_reply import FormGuide, FormItem
 
@@ -75,11 +76,12 @@ def test_the_csrf_token_belongs_to_its_session() -> None:
 async def test_a_short_key_is_refused_and_the_generated_one_is_kept(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         Signer(b"short")
-    state = await WebState.on(tmp_path / "web.sqlite3")
+    chosen = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    state = await WebState.open_for(chosen)
     first = await state.signing_key()
     assert await state.signing_key() == first and len(first) == 64
     await state.close()
-    again = await WebState.on(tmp_path / "web.sqlite3")  # a restart, or another process
+    again = await WebState.open_for(chosen)  # a restart, or another process
     assert await again.signing_key() == first
     await again.close()
 

@@ -14,10 +14,9 @@ upgrade neither fails nor hands a sender a fresh allowance.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bot.config import Settings
-from bot.tickets.shared_db import SqlDb, connect
+from bot.tickets.shared_db import SqlDb, open_own
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sent (
@@ -35,26 +34,9 @@ class EmailState:
         self._db = db
 
     @classmethod
-    async def open(cls, path: Path) -> EmailState:
-        """A SQLite file of the channel's own."""
-        return await cls.on(path)
-
-    @classmethod
     async def open_for(cls, settings: Settings) -> EmailState:
         """Where the settings keep the desk's data: the shared database when there is one."""
-        if settings.database_url:
-            from bot.tickets.pg.shared import PgShared  # the SQLite default never loads psycopg
-
-            return await cls.on(await PgShared.connect(settings.database_url))
-        return await cls.open(settings.data_dir / "email-channel.sqlite3")
-
-    @classmethod
-    async def on(cls, db: Path | SqlDb) -> EmailState:
-        if isinstance(db, Path):
-            db.parent.mkdir(parents=True, exist_ok=True)
-        shared = await connect(db)
-        await shared.ensure_schema(_SCHEMA)
-        return cls(shared)
+        return cls(await open_own(settings, "email-channel.sqlite3", _SCHEMA))
 
     async def close(self) -> None:
         await self._db.close()

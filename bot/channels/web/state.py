@@ -16,10 +16,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from bot.config import Settings
-from bot.tickets.shared_db import SqlDb, connect
+from bot.tickets.shared_db import SqlDb, open_own
 
 __all__ = ["StatusLink", "WebState"]
 
@@ -56,19 +55,7 @@ class WebState:
     @classmethod
     async def open_for(cls, settings: Settings) -> WebState:
         """Where the settings keep the desk's data: the shared database when there is one."""
-        if settings.database_url:
-            from bot.tickets.pg.shared import PgShared  # the SQLite default never loads psycopg
-
-            return await cls.on(await PgShared.connect(settings.database_url))
-        return await cls.on(settings.data_dir / "web-channel.sqlite3")
-
-    @classmethod
-    async def on(cls, db: Path | SqlDb) -> WebState:
-        if isinstance(db, Path):
-            db.parent.mkdir(parents=True, exist_ok=True)
-        shared = await connect(db)
-        await shared.ensure_schema(_SCHEMA)
-        return cls(shared)
+        return cls(await open_own(settings, "web-channel.sqlite3", _SCHEMA))
 
     async def close(self) -> None:
         await self._db.close()
