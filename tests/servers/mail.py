@@ -415,18 +415,22 @@ class MailServers:
             {"port": self.smtp_tls_port, "ssl_context": self.server_ssl_context()},
         ]
         for spec in specs:
-            controller = Controller(
-                handler, hostname=HOST, server_hostname="localhost", ready_timeout=10.0, **spec
-            )
-            for attempt in range(50):  # the same port may linger briefly after stop_smtp()
+            for attempt in range(20):  # the same port may linger briefly after stop_smtp()
+                # A fresh controller each time: one whose start timed out may still run its
+                # loop, and starting it again would wait on that loop for ever.
+                controller = Controller(
+                    handler, hostname=HOST, server_hostname="localhost", ready_timeout=30.0,
+                    **spec,
+                )  # fmt: skip
                 try:
                     controller.start()
                     break
                 except (OSError, RuntimeError):
-                    controller._thread = None
-                    if attempt == 49:
+                    with contextlib.suppress(Exception):
+                        controller.stop()
+                    if attempt == 19:
                         raise
-                    time.sleep(0.1)
+                    time.sleep(0.2)
             self._controllers.append(controller)
 
     def stop_smtp(self) -> None:
