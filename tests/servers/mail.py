@@ -263,6 +263,17 @@ class _Handler:
         return "250 OK delivered"
 
 
+def _bindable(port: int) -> bool:
+    """Whether a listener can bind the port now (as asyncio's servers do, with SO_REUSEADDR)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
 def _authenticator(users: tuple[str, ...], password: str) -> Any:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -400,8 +411,12 @@ class MailServers:
         self._released.set()
         handler = _Handler(self)
         for attr in ("smtp_port", "smtp_starttls_port", "smtp_tls_port"):
-            if not getattr(self, attr):
-                setattr(self, attr, free_port())
+            port = getattr(self, attr)
+            if not port:  # a first start may take any free port
+                port = free_port()
+                while not _bindable(port):  # taken meanwhile by another server of the run
+                    port = free_port()
+                setattr(self, attr, port)
         specs: list[dict[str, Any]] = [
             {"port": self.smtp_port},
             {
@@ -422,6 +437,9 @@ class MailServers:
                     handler, hostname=HOST, server_hostname="localhost", ready_timeout=30.0,
                     **spec,
                 )  # fmt: skip
+                if not _bindable(spec["port"]):  # aiosmtpd would wait out its timeout first
+                    time.sleep(0.2)
+                    continue
                 try:
                     controller.start()
                     break
@@ -431,6 +449,8 @@ class MailServers:
                     if attempt == 19:
                         raise
                     time.sleep(0.2)
+            else:
+                raise OSError(f"SMTP port {spec['port']} stays in use")
             self._controllers.append(controller)
 
     def stop_smtp(self) -> None:
