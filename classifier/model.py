@@ -57,7 +57,6 @@ SCOPE_C = 5.0  # of the scope head
 # cross-validation of the real-request rows grouped by repository (scope on clear-cut rows
 # 0.62 -> 0.73) with the dev and holdout sets (both up a little).
 SCOPE_HEAD_OVERRULES = 0.85
-REAL_WEIGHT = 1.0  # a row modelled on a real question against a hand-written phrase
 MIN_CALIBRATION_ROWS = 100  # real rows needed to calibrate on them alone
 TOP_ALTERNATIVES = 3
 SCORE_CACHE = 1024  # texts whose scores are kept: one request is scored several times per update
@@ -112,7 +111,7 @@ def default_model_dir() -> Path:
 # probably outside the regulation. Chosen on real questions (the labelled real dev set) for
 # precision first: a wrong "вне рамок" may make a customer give up on a request support covers,
 # so below it nothing is said and support decides (measured with the scope head and the rows of
-# real requests: at 0.6 the precision was 0.59, at 0.7 0.67, at 0.8 1.0 on the few it said).
+# real requests: at 0.6 the precision was 0.62, at 0.7 0.71, at 0.8 1.0 on the three it said).
 OUT_OF_SCOPE_OPERATING_POINT = 0.8
 
 
@@ -127,7 +126,8 @@ class Prediction:
     confidence: float
     unsure: bool
     alternatives: tuple[tuple[str, float], ...] = field(default=())
-    # How likely the scope verdict (`in_scope`, from the best clause of the category) is right:
+    # How likely the scope verdict (`in_scope`: the best clause of the category, unless the
+    # scope head is sure the request is out) is right:
     # for "out", the lower of the two views' P(out of scope) (the scope head's and the clauses');
     # for "in", one minus the higher.
     scope_confidence: float = 1.0
@@ -270,13 +270,11 @@ class Classifier:
         training_hash: str = "",
         seed: int = 0,
         options: FeatureOptions | None = None,
-        real_weight: float | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> Classifier:
-        """Train on labelled examples (each tied to its clause). Rows modelled on real questions
-        (those with a `source`) weigh `real_weight` times a hand-written phrase, and the
-        probabilities are calibrated on them when there are enough: they are what customers
-        write."""
+        """Train on labelled examples (each tied to its clause). The probabilities are calibrated
+        on the rows modelled on real questions (those with a `source`) when there are enough:
+        they are what customers write."""
         import skops
         from scipy import sparse
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -307,8 +305,6 @@ class Classifier:
         y_crit = np.array([ex.critical for ex in examples])
         y_out = np.array([not ex.in_scope for ex in examples])
         real = np.array([ex.source is not None for ex in examples])
-        weight = np.where(real, REAL_WEIGHT if real_weight is None else real_weight, 1.0)
-        fit_weight = {"sample_weight": weight}
         calibrate_on = real if real.sum() >= MIN_CALIBRATION_ROWS else np.ones_like(real)
 
         cat, crit, out = _logreg(CATEGORY_C), _logreg(5.0), _logreg(SCOPE_C)
@@ -318,16 +314,14 @@ class Classifier:
         # One BLAS thread: small problems run several times slower when threads contend.
         say(f"models on {x.shape[1]} features: category, clauses, critical, scope")
         with threadpool_limits(limits=1):
-            cat.fit(x, y_cat, **fit_weight)
-            clause.fit(x, y_clause, **fit_weight)
-            crit.fit(x, y_crit, **fit_weight)
-            out.fit(x, y_out, **fit_weight)
+            cat.fit(x, y_cat)
+            clause.fit(x, y_clause)
+            crit.fit(x, y_crit)
+            out.fit(x, y_out)
             say("calibration: cross-validated scores of the category and the scope (4 folds)")
             scores, out_scores = (
                 np.asarray(
-                    cross_val_predict(
-                        model, x, y, cv=folds, method="decision_function", params=fit_weight
-                    ),
+                    cross_val_predict(model, x, y, cv=folds, method="decision_function"),
                     dtype=np.float64,
                 )
                 for model, y in ((_logreg(CATEGORY_C), y_cat), (_logreg(SCOPE_C), y_out))
@@ -510,7 +504,7 @@ class Classifier:
         best = int(np.argmax(cat_probs))
         category = self.categories[best]
         clause_scores = scores[self._n_cat : self._n_cat + self._n_clause]
-        head, by_clauses = self.out_of_scope_probabilities(scores, cat_probs)
+        head, by_clauses = self._out_of_scope_probabilities(scores, cat_probs)
         clause = self._clause(category, clause_scores, out_only=head >= SCOPE_HEAD_OVERRULES)
         in_scope = self.scope[clause].in_scope
         low, high = min(head, by_clauses), max(head, by_clauses)
@@ -547,7 +541,7 @@ class Classifier:
         top = int(np.argmax(general))
         return self.clauses[top] if general[top] > own_scores[best] else self.clauses[best]
 
-    def out_of_scope_probabilities(
+    def _out_of_scope_probabilities(
         self, scores: np.ndarray, cat_probs: np.ndarray
     ) -> tuple[float, float]:
         """P(out of scope) by two views: the scope head (one logistic model of "out of scope",
