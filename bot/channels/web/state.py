@@ -101,9 +101,9 @@ class WebState:
 
     async def forget_session(self, session_id: str) -> None:
         """The customer asked to be forgotten: their links and what was said there go."""
-        rows = await self._db.fetch_all(
-            "SELECT ticket_id FROM status_links WHERE session_id = ?", (session_id,)
+        await self._db.write(
+            "DELETE FROM notices WHERE ticket_id IN "
+            "(SELECT ticket_id FROM status_links WHERE session_id = ?)",
+            (session_id,),
         )
-        for row in rows:
-            await self._db.write("DELETE FROM notices WHERE ticket_id = ?", (str(row[0]),))
         await self._db.write("DELETE FROM status_links WHERE session_id = ?", (session_id,))
