@@ -24,13 +24,12 @@ that (the e-mail channel records every message it handled with its effects).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.replicas.locks import REDIS_FAILURES, RedisLease
+from bot.replicas.locks import REDIS_FAILURES, RedisLease, stopped
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -110,20 +109,21 @@ class Leadership:
             return await job()
 
         task = asyncio.create_task(work(), name=f"leader {self.key}")
-        keeper = asyncio.create_task(self._keep(lease, sent), name=f"lease {self.key}")
+        done = asyncio.Event()  # stops the keeper (never cancelled: see locks.stopped)
+        keeper = asyncio.create_task(self._keep(lease, sent, done), name=f"lease {self.key}")
         try:
             await asyncio.wait({task, keeper}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             # Stopping: the job finishes what it has in hand while the lease is still renewed.
             await self._stop_job(task)
-            await self._give_up(keeper, lease)
+            await self._give_up(keeper, done, lease)
             raise
         if task.done():
-            await self._give_up(keeper, lease)
+            await self._give_up(keeper, done, lease)
             return True, task.result()
         # The lease is lost (or about to be): stop the job before anybody else starts it.
         await self._stop_job(task)
-        await self._give_up(keeper, lease)
+        await self._give_up(keeper, done, lease)
         return False, None
 
     async def _stop_job(self, task: asyncio.Task[T]) -> None:
@@ -133,12 +133,15 @@ class Leadership:
             log.error("leadership %s: the job failed while stopping", self.key,
                       exc_info=task.exception())  # fmt: skip
 
-    async def _keep(self, lease: RedisLease, sent: float) -> None:
-        """Renew until the lease is lost; returns then (see the module doc for the deadline)."""
+    async def _keep(self, lease: RedisLease, sent: float, done: asyncio.Event) -> None:
+        """Renew until the lease is lost or `done`; returns then (see the module doc for the
+        deadline)."""
         loop = asyncio.get_running_loop()
         expires = sent + self.ttl  # the key cannot expire in Redis before this moment
         while True:
-            await asyncio.sleep(min(self.ttl / 3, max(0.0, expires - self.margin - loop.time())))
+            pause = min(self.ttl / 3, max(0.0, expires - self.margin - loop.time()))
+            if await stopped(done, pause):
+                return
             if loop.time() >= expires - self.margin:
                 log.error("leadership %s: no renewal got through in time", self.key)
                 return
@@ -154,10 +157,11 @@ class Leadership:
                 return
             expires = attempt + self.ttl
 
-    async def _give_up(self, keeper: asyncio.Task[None], lease: RedisLease) -> None:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
+    async def _give_up(
+        self, keeper: asyncio.Task[None], done: asyncio.Event, lease: RedisLease
+    ) -> None:
+        done.set()
+        await keeper
         try:
             await lease.release()
         except REDIS_FAILURES as exc:

@@ -37,7 +37,15 @@ from redis.exceptions import RedisError
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["ChatLocks", "LocalLocks", "LockTimeout", "RedisLease", "RedisLocks", "connect"]
+__all__ = [
+    "ChatLocks",
+    "LocalLocks",
+    "LockTimeout",
+    "RedisLease",
+    "RedisLocks",
+    "connect",
+    "stopped",
+]
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +112,18 @@ def connect(url: str) -> Redis:
     return Redis.from_url(
         url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout
     )
+
+
+async def stopped(done: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds` for `done`; True when it is set.
+
+    A task that renews a lease is stopped through such an event, never by cancelling it:
+    redis-py's asyncio client can swallow a cancellation that arrives while a command is in
+    flight (the command completes and the task runs on), so a cancelled renewer could keep a
+    lease alive forever, and whoever awaits it would wait forever too."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done.wait(), seconds)
+    return done.is_set()
 
 
 class LockTimeout(TimeoutError):
@@ -209,13 +229,14 @@ class RedisLocks:
         async with self.local.hold(key):
             lease = RedisLease(self.redis, self.prefix + key, self.ttl)
             await self._acquire(lease, order)
-            keeper = asyncio.create_task(self._keep(lease), name=f"renew {lease.key}")
+            done = asyncio.Event()
+            keeper = asyncio.create_task(self._keep(lease, done), name=f"renew {lease.key}")
             try:
                 yield
             finally:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper
+                # Told to stop, not cancelled: see `stopped`.
+                done.set()
+                await keeper
                 await self._release(lease)
 
     async def _acquire(self, lease: RedisLease, order: int | None) -> None:
@@ -236,12 +257,11 @@ class RedisLocks:
                     await lease.leave_queue()
             raise
 
-    async def _keep(self, lease: RedisLease) -> None:
-        """Renew every third of the TTL until cancelled. A lease that is no longer ours means
+    async def _keep(self, lease: RedisLease, done: asyncio.Event) -> None:
+        """Renew every third of the TTL until `done`. A lease that is no longer ours means
         the body outlived its TTL without a renewal getting through: said loudly, it is the
         one way two replicas could overlap on a chat."""
-        while True:
-            await asyncio.sleep(self.ttl / 3)
+        while not await stopped(done, self.ttl / 3):
             try:
                 if not await lease.renew():
                     self.lost += 1

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import textwrap
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,52 @@ async def test_a_lock_is_renewed_while_its_holder_works(clients: list[Any]) -> N
     assert holder.lost == 0
     async with other.hold("telegram:7"):
         pass
+
+
+async def test_a_lock_is_given_up_even_when_it_ends_during_a_renewal(
+    clients: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """redis-py can swallow a cancellation that lands while a command is in flight: a holder
+    whose body ends just as a renewal starts must still give the lock back at once (a renewer
+    that ran on would keep the chat locked for good)."""
+    renewing = asyncio.Event()
+    renew = RedisLease.renew
+
+    async def observed(lease: RedisLease) -> bool:
+        renewing.set()
+        return await renew(lease)
+
+    monkeypatch.setattr(RedisLease, "renew", observed)
+    locks = RedisLocks(clients[0], "test:lock:", ttl=0.06)  # renewed every 20 ms
+    other = RedisLocks(clients[1], "test:lock:", ttl=0.06, wait=2.0)
+
+    async def holds() -> float:
+        slowest = 0.0
+        for n in range(40):
+            started = time.monotonic()
+            async with locks.hold(f"chat:{n}", order=n):
+                renewing.clear()
+                await renewing.wait()
+                for _ in range(n % 8):  # the body ends at a different step of the renewal
+                    await asyncio.sleep(0)
+            async with other.hold(f"chat:{n}", order=n):
+                pass
+            slowest = max(slowest, time.monotonic() - started)
+        return slowest
+
+    # Bounded without cancelling (asyncio.timeout cancels, which is what may be swallowed).
+    play = asyncio.create_task(holds())
+    finished, _ = await asyncio.wait({play}, timeout=20)
+    if play not in finished:
+        for _ in range(200):  # stop the runaway renewer: a cancellation may be swallowed again
+            for task in asyncio.all_tasks():
+                if task is play or task.get_name().startswith("renew test:lock:"):
+                    task.cancel()
+            await asyncio.sleep(0.01)
+        pytest.fail("a hold did not end: its renewer ran on")
+    assert play.result() < 1.0
+    renewers = [t for t in asyncio.all_tasks() if t.get_name().startswith("renew test:lock:")]
+    assert renewers == []
 
 
 async def test_waiters_on_different_replicas_are_served_oldest_first(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
+from aiogram.types import Update
 
 from bot.channels.telegram.agents import announcement
 from bot.channels.telegram.callbacks import MAX_CALLBACK_BYTES, CallbackSigner, derive_key
-from bot.channels.telegram.middlewares import RateLimitMiddleware
+from bot.channels.telegram.middlewares import InFlight, RateLimitMiddleware
 from bot.channels.telegram.render import MAX_MESSAGE, coalesce, escape, render, split_text
 from bot.intake.events import Option, Reply
+from bot.replicas.locks import LocalLocks
 
 SIGNER = CallbackSigner(derive_key("1:token"))
 
@@ -139,3 +144,29 @@ def test_agent_announcement_escapes_and_flags_critical() -> None:
     text = announcement(ticket)
     assert text.startswith("🔴 <b>КРИТИЧНО</b> <b>WAS-000042</b>")
     assert escape("<лежит> &") in text and "Ошибка продукта" in text
+
+
+def test_updates_unfinished_at_shutdown_say_where_they_wait() -> None:
+    """An update stuck at shutdown is reported with its id and the project's line it waits on
+    (here: its turn behind another update of the same chat)."""
+
+    async def play() -> list[str]:
+        in_flight, turns = InFlight(), LocalLocks()
+
+        async def handler(event: Any, data: dict[str, Any]) -> None:
+            async with turns.hold("chat"):
+                await asyncio.sleep(10)
+
+        first = asyncio.create_task(in_flight(handler, Update(update_id=7), {}))
+        second = asyncio.create_task(in_flight(handler, Update(update_id=8), {}))
+        assert not await in_flight.drained(0.05)
+        stuck = in_flight.stuck()
+        for task in (first, second):
+            task.cancel()
+        await asyncio.gather(first, second, return_exceptions=True)
+        assert await in_flight.drained(0.05) and in_flight.count == 0
+        return stuck
+
+    first, second = asyncio.run(play())
+    assert first.startswith("update 7: ") and first.endswith(" in sleep")
+    assert second.startswith("update 8: ") and "bot/replicas/locks.py" in second

@@ -116,7 +116,11 @@ def setup(
     async def finish_updates() -> None:
         # First of the shutdown steps (Redis is closed after it): updates in hand finish.
         if not await in_flight.drained(STOP_WAIT):
-            log.error("telegram: %s updates unfinished at shutdown", in_flight.count)
+            log.error(
+                "telegram: %s updates unfinished at shutdown: %s",
+                in_flight.count,
+                "; ".join(in_flight.stuck()),
+            )
 
     dp.startup.register(on_startup)
     dp.shutdown.register(finish_updates)
@@ -216,7 +220,11 @@ def webhook_app(
         # before the dispatcher's): the updates this replica accepted are answered, not
         # dropped, when it stops (a deploy).
         if not await in_flight.drained(STOP_WAIT):
-            log.error("telegram: %s updates unfinished at shutdown", in_flight.count)
+            log.error(
+                "telegram: %s updates unfinished at shutdown: %s",
+                in_flight.count,
+                "; ".join(in_flight.stuck()),
+            )
 
     app.on_shutdown.insert(0, finish_updates)
     setup_application(app, dp, bot=bot)

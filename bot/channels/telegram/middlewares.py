@@ -7,11 +7,14 @@ With several replicas both the turn and the flood limit's buckets are in Redis
 from __future__ import annotations
 
 import asyncio
+import gc
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -25,6 +28,7 @@ from bot.replicas.locks import ChatLocks, LocalLocks
 
 log = logging.getLogger(__name__)
 
+PROJECT = str(Path(__file__).resolve().parents[2])  # the bot package's folder
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -35,18 +39,24 @@ class InFlight(BaseMiddleware):
     replica stopped for a deploy would otherwise drop what it had in hand."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self._handling: dict[asyncio.Task[Any], int] = {}  # task -> update id
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def count(self) -> int:
+        return len(self._handling)
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        self.count += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self._handling[task] = event.update_id if isinstance(event, Update) else 0
         self._idle.clear()
         try:
             return await handler(event, data)
         finally:
-            self.count -= 1
-            if self.count == 0:
+            del self._handling[task]
+            if not self._handling:
                 self._idle.set()
 
     async def drained(self, timeout: float) -> bool:  # noqa: ASYNC109
@@ -56,6 +66,33 @@ class InFlight(BaseMiddleware):
         except TimeoutError:
             return False
         return True
+
+    def stuck(self) -> list[str]:
+        """Each update still in hand with where it waits (the innermost awaiting line): what
+        an operator needs when updates do not finish."""
+        return [f"update {update}: {awaiting(task)}" for task, update in self._handling.items()]
+
+
+def awaiting(task: asyncio.Task[Any]) -> str:
+    """Where `task` is suspended: the innermost `file:line in function` of the project's code
+    and the innermost of all (a library's wait)."""
+    awaited: Any = task.get_coro()
+    frames: list[str] = []
+    for _ in range(100):  # a chain of awaits is short; the bound only guards against a cycle
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None)
+        if frame is not None:
+            frames.append(f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
+            continue
+        # `async with` on an async generator awaits a step object of that generator, which
+        # refers to it only through the garbage collector's view.
+        inner = [r for r in gc.get_referents(awaited) if inspect.isasyncgen(r)]
+        if not inner:
+            break
+        awaited = inner[0]
+    ours = [f for f in frames if f.startswith(PROJECT)]
+    shown = dict.fromkeys(ours[-1:] + frames[-1:])  # the two, once when they are the same
+    return " > ".join(shown) or "unknown"
 
 
 class UpdateCounter(BaseMiddleware):
