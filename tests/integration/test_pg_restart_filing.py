@@ -48,3 +48,26 @@ async def test_a_filing_cut_by_a_restart_is_filed_once_on_another_connection(
         outbox = conn.execute("SELECT ticket_id, kind FROM outbox").fetchall()
     assert tickets == [("WAS-000002",)]
     assert outbox == [("WAS-000002", "ticket")]
+
+
+async def test_connections_the_server_closed_while_idle_are_replaced_unseen(
+    pg_url: str,
+) -> None:
+    """The pool lends a connection without a round trip when the server has said nothing since
+    its last use; one the server closed meanwhile is noticed and replaced, so the caller's
+    statement still runs."""
+    store = await PgStore.open(pg_url, max_size=3)
+    try:
+        assert await store.count_tickets() >= 0  # a connection in the pool, used once
+        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
+            cur = await admin.execute(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = '' AND datname = current_database() "
+                "AND pid <> pg_backend_pid()) AS ended"
+            )
+            row = await cur.fetchone()
+            assert row is not None and row[0] >= 1
+        for _ in range(5):  # every connection the pool had is closed: each is replaced
+            assert await store.count_tickets() >= 0
+    finally:
+        await store.close()

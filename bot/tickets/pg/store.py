@@ -40,7 +40,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from bot.tickets.model import Ticket, TicketStatus, format_ticket_id
 from bot.tickets.pg.migrate import migrate, schema_version
-from bot.tickets.pg.shared import PgShared
+from bot.tickets.pg.shared import PgShared, check_when_spoken_to
 from bot.tickets.render import Envelope, OutboundMessage
 from bot.tickets.store import (
     OPEN_STATUSES,
@@ -75,14 +75,12 @@ class PgStore:
         self.worker = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @classmethod
-    async def open(
-        cls, url: str, *, lease: float = DEFAULT_LEASE, max_size: int = 10
-    ) -> PgStore:
+    async def open(cls, url: str, *, lease: float = DEFAULT_LEASE, max_size: int = 10) -> PgStore:
         async with await AsyncConnection.connect(url, autocommit=True) as conn:
             await migrate(conn)
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
             url, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False,
-            name="frontdesk", check=AsyncConnectionPool.check_connection,
+            name="frontdesk", check=check_when_spoken_to,
         )  # fmt: skip
         await pool.open(wait=True)
         return cls(pool, url, lease)
@@ -454,7 +452,6 @@ class PgStore:
             except Error as exc:  # unreachable, restarted, or the connection cut
                 log.warning("outbox: LISTEN connection lost (%s); listening again", exc)
             await asyncio.sleep(_RECONNECT)
-
 
 
 def without_password(url: str) -> str:
