@@ -1,4 +1,5 @@
-"""Thanks and acknowledgements ("Спасибо!", "ок, жду", "thanks 👍"): for the bot, not the desk.
+"""Thanks and acknowledgements ("Спасибо!", "ок, жду", "thanks 👍"), and a "Отправить" typed once
+the request has gone: for the bot, not the desk.
 
 After filing, everything the customer writes is mailed to support as an addition to the ticket
 (4.4); a "спасибо" would land in the agent's mailbox as a message to answer. With no request
@@ -46,5 +47,23 @@ def is_courtesy(text: str) -> bool:
     if len(words) > MAX_WORDS or not any(w in _CORE for w in words):
         return False
     if not all(w in _CORE or w in _FILLER for w in words):
+        return False
+    return _ALLOWED_REST.fullmatch(_WORD.sub("", cleaned)) is not None
+
+
+# The summary's Send, typed as a word: after filing it means "send it", which is done already.
+_SEND = _words("отправить отправь отправьте отправляй отправляйте отправка send submit")
+_SEND_REST = _CORE | _FILLER | _words("it пожалуйста please")
+
+
+def is_send_again(text: str) -> bool:
+    """True for a short "Отправить" / "send it, please" and nothing else."""
+    cleaned = clean_text(text).lower().replace("ё", "е")
+    words = _WORD.findall(cleaned)
+    if len(words) > 3 or not any(w in _SEND for w in words):
+        return False
+    if not all(
+        w in _SEND or w in _CORE or w in _FILLER or w in {"it", "пожалуйста"} for w in words
+    ):
         return False
     return _ALLOWED_REST.fullmatch(_WORD.sub("", cleaned)) is not None

@@ -22,7 +22,7 @@ from bot.intake import form, texts
 from bot.intake.agent_notes import NoteKind, agent_note, note_lines, set_notes
 from bot.intake.clarify import question_back, where_to_find
 from bot.intake.conversation import Conversation, Gate, Step, Turn
-from bot.intake.courtesy import is_courtesy
+from bot.intake.courtesy import is_courtesy, is_send_again
 from bot.intake.events import (
     AddFollowUp,
     AttachmentEvent,
@@ -1197,10 +1197,14 @@ def _question_by_id(question_id: str | None, ctx: IntakeContext) -> Question | N
 
 
 def _courtesy_reply(s: Conversation, text: str) -> Reply | None:
-    """A reply to thanks or an acknowledgement when no request is being written."""
+    """A reply to thanks or an acknowledgement when no request is being written, or to a
+    "Отправить" typed after the request has gone (not mailed to support as an addition)."""
+    filed = s.step is Step.FILED and s.ticket_id
+    if filed and is_send_again(text):
+        return Reply(texts.t("already_sent", s.lang, id=s.ticket_id))
     if not is_courtesy(text):
         return None
-    if s.step is Step.FILED and s.ticket_id:
+    if filed:
         return Reply(texts.t("courtesy_filed", s.lang, id=s.ticket_id))
     nothing_yet = not s.fields and not s.attachments and s.asking == Field.DESCRIPTION.value
     if s.step is Step.IDLE or (s.step is Step.ASK and nothing_yet):

@@ -375,6 +375,16 @@ _TEXTS: dict[str, dict[str, str]] = {
             "A new problem is a new request: /new (clause 2.6)."
         ),
     },
+    "already_sent": {
+        "ru": (
+            "Обращение {id} уже отправлено, повторять не нужно. Ответ придёт письмом на указанный "
+            "e-mail (п. 4.1). Подробности можно дописать сюда — я добавлю их к обращению (п. 4.4)."
+        ),
+        "en": (
+            "Request {id} has already been sent; there is no need to send it again. The answer "
+            "will come by e-mail (4.1). Write any details here and I will add them to it (4.4)."
+        ),
+    },
     "courtesy_filed": {
         "ru": (
             "Пожалуйста! Ответ по обращению {id} придёт письмом на указанный e-mail (п. 4.1). "

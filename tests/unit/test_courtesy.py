@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.intake.courtesy import is_courtesy
+from bot.intake.courtesy import is_courtesy, is_send_again
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,15 @@ def test_courtesy(text: str) -> None:
 )  # fmt: skip
 def test_not_courtesy(text: str) -> None:
     assert not is_courtesy(text)
+
+
+@pytest.mark.parametrize("text", ["Отправить", "отправьте, пожалуйста", "Send", "send it"])
+def test_send_typed_again(text: str) -> None:
+    assert is_send_again(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "спасибо", "отправить логи сейчас не могу", "send 500", "не отправляйте"]
+)
+def test_not_send_again(text: str) -> None:
+    assert not is_send_again(text)

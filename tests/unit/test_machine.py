@@ -225,6 +225,21 @@ def test_thanks_after_filing_is_answered_here_not_mailed_to_support(
     assert turn.effects == (AddFollowUp("WAS-000042", more),)
 
 
+def test_send_typed_after_filing_is_answered_here_not_mailed_to_support(
+    context: IntakeContext,
+) -> None:
+    """A customer who presses Send and then also types it is told the request has gone; the
+    word does not reach the agent as an addition to the ticket."""
+    turn = queued(context, "WAS-000042")
+    for send in ("Отправить", "отправьте, пожалуйста", "Send"):
+        turn = machine.handle(turn.state, TextEvent(send), NOW, context)
+        assert turn.effects == ()
+        assert "WAS-000042" in turn.replies[0].text and "уже отправлено" in turn.replies[0].text
+    more = "Отправить логи не могу, доступа нет"
+    turn = machine.handle(turn.state, TextEvent(more), NOW, context)
+    assert turn.effects == (AddFollowUp("WAS-000042", more),)
+
+
 def test_thanks_with_no_request_under_way_is_not_taken_for_a_description(
     context: IntakeContext,
 ) -> None:
