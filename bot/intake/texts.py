@@ -377,11 +377,12 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "already_sent": {
         "ru": (
-            "Обращение {id} уже отправлено, повторять не нужно. Ответ придёт письмом на указанный "
-            "e-mail (п. 4.1). Подробности можно дописать сюда — я добавлю их к обращению (п. 4.4)."
+            "Обращение {id} уже принято, отправлять его ещё раз не нужно. Ответ придёт письмом на "
+            "указанный e-mail (п. 4.1). Подробности можно дописать сюда — я добавлю их к обращению "
+            "(п. 4.4)."
         ),
         "en": (
-            "Request {id} has already been sent; there is no need to send it again. The answer "
+            "Request {id} has already been taken; there is no need to send it again. The answer "
             "will come by e-mail (4.1). Write any details here and I will add them to it (4.4)."
         ),
     },

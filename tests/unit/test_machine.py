@@ -234,7 +234,7 @@ def test_send_typed_after_filing_is_answered_here_not_mailed_to_support(
     for send in ("Отправить", "отправьте, пожалуйста", "Send"):
         turn = machine.handle(turn.state, TextEvent(send), NOW, context)
         assert turn.effects == ()
-        assert "WAS-000042" in turn.replies[0].text and "уже отправлено" in turn.replies[0].text
+        assert "WAS-000042" in turn.replies[0].text and "уже принято" in turn.replies[0].text
     more = "Отправить логи не могу, доступа нет"
     turn = machine.handle(turn.state, TextEvent(more), NOW, context)
     assert turn.effects == (AddFollowUp("WAS-000042", more),)
