@@ -42,28 +42,26 @@ _ALLOWED_REST = re.compile(r"[\s.,!?)(:;\-—…'\"«»\u2600-\u27bf\U0001f000-\
 
 def is_courtesy(text: str) -> bool:
     """True for a short message of thanks or acknowledgement and nothing else."""
-    cleaned = clean_text(text).lower().replace("ё", "е")
-    words = _WORD.findall(cleaned)
-    if len(words) > MAX_WORDS or not any(w in _CORE for w in words):
-        return False
-    if not all(w in _CORE or w in _FILLER for w in words):
-        return False
-    return _ALLOWED_REST.fullmatch(_WORD.sub("", cleaned)) is not None
+    return _made_of(text, _CORE, _FILLER, MAX_WORDS)
 
 
 # The summary's Send, typed as a word: after filing it means "send it", which is done already.
 _SEND = _words("отправить отправь отправьте отправляй отправляйте отправка send submit")
-_SEND_REST = _CORE | _FILLER | _words("it пожалуйста please")
+_SEND_REST = _CORE | _FILLER | _words("it пожалуйста")
 
 
 def is_send_again(text: str) -> bool:
     """True for a short "Отправить" / "send it, please" and nothing else."""
+    return _made_of(text, _SEND, _SEND_REST, 3)
+
+
+def _made_of(text: str, core: frozenset[str], rest: frozenset[str], max_words: int) -> bool:
+    """At most `max_words` words, at least one of `core`, the others of `core` or `rest`, and
+    besides them only punctuation and emoji."""
     cleaned = clean_text(text).lower().replace("ё", "е")
     words = _WORD.findall(cleaned)
-    if len(words) > 3 or not any(w in _SEND for w in words):
+    if len(words) > max_words or not any(w in core for w in words):
         return False
-    if not all(
-        w in _SEND or w in _CORE or w in _FILLER or w in {"it", "пожалуйста"} for w in words
-    ):
+    if not all(w in core or w in rest for w in words):
         return False
     return _ALLOWED_REST.fullmatch(_WORD.sub("", cleaned)) is not None

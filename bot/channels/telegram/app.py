@@ -115,12 +115,7 @@ def setup(
 
     async def finish_updates() -> None:
         # First of the shutdown steps (Redis is closed after it): updates in hand finish.
-        if not await in_flight.drained(STOP_WAIT):
-            log.error(
-                "telegram: %s updates unfinished at shutdown: %s",
-                in_flight.count,
-                "; ".join(in_flight.stuck()),
-            )
+        await in_flight.finish(STOP_WAIT)
 
     dp.startup.register(on_startup)
     dp.shutdown.register(finish_updates)
@@ -219,12 +214,7 @@ def webhook_app(
         # Before the bot's session closes (the handler's own shutdown step, next, which runs
         # before the dispatcher's): the updates this replica accepted are answered, not
         # dropped, when it stops (a deploy).
-        if not await in_flight.drained(STOP_WAIT):
-            log.error(
-                "telegram: %s updates unfinished at shutdown: %s",
-                in_flight.count,
-                "; ".join(in_flight.stuck()),
-            )
+        await in_flight.finish(STOP_WAIT)
 
     app.on_shutdown.insert(0, finish_updates)
     setup_application(app, dp, bot=bot)

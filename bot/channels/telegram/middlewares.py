@@ -67,9 +67,18 @@ class InFlight(BaseMiddleware):
             return False
         return True
 
+    async def finish(self, timeout: float) -> None:  # noqa: ASYNC109
+        """At shutdown: let the updates in hand finish (at most `timeout` seconds); log those
+        that did not, each with where it waits (what an operator needs to find why)."""
+        if not await self.drained(timeout):
+            log.error(
+                "telegram: %s updates unfinished at shutdown: %s",
+                self.count,
+                "; ".join(self.stuck()),
+            )
+
     def stuck(self) -> list[str]:
-        """Each update still in hand with where it waits (the innermost awaiting line): what
-        an operator needs when updates do not finish."""
+        """Each update still in hand with where it waits (the innermost awaiting line)."""
         return [f"update {update}: {awaiting(task)}" for task, update in self._handling.items()]
 
 
