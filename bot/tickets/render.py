@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
 from email.header import Header, decode_header, make_header
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import EmailPolicy
@@ -74,7 +75,28 @@ class _Policy(EmailPolicy):
         return legacy.encode("ascii") if legacy else super().fold_binary(name, value)
 
 
-POLICY = _Policy(linesep="\r\n", cte_type="7bit", raise_on_defect=True)
+class _HeaderClasses(HeaderRegistry):
+    """The header registry, with each header's class made once.
+
+    CPython's registry builds a new class (``type(...)``) every time a header is set or read;
+    that was a fifth of the desk's CPU per customer. The class only depends on the header's
+    name, so the one made first serves every later message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+POLICY = _Policy(
+    linesep="\r\n", cte_type="7bit", raise_on_defect=True, header_factory=_HeaderClasses()
+)
 CRITICAL_PREFIX = "[КРИТИЧНО] "
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # A Message-ID we repeat in In-Reply-To/References: printable ASCII, no encoded word.

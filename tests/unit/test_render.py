@@ -527,3 +527,14 @@ def test_an_uncertain_scope_call_is_shown_to_agents_as_theirs_to_decide(
     assert shown in plain
     data = ticket.to_json()
     assert data["in_scope"] is False and data["scope_confidence"] == scope_confidence
+
+
+def test_a_header_class_is_made_once_and_still_parses_its_header() -> None:
+    # The registry keeps the class it built for a header name (CPython builds a new one on every
+    # lookup, which made rendering slow); a cached class must parse like a fresh one.
+    from bot.tickets.render import POLICY
+
+    assert POLICY.header_factory["Subject"] is POLICY.header_factory["subject"]
+    assert POLICY.header_factory["To"] is not POLICY.header_factory["Subject"]
+    to = POLICY.header_factory("To", "a@example.ru, b@example.ru")
+    assert [a.addr_spec for a in to.addresses] == ["a@example.ru", "b@example.ru"]
