@@ -185,14 +185,12 @@ class Verifier:
                 ready = from_epoch(float(row[0])) + RESEND_COOLDOWN
                 if now < ready:
                     return StartResult("cooldown", retry_at=ready)
+            # Counted for the customer and for the address: nobody floods one mailbox.
             keys = (_key(customer_key), f"address:{address}")
-            for key in keys:
-                peek = await self._limits.peek(CODES_HOUR, key, now)
-                if not peek.allowed:
-                    log.info("verification codes limited for %s", mask_address(address))
-                    return StartResult("limited", retry_at=peek.retry_at)
-            for key in keys:
-                await self._limits.hit(CODES_HOUR, key, now)
+            limited = await self._limits.hit_together([(CODES_HOUR, key) for key in keys], now)
+            if not limited.allowed:
+                log.info("verification codes limited for %s", mask_address(address))
+                return StartResult("limited", retry_at=limited.retry_at)
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
             expires = now + CODE_TTL
             await self._db.write(

@@ -15,7 +15,7 @@ further back). Old rows are pruned every few hundred hits and by :meth:`Limits.p
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +46,8 @@ CREATE INDEX IF NOT EXISTS limit_events_at ON limit_events (at)
 """
 
 _PRUNE_EVERY = 200
+# The actions of one (kind, key) within a window: kind, key, window start.
+_COUNT = "SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?"
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Limits:
     async def peek(self, kind: str, key: str, now: datetime) -> LimitResult:
         """Would :meth:`hit` allow it? Records nothing."""
         rule = self._rule(kind)
-        used = await self._count(kind, key, now, rule)
+        [used] = await self._counts(((kind, key),), (rule,), now)
         if used < rule.limit:
             return LimitResult(True, None, kind, rule.limit, used)
         retry_at = await self._retry_at(kind, key, now, rule)
@@ -125,43 +127,58 @@ class Limits:
 
     async def hit(self, kind: str, key: str, now: datetime) -> LimitResult:
         """Record one action if the limit allows it; otherwise say when it will."""
-        rule = self._rule(kind)
-        at = epoch(now)
-        since = at - rule.window.total_seconds()
-        if rule.limit <= 0:
-            return LimitResult(False, None, kind, rule.limit, 0)
-        cur = await self._db.write(
-            "INSERT INTO limit_events (kind, key, at) SELECT ?, ?, ? WHERE "
-            "(SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?) < ?",
-            (kind, key, at, kind, key, since, rule.limit),
-            serialise=f"limit:{kind}:{key}",  # replicas must not both take the last slot
-        )
-        await self._tick(now)
-        if cur.rowcount == 1:
-            used = await self._count(kind, key, now, rule)
-            return LimitResult(True, None, kind, rule.limit, used)
-        log.info("limit %s reached for %s", kind, _mask_key(key))
-        return LimitResult(
-            False, await self._retry_at(kind, key, now, rule), kind, rule.limit, rule.limit
-        )
+        return await self.hit_together(((kind, key),), now)
 
     async def hit_all(self, kinds: Iterable[str], key: str, now: datetime) -> LimitResult:
-        """Several windows for one action (tickets: per hour AND per day): all or nothing.
+        """Several windows for one action (tickets: per hour AND per day): all or nothing."""
+        return await self.hit_together(tuple((kind, key) for kind in kinds), now)
 
-        When one is exhausted, nothing is recorded and the result is the one that frees last.
-        """
-        kinds = tuple(kinds)
-        denied = [r for r in [await self.peek(k, key, now) for k in kinds] if not r.allowed]
-        if denied:
-            return max(denied, key=lambda r: r.retry_at or now)
-        results = [await self.hit(k, key, now) for k in kinds]
-        denied = [r for r in results if not r.allowed]
-        if denied:  # lost a race for the last slot: take back what was recorded
-            for result in results:
-                if result.allowed:
-                    await self.undo(result.kind, key, now)
-            return max(denied, key=lambda r: r.retry_at or now)
-        return results[0]
+    async def hit_together(self, actions: Sequence[tuple[str, str]], now: datetime) -> LimitResult:
+        """One action that counts under several (kind, key) pairs (a code counts for the customer
+        and for the address it goes to): recorded under all of them or under none.
+
+        Allowed: the first pair's result. Denied: nothing is recorded, and the result is the one
+        that frees last. Two statements when allowed (count, then the checked insert), whatever
+        the number of pairs: every statement is a round trip to a shared database."""
+        rules = [self._rule(kind) for kind, _ in actions]
+        used = await self._counts(actions, rules, now)
+        if all(n < rule.limit for n, rule in zip(used, rules, strict=True)):
+            cur = await self._db.write(
+                *self._checked_insert(actions, rules, now),
+                # Replicas must not both take the last slot of a key.
+                serialise=tuple(sorted({f"limit:{kind}:{key}" for kind, key in actions})),
+            )
+            await self._tick(now)
+            if cur.rowcount == len(actions):
+                kind, _ = actions[0]
+                return LimitResult(True, None, kind, rules[0].limit, used[0] + 1)
+            used = await self._counts(actions, rules, now)  # lost a race for the last slot
+        denied = [
+            LimitResult(False, await self._retry_at(kind, key, now, rule), kind, rule.limit, n)
+            for (kind, key), rule, n in zip(actions, rules, used, strict=True)
+            if n >= rule.limit
+        ] or [LimitResult(False, now, actions[0][0], rules[0].limit, used[0])]  # freed since
+        for result in denied:
+            log.info("limit %s reached for %s", result.kind, _mask_key(actions[0][1]))
+        return max(denied, key=lambda r: r.retry_at or now)
+
+    @staticmethod
+    def _checked_insert(
+        actions: Sequence[tuple[str, str]], rules: Sequence[Rule], now: datetime
+    ) -> tuple[str, tuple[object, ...]]:
+        """One INSERT of a row per pair, made only while every pair is under its limit: the
+        check and the insert are one statement."""
+        at = epoch(now)
+        rows = " UNION ALL ".join(["SELECT ? AS kind, ? AS key, ? AS at"] * len(actions))
+        checks = " AND ".join([f"({_COUNT}) < ?"] * len(actions))
+        params: list[object] = [v for kind, key in actions for v in (kind, key, at)]
+        for (kind, key), rule in zip(actions, rules, strict=True):
+            params += [kind, key, at - rule.window.total_seconds(), rule.limit]
+        sql = (
+            "INSERT INTO limit_events (kind, key, at) "
+            f"SELECT kind, key, at FROM ({rows}) AS new WHERE {checks}"
+        )
+        return sql, tuple(params)
 
     async def record(self, kind: str, key: str, now: datetime) -> None:
         """Record an action that was not subject to the limit; it still fills the window."""
@@ -195,13 +212,19 @@ class Limits:
         if self._hits % _PRUNE_EVERY == 0:
             await self.prune(now)
 
-    async def _count(self, kind: str, key: str, now: datetime, rule: Rule) -> int:
-        since = epoch(now) - rule.window.total_seconds()
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*) FROM limit_events WHERE kind = ? AND key = ? AND at > ?",
-            (kind, key, since),
-        )
-        return int(row[0]) if row else 0
+    async def _counts(
+        self, actions: Sequence[tuple[str, str]], rules: Sequence[Rule], now: datetime
+    ) -> list[int]:
+        """The actions in the window of each pair, in one statement."""
+        at = epoch(now)
+        columns = ", ".join([f"({_COUNT})"] * len(actions))
+        params = [
+            v
+            for (kind, key), rule in zip(actions, rules, strict=True)
+            for v in (kind, key, at - rule.window.total_seconds())
+        ]
+        row = await self._db.fetch_one(f"SELECT {columns}", tuple(params))
+        return [int(n) for n in row]
 
     async def _retry_at(self, kind: str, key: str, now: datetime, rule: Rule) -> datetime | None:
         """The `limit`-th newest event in the window leaves it at event + window."""

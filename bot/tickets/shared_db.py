@@ -42,10 +42,10 @@ class SqlDb(Protocol):
     """What the table owners need of a database: statements with ``?`` placeholders."""
 
     async def write(
-        self, sql: str, params: tuple[object, ...] = (), *, serialise: str | None = None
+        self, sql: str, params: tuple[object, ...] = (), *, serialise: tuple[str, ...] = ()
     ) -> Written:
-        """One statement; with `serialise`, never at the same time as another write given the
-        same key, in any process (a check-and-insert that must not take a slot twice)."""
+        """One statement; with `serialise`, never at the same time as another write given one of
+        the same keys, in any process (a check-and-insert that must not take a slot twice)."""
 
     async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> Any: ...
 
@@ -65,7 +65,7 @@ class SharedDb:
     owned: bool  # opened here from a path: close it when done
 
     async def write(
-        self, sql: str, params: tuple[object, ...] = (), *, serialise: str | None = None
+        self, sql: str, params: tuple[object, ...] = (), *, serialise: tuple[str, ...] = ()
     ) -> sqlite.Cursor:
         """One statement under the write lock; the cursor gives ``rowcount``/``lastrowid``.
 

@@ -6,6 +6,7 @@ restart (or another replica) would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,9 +163,32 @@ async def test_inbound_mail_is_recorded_once_and_secrets_are_shared(reopen: Open
     assert await other.secret("reply-key", lambda: "second") == made == "first"
 
 
-async def test_limits_consent_verification_and_forgetting(
-    reopen: Opener, tmp_path: Path
-) -> None:
+async def test_two_replicas_never_both_take_the_last_slot_of_a_limit(reopen: Opener) -> None:
+    # Given two replicas (two stores on one database) and a limit of 3 tickets an hour
+    rules = {
+        "tickets_hour": Rule(3, timedelta(hours=1)),
+        "tickets_day": Rule(20, timedelta(days=1)),
+    }
+    first = await Limits.open(await reopen(), rules)
+    second = await Limits.open(await reopen(), rules)
+    # When one customer's 40 filings arrive at both at once
+    results = await asyncio.gather(
+        *(
+            (first if n % 2 else second).hit_all(
+                ("tickets_hour", "tickets_day"), "telegram:9", NOW
+            )
+            for n in range(40)
+        )
+    )
+    # Then exactly three are allowed, and each window holds exactly those three
+    assert sum(r.allowed for r in results) == 3
+    assert (await first.peek("tickets_hour", "telegram:9", NOW)).used == 3
+    assert (await second.peek("tickets_day", "telegram:9", NOW)).used == 3
+    denied = [r for r in results if not r.allowed]
+    assert all(r.retry_at == NOW + timedelta(hours=1) for r in denied)
+
+
+async def test_limits_consent_verification_and_forgetting(reopen: Opener, tmp_path: Path) -> None:
     store = await reopen()
     limits = await Limits.open(store, {"tickets_hour": Rule(2, timedelta(hours=1))})
     assert (await limits.hit("tickets_hour", "telegram:1", NOW)).allowed

@@ -200,3 +200,20 @@ async def test_writes_wait_for_a_store_transaction_instead_of_joining_it(tmp_pat
     assert (await task).allowed
     assert (await limits.peek(TICKETS_HOUR, "k", NOW)).used == 1
     await store.close()
+
+
+async def test_an_action_counted_under_two_keys_is_recorded_under_both_or_neither(limits):
+    # Given an address that has had its five codes this hour (from other customers)
+    for _ in range(5):
+        await limits.hit(CODES_HOUR, "address:a@b.ru", NOW)
+    # When a new customer asks for one more code to that address
+    pairs = [(CODES_HOUR, "user:telegram:7"), (CODES_HOUR, "address:a@b.ru")]
+    denied = await limits.hit_together(pairs, NOW)
+    # Then it is denied by the address's window, and the customer's own window stays empty
+    assert not denied.allowed and denied.retry_at == NOW + timedelta(hours=1)
+    assert (await limits.peek(CODES_HOUR, "user:telegram:7", NOW)).used == 0
+    # and a customer under both limits counts under both
+    later = NOW + timedelta(hours=2)
+    allowed = await limits.hit_together([(CODES_HOUR, "user:telegram:7"), pairs[1]], later)
+    assert allowed.allowed and allowed.used == 1
+    assert (await limits.peek(CODES_HOUR, "address:a@b.ru", later)).used == 1

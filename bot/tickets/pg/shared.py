@@ -44,6 +44,11 @@ def to_psycopg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+@lru_cache(maxsize=8)
+def _advisory_locks(count: int) -> str:
+    return "SELECT " + ", ".join(["pg_advisory_xact_lock(hashtextextended(%s, 0))"] * count)
+
+
 class PgShared:
     def __init__(self, pool: AsyncConnectionPool[Conn], *, owned: bool = False) -> None:
         self._pool = pool
@@ -65,17 +70,17 @@ class PgShared:
         return PgShared(self._pool)
 
     async def write(
-        self, sql: str, params: tuple[object, ...] = (), *, serialise: str | None = None
+        self, sql: str, params: tuple[object, ...] = (), *, serialise: tuple[str, ...] = ()
     ) -> Written:
         async with self._pool.connection() as conn:
-            if serialise is None:
+            if not serialise:
                 cur = await conn.execute(to_psycopg(sql), params)
                 return Written(max(cur.rowcount, 0))
             async with conn.transaction():
-                # Held until this transaction ends, by every replica asking for the same key.
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (serialise,)
-                )
+                # Held until this transaction ends, by every replica asking for one of the same
+                # keys; taken in one order (left to right, sorted) so two writers cannot each
+                # hold a key the other waits for.
+                await conn.execute(_advisory_locks(len(serialise)), sorted(serialise))
                 cur = await conn.execute(to_psycopg(sql), params)
                 return Written(max(cur.rowcount, 0))
 
