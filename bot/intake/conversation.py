@@ -7,7 +7,7 @@ answer to one event (bot/intake/machine.py).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -83,7 +83,8 @@ class Conversation:
     classification: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A deep copy as plain data (the machine copies a state this way before changing it)."""
+        return {name: _plain_copy(getattr(self, name)) for name in _FIELD_NAMES}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Conversation:
@@ -99,6 +100,21 @@ class Conversation:
 
     def attachment_refs(self) -> list[AttachmentRef]:
         return [AttachmentRef(**a) for a in self.attachments]
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Conversation))
+
+
+def _plain_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, tuples of strings, numbers, enums):
+    what `dataclasses.asdict` made of a state, at a fraction of its cost."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain_copy(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
