@@ -559,3 +559,20 @@ def test_the_ticket_names_the_product_line_of_the_edition_4_2_4(
     turn = machine.handle(talk(context, TextEvent(text)).state, ChoiceEvent("send"), NOW, context)
     ticket = filed_ticket(turn)
     assert (ticket.edition, ticket.product) == (edition, product)
+
+
+def test_a_state_as_data_is_a_copy_the_state_does_not_share() -> None:
+    # The machine copies a state through to_dict before changing it: nothing nested may be shared.
+    state = Conversation(
+        notes={"agent": ["first"]},
+        docs=[{"title": "Кеширование", "url": "https://example.ru/doc"}],
+        classification={"category": "error", "alternatives": [["update", 0.2]]},
+    )
+    data = state.to_dict()
+    data["notes"]["agent"].append("second")
+    data["docs"][0]["title"] = "changed"
+    data["classification"]["alternatives"][0][1] = 0.9
+    assert state.notes == {"agent": ["first"]}
+    assert state.docs[0]["title"] == "Кеширование"
+    assert state.classification == {"category": "error", "alternatives": [["update", 0.2]]}
+    assert Conversation.from_dict(state.to_dict()) == state
