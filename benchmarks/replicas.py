@@ -60,6 +60,8 @@ from telegram_load import (  # noqa: E402  (after the path set-up above)
     floor_customer,
 )
 
+from bot import event_loop  # noqa: E402
+
 START_TIMEOUT = 300.0  # the first start may train the classifier
 HOOK = "/telegram/hook"
 
@@ -317,7 +319,8 @@ def main() -> None:
     parser.add_argument("--serve-floor", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
-        asyncio.run(serve_floor(int(args.serve_floor[0]), args.serve_floor[1]))
+        # On the desk's own event loop: the comparison is of the work, not of the loops.
+        event_loop.run(serve_floor(int(args.serve_floor[0]), args.serve_floor[1]))
         return
     if args.quick:
         args.seconds, args.customers = 8.0, 60

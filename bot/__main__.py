@@ -21,6 +21,7 @@ import signal
 import sys
 from typing import Any, TextIO
 
+from bot import event_loop
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _setup_logging(settings, console)
     try:
-        asyncio.run(serve(settings, console=console))
+        event_loop.run(serve(settings, console=console))
     except KeyboardInterrupt:
         return 130
     except NotOnPostgres as exc:

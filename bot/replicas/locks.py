@@ -30,7 +30,8 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Protocol
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redis.exceptions import RedisError
 
@@ -44,6 +45,7 @@ __all__ = [
     "RedisLease",
     "RedisLocks",
     "connect",
+    "customer_locks",
     "stopped",
 ]
 
@@ -91,6 +93,13 @@ end
 return 0
 """
 
+# One customer's lock, `frontdesk:lock:<channel>:<user>`: the desk holds it while it works on
+# the conversation, the Telegram channel for a whole update (so replies go out in order).
+CUSTOMER_LOCK_PREFIX = "frontdesk:lock:"
+# A replica killed while holding it blocks that customer this long. The IMAP watcher's lease
+# too: a dead leader's lock ends with its term.
+CUSTOMER_LOCK_TTL = 5.0
+
 # Seconds any one Redis call may take (connecting included).
 REDIS_TIMEOUT = 5.0
 
@@ -114,6 +123,11 @@ def connect(url: str) -> Redis:
     )
 
 
+def customer_locks(redis: Redis) -> RedisLocks:
+    """The customers' locks (see CUSTOMER_LOCK_PREFIX); any number of these objects share them."""
+    return RedisLocks(redis, CUSTOMER_LOCK_PREFIX, ttl=CUSTOMER_LOCK_TTL)
+
+
 async def stopped(done: asyncio.Event, seconds: float) -> bool:
     """Wait up to `seconds` for `done`; True when it is set.
 
@@ -124,6 +138,13 @@ async def stopped(done: asyncio.Event, seconds: float) -> bool:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(done.wait(), seconds)
     return done.is_set()
+
+
+# The keys the running task holds, with the task (a task started inside a hold inherits this
+# context, but not the lock: it is told apart by being another task).
+_HELD: ContextVar[tuple[tuple[str, asyncio.Task[Any] | None], ...]] = ContextVar(
+    "frontdesk_held_locks", default=()
+)
 
 
 class LockTimeout(TimeoutError):
@@ -226,14 +247,25 @@ class RedisLocks:
 
     @contextlib.asynccontextmanager
     async def hold(self, key: str, order: int | None = None) -> AsyncIterator[None]:
+        """The mutex of `key`; re-entrant within one task: a hold of a key this task already
+        holds (through any RedisLocks with the same prefix) waits for nothing and costs no round
+        trip. The Telegram channel holds a chat for a whole update and the desk takes the same
+        key for the conversation inside it. Tasks started inside a hold do not share it."""
+        full_key = self.prefix + key
+        me = asyncio.current_task()
+        if (full_key, me) in _HELD.get():
+            yield
+            return
         async with self.local.hold(key):
-            lease = RedisLease(self.redis, self.prefix + key, self.ttl)
+            lease = RedisLease(self.redis, full_key, self.ttl)
             await self._acquire(lease, order)
             done = asyncio.Event()
             keeper = asyncio.create_task(self._keep(lease, done), name=f"renew {lease.key}")
+            held = _HELD.set((*_HELD.get(), (full_key, me)))
             try:
                 yield
             finally:
+                _HELD.reset(held)
                 # Told to stop, not cancelled: see `stopped`.
                 done.set()
                 await keeper

@@ -67,20 +67,19 @@ class RedisConversations:
 
     The per-customer lock is a lease renewed while the desk works (bot/replicas/locks.py), not a
     fixed timeout: a replica killed in the middle of a customer's event blocks that customer for
-    `LOCK_TTL` seconds only. The IMAP watcher handles one e-mail at a time, so a longer lock of a
-    dead leader would hold up the whole mailbox after the hand-over; and a desk step slower than a
-    fixed timeout would lose the lock without anyone noticing.
+    `CUSTOMER_LOCK_TTL` seconds only. The IMAP watcher handles one e-mail at a time, so a longer
+    lock of a dead leader would hold up the whole mailbox after the hand-over; and a desk step
+    slower than a fixed timeout would lose the lock without anyone noticing.
     """
 
     PREFIX = "frontdesk:conv:"
     TTL_SECONDS = 30 * 24 * 3600  # an abandoned draft is forgotten after a month
-    LOCK_TTL = 5.0  # the IMAP watcher's lease too: a dead leader's lock ends with its term
 
     def __init__(self, redis: Redis) -> None:
-        from bot.replicas.locks import RedisLocks
+        from bot.replicas.locks import customer_locks
 
         self._redis = redis
-        self._locks = RedisLocks(redis, "frontdesk:lock:", ttl=self.LOCK_TTL)
+        self._locks = customer_locks(redis)
 
     @classmethod
     def from_url(cls, url: str) -> RedisConversations:

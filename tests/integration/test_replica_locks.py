@@ -106,11 +106,15 @@ async def test_a_lock_is_renewed_while_its_holder_works(clients: list[Any]) -> N
     """A body that runs for several TTLs keeps the lock: the other replica waits for it."""
     holder = RedisLocks(clients[0], "test:lock:", ttl=0.3)
     other = RedisLocks(clients[1], "test:lock:", ttl=0.3, wait=0.5)
-    async with holder.hold("telegram:7"):
-        await asyncio.sleep(1.0)  # over three TTLs
+
+    async def other_replica() -> None:  # its own task, as an update on another replica is
         with pytest.raises(LockTimeout):
             async with other.hold("telegram:7"):
                 pytest.fail("two holders at once")
+
+    async with holder.hold("telegram:7"):
+        await asyncio.sleep(1.0)  # over three TTLs
+        await asyncio.create_task(other_replica())
     assert holder.lost == 0
     async with other.hold("telegram:7"):
         pass
@@ -160,6 +164,36 @@ async def test_a_lock_is_given_up_even_when_it_ends_during_a_renewal(
     assert play.result() < 1.0
     renewers = [t for t in asyncio.all_tasks() if t.get_name().startswith("renew test:lock:")]
     assert renewers == []
+
+
+async def test_a_task_holding_a_key_takes_it_again_for_free_and_its_children_wait(
+    clients: list[Any],
+) -> None:
+    # Given the Telegram channel's hold of a chat and the desk's of the same customer (two
+    # RedisLocks objects, one prefix), in one task
+    channel = RedisLocks(clients[0], "test:lock:")
+    desk = RedisLocks(clients[0], "test:lock:", wait=2.0)
+    events: list[str] = []
+
+    async def child() -> None:
+        async with desk.hold("telegram:1"):
+            events.append("child")
+
+    async with channel.hold("telegram:1"):
+        token = await clients[1].get("test:lock:telegram:1")
+        # When the desk takes the key inside: at once, and the lease is the channel's still
+        began = time.monotonic()
+        async with desk.hold("telegram:1"):
+            assert time.monotonic() - began < 0.5
+        assert await clients[1].get("test:lock:telegram:1") == token
+        # and a task started inside the hold waits for the hold to end
+        started = asyncio.create_task(child())
+        await asyncio.sleep(0.2)
+        assert events == []
+        events.append("outer done")
+    await asyncio.wait_for(started, 5)
+    assert events == ["outer done", "child"]
+    assert await clients[1].get("test:lock:telegram:1") is None
 
 
 async def test_waiters_on_different_replicas_are_served_oldest_first(

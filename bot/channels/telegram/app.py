@@ -31,7 +31,7 @@ from bot.config import Settings
 from bot.intake.events import Reply
 from bot.ops.metrics import Metrics
 from bot.replicas.buckets import RedisBuckets
-from bot.replicas.locks import RedisLocks, connect
+from bot.replicas.locks import connect, customer_locks
 from bot.replicas.memory import RedisMemory
 
 if TYPE_CHECKING:
@@ -83,7 +83,9 @@ def setup(
     buckets = RedisBuckets(redis, "frontdesk:flood:") if redis else None
     limit = RateLimitMiddleware(burst=rate_burst, rate=rate_per_second, shared=buckets)
     dp.update.outer_middleware(limit)
-    order = PerUserOrderMiddleware(RedisLocks(redis, "frontdesk:lock:chat:") if redis else None)
+    # With Redis, a chat's turn is the desk's lock of the customer itself: one lease per update,
+    # not one for the turn and another for the conversation inside it.
+    order = PerUserOrderMiddleware(customer_locks(redis) if redis else None)
     dp.update.outer_middleware(order)
     dp.include_routers(commands.build(), attachments.build(), intake.build(), errors.build())
 
