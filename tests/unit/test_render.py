@@ -6,6 +6,7 @@ import email
 import email.policy
 import io
 import json
+import re
 import zipfile
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -538,3 +539,13 @@ def test_a_header_class_is_made_once_and_still_parses_its_header() -> None:
     assert POLICY.header_factory["To"] is not POLICY.header_factory["Subject"]
     to = POLICY.header_factory("To", "a@example.ru, b@example.ru")
     assert [a.addr_spec for a in to.addresses] == ["a@example.ru", "b@example.ru"]
+
+
+def test_multipart_boundaries_are_unguessable_and_new_for_every_message(settings) -> None:
+    # A customer who could guess a boundary could end a part early inside their own text.
+    first = render_ticket(make_ticket(), settings)
+    second = render_ticket(make_ticket(), settings)
+    boundaries = [p.get_boundary() for m in (first, second) for p in m.walk() if p.is_multipart()]
+    assert boundaries and all(re.fullmatch(r"=_[0-9a-f]{32}", b) for b in boundaries)
+    assert len(set(boundaries)) == len(boundaries)
+    assert email.message_from_bytes(first.wire).get_boundary() == first.get_boundary()
