@@ -38,6 +38,7 @@ OVERRIDES_FILE = DATA_DIR / "calendar_overrides.csv"
 
 # How far ahead next_opening() looks before giving up (a file closing everything, for example).
 _SEARCH_DAYS = 3 * 366
+_PERIODS_KEPT = 4 * 366  # days of working periods a Schedule keeps worked out
 
 Interval = tuple[time, time]
 
@@ -173,6 +174,9 @@ class Schedule:
         self.closures: dict[date, list[Interval]] = {
             day: sorted(intervals) for day, intervals in (closures or {}).items()
         }
+        # Working periods by local day, worked out once: the desk asks for the same few days
+        # several times per message, and the production calendar's lookup is slow.
+        self._periods: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, overrides_path: Path | None = None) -> Schedule:
@@ -198,6 +202,14 @@ class Schedule:
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
         """Working periods of a local day as UTC ``[opening, closing)`` pairs, in order."""
+        known = self._periods.get(day)
+        if known is None:
+            if len(self._periods) > _PERIODS_KEPT:
+                self._periods.clear()
+            known = self._periods[day] = tuple(self._work_out_periods(day))
+        return list(known)
+
+    def _work_out_periods(self, day: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(day):
             return []
         pieces: list[Interval] = [(self.start, self.end)]

@@ -454,3 +454,14 @@ def test_malformed_overrides_file_names_the_line(
         load_overrides(path)
     assert f"{path}:{line}:" in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+def test_periods_worked_out_once_are_the_same_each_time_and_not_shared() -> None:
+    schedule = Schedule()
+    day = date(2026, 12, 1)  # a Tuesday
+    first = schedule.periods(day)
+    first.clear()  # a caller's list is its own
+    again = schedule.periods(day)
+    assert again == Schedule().periods(day) and len(again) == 1
+    opening, closing = again[0]
+    assert (opening.hour, closing.hour) == (4, 13)  # 07:00-16:00 Moscow time, in UTC
