@@ -186,8 +186,9 @@ class Guard:
     ) -> ForgetReport:
         """Everything kept about this customer deleted (their filed tickets stay with support),
         in every channel's way of asking: /forget, or the e-mail with the forget subject."""
-        self._consented.discard(customer_key(channel, user_id))
-        await self.pending.delete(customer_key(channel, user_id))
+        key = customer_key(channel, user_id)
+        self._consented.discard(key)
+        await self.pending.delete(key)
         report = await forget_customer(self.store, self.settings.data_dir, channel, user_id)
         await conversations.delete(channel, user_id)
         return report
