@@ -409,11 +409,13 @@ class Desk:
 
     async def form_state(self, channel: str, user_id: str) -> FormReply | None:
         """Where a form customer's request stands, as the reply to their last message would
-        show it (a page drawn again); None when nothing is being written."""
+        show it to a channel that draws the form (a page drawn again); None when nothing is
+        being written."""
         conv = await self.conversation(channel, user_id)
         if conv is None or (conv.step in (Step.IDLE, Step.FILED) and not conv.held_text):
             return None
-        return form_reply(conv, [], FormRequest(text="", lang=conv.lang), self._context)
+        request = FormRequest(text="", lang=conv.lang, draws_form=True)
+        return form_reply(conv, [], request, self._context)
 
     # --- identity ---------------------------------------------------------------------------
 

@@ -25,9 +25,10 @@ and the web page are two renderings of one decision; neither channel decides wha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from bot.intake import form_texts, texts
 from bot.intake.conversation import Conversation, Step
@@ -80,6 +81,7 @@ class FormRequest:
     notes: tuple[str, ...] = ()  # what the channel has to say about the message (files refused)
     lang: str = texts.DEFAULT_LANG  # the conversation's, else the message's
     sender_authenticated: bool = False  # the receiving mail server vouched for the sender
+    draws_form: bool = False  # the channel draws the form itself: the reply carries a FormGuide
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,16 @@ class FormReply:
     outcome: FormOutcome
     text: str
     ticket_id: str | None = None  # the ticket filed by this message
-    guide: FormGuide | None = None  # the same reply as data (see FormGuide)
+    guide: FormGuide | None = None  # the same reply as data, when the request draws the form
+
+
+class _Refusal(NamedTuple):
+    """A value the customer gave that a validator refused."""
+
+    field: Field
+    value: str  # as the customer wrote it
+    why: str  # the reason, in the customer's language
+    reason: str  # the validator's reason key
 
 
 def starts_new_request(conv: Conversation | None) -> bool:
@@ -165,7 +176,7 @@ def form_reply(
     """The reply to `request` once the core has read it and the draft stands as `conv`."""
     said = [r.text for r in replies if r.text]
     notices = [n for n in (r.lead if r.asks else r.text for r in replies) if n]
-    guide = form_guide(conv, said, notices, request, ctx)
+    guide = form_guide(conv, said, notices, request, ctx) if request.draws_form else None
     if conv.step is Step.FILED and conv.ticket_id:
         text = "\n\n".join(said) + ("\n\n" + "\n".join(request.notes) if request.notes else "")
         return FormReply(FormOutcome.FILED, text, conv.ticket_id, guide)
@@ -238,18 +249,22 @@ def form_guide(
     )
 
 
-def _refused_values(
-    text: str, conv: Conversation, ctx: IntakeContext
-) -> dict[Field, tuple[str, str]]:
-    """The values of `text` the validators refused, by field: (the value, why)."""
-    refused: dict[Field, tuple[str, str]] = {}
+def _refusals(text: str, conv: Conversation, ctx: IntakeContext) -> Iterator[_Refusal]:
+    """The values of `text` the validators refused, the desk's own addresses as a contact among
+    them (4.1); a value the draft holds already is not refused again."""
     for f, raw in extract_fields(text, ctx.coupon_pattern).values.items():
         verdict = validate(f, raw, ctx.coupon_pattern)
         if f is Field.CONTACT_EMAIL:
             verdict = _refuse_reserved(verdict, ctx)
         if isinstance(verdict, Invalid) and conv.fields.get(f) != raw:
-            refused[f] = (_short(raw, 200), texts.reason(verdict.reason, conv.lang))
-    return refused
+            yield _Refusal(f, raw, texts.reason(verdict.reason, conv.lang), verdict.reason)
+
+
+def _refused_values(
+    text: str, conv: Conversation, ctx: IntakeContext
+) -> dict[Field, tuple[str, str]]:
+    """The values of `text` the validators refused, by field: (the value, why)."""
+    return {r.field: (_short(r.value, 200), r.why) for r in _refusals(text, conv, ctx)}
 
 
 def held_text(conv: Conversation, said: Sequence[str], request: FormRequest) -> str:
@@ -328,22 +343,22 @@ def _form_lines(conv: Conversation, ctx: IntakeContext) -> tuple[list[str], list
 
 
 def invalid_notes(text: str, conv: Conversation, ctx: IntakeContext) -> list[str]:
-    """Values the customer gave that the validators refused (their fields stay in the form).
-    Naming one of the desk's own addresses as the contact is noted even when the draft has a
-    contact already (the sender's)."""
-    notes: list[str] = []
-    for f, raw in extract_fields(text, ctx.coupon_pattern).values.items():
-        verdict = validate(f, raw, ctx.coupon_pattern)
-        if f is Field.CONTACT_EMAIL and isinstance(verdict, Valid):
-            verdict = _refuse_reserved(verdict, ctx)
-        elif f in conv.fields:
-            continue
-        if isinstance(verdict, Invalid):
-            label = texts.field_label(f, conv.lang)
-            why = texts.reason(verdict.reason, conv.lang)
-            note = texts.t("invalid", conv.lang, label=label, value=_short(raw, 60), reason=why)
-            notes.append(f"- {note}")
-    return notes
+    """Values the customer gave that the validators refused while the draft has none for the
+    field (their fields stay in the form). Naming one of the desk's own addresses as the
+    contact is noted even when the draft has a contact already (the sender's)."""
+    lang = conv.lang
+    return [
+        "- "
+        + texts.t(
+            "invalid",
+            lang,
+            label=texts.field_label(r.field, lang),
+            value=_short(r.value, 60),
+            reason=r.why,
+        )
+        for r in _refusals(text, conv, ctx)
+        if r.field not in conv.fields or r.reason == "email_ours"
+    ]
 
 
 def _contact_verdict(raw: str, ctx: IntakeContext) -> Verdict:

@@ -197,12 +197,15 @@ def test_the_guide_keeps_the_notices_but_not_the_question_the_form_asks_itself()
     replies = handle(conv, FormEvent(DESCRIPTION), datetime(2026, 12, 2, 9, tzinfo=UTC), CTX)
     asked = [r for r in replies.replies if r.asks]
     assert asked, "the core asks for the missing fields"
-    reply = form_reply(replies.state, list(replies.replies), FormRequest(DESCRIPTION), CTX)
+    web = FormRequest(DESCRIPTION, draws_form=True)
+    reply = form_reply(replies.state, list(replies.replies), web, CTX)
     assert reply.guide is not None
     question = asked[-1].text.removeprefix(asked[-1].lead).strip()
     assert any(question in said for said in reply.guide.said)
     assert not any(question in notice for notice in reply.guide.notices)
     # a plain notice (no question of its own) is kept as it is
     notice = Reply("Служба поддержки сейчас не работает (п. 2.1).")
-    guide = form_reply(draft(), [notice], FormRequest("…"), CTX).guide
+    guide = form_reply(draft(), [notice], FormRequest("…", draws_form=True), CTX).guide
     assert guide is not None and guide.notices == (notice.text,)
+    # an e-mail reply is text only: the form is not worked out as data for it
+    assert form_reply(draft(), [notice], FormRequest("…"), CTX).guide is None

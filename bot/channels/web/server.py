@@ -330,7 +330,9 @@ class WebChannel:
                 notes.append(note)
             if ref is not None:
                 refs.append(ref)
-        request_ = FormRequest(text=text, attachments=tuple(refs), notes=tuple(notes), lang=lang)
+        request_ = FormRequest(
+            text=text, attachments=tuple(refs), notes=tuple(notes), lang=lang, draws_form=True
+        )
         reply = await self.desk.form_request(WEB, session, request_)
         if reply.outcome is FormOutcome.FILED and reply.ticket_id:
             return await self._filed(request, reply.ticket_id, reply.text)
