@@ -111,9 +111,10 @@ _UNKNOWN_ANSWERS = frozenset({"-", "—", "–", "n/a", "na", "н/д"})
 _NEGATIONS = _words(
     """
     не нет нету ни без неизвестно незнаю хз затрудняюсь отсутствует отсутствуют пропустить
-    пропускаю пропуск никакой никакого никакие
+    пропускаю пропуск никакой никакого никакие потерял потеряла потеряли потерялся утерян
+    утеряли
     no not none nope nah don't dont doesn't didn't haven't havent hasn't can't cant cannot
-    unknown idk n/a na skip
+    unknown idk n/a na skip lost
     """
 )
 # … or a word for the demo version (no coupon then: nothing was bought yet, 4.2.5).
@@ -132,7 +133,7 @@ _UNKNOWN_WORDS = _words(
     могу можем может сказать скажу подсказать подскажу ответить уверен уверена уверены нашел
     нашла нашли найти найду найдем нашлось есть было был была указан указано указывали
     know knew remember recall sure idea have has had got do does did find found tell say given
-    applicable use using
+    applicable use using рукой руками hand
     """
 )
 # Words naming what was asked (the 4.2 fields): "купона нет", "версию не помню".
@@ -151,7 +152,7 @@ _FILLER_WORDS = _words(
     """
     я мы у меня нас мне нам нее него его ее их это этого этот эта так пока еще к сожалению увы
     вообще точно сейчас тут здесь там и а но же ну вот как какой какая какую какие какого когда
-    где на в во с со по для от до уже просто тоже также пожалуйста стоит установлена установлен
+    где на в во с со по под для от до уже просто тоже также пожалуйста стоит установлена установлен
     используем использую работаем работаю пользуемся пользуюсь только лишь всего
     i we you me us my our it its it's this that is are am was were be been a an the on at for
     of to in just sorry unfortunately yet here there now currently still so also too either
