@@ -922,8 +922,20 @@ def of(group: str | None, mode: str | None = None) -> Callable[[Play], bool]:
     )
 
 
+# Turns a new Telegram customer spends that no other channel asks for: the personal-data consent
+# (a button) and the code e-mailed to the contact address (nobody files in someone else's name).
+# The paste target counts them the same way: 2 turns elsewhere, 4 for a new Telegram customer.
+IDENTITY_TURNS = {"telegram": 2}
+
+
 def targets(modes: Sequence[str]) -> list[Target]:
     chats = [m for m in modes if m != "email"]
+
+    def turns(group: str, mode: str, what: str, measure: Callable[[list[Play]], float]) -> Target:
+        extra = IDENTITY_TURNS.get(mode, 0)
+        label = f"{group}, {mode}: {what}" + (f" (8 + {extra}: consent, code)" if extra else "")
+        return Target(label, of(group, mode), measure, 8 + extra)
+
     return [
         Target("paste, console: max turns (message + Send)", of("paste", "console"), max_turns, 2),
         Target(
@@ -936,8 +948,8 @@ def targets(modes: Sequence[str]) -> list[Target]:
             "paste, telegram returning: max turns", of("paste", "telegram-returning"), max_turns, 2
         ),
         Target("paste, e-mail: max guided replies", of("paste", "email"), max_guided, 0),
-        *(Target(f"terse, {m}: median turns", of("terse", m), median_turns, 8) for m in modes),
-        *(Target(f"down, {m}: max turns", of("down", m), max_turns, 8) for m in modes),
+        *(turns("terse", m, "median turns", median_turns) for m in modes),
+        *(turns("down", m, "max turns", max_turns) for m in modes),
         *(
             Target(
                 f"down, {m}: latest turn of the critical question",
