@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 def _train(args: argparse.Namespace, out: TextIO) -> int:
     started = time.perf_counter()
     model_dir = args.model_dir or default_model_dir()
+
     def progress(step: str) -> None:
         out.write(f"[{time.perf_counter() - started:5.1f} s] {step}\n")
         out.flush()

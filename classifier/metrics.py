@@ -65,8 +65,8 @@ class Report:
             lines.append(
                 f"scope, agreed rows  {self.scope_agreed_accuracy:.3f} (n={self.scope_agreed_n})"
             )
-        precision = "—" if self.out_of_scope_precision is None else (
-            f"{self.out_of_scope_precision:.3f}"
+        precision = (
+            "—" if self.out_of_scope_precision is None else (f"{self.out_of_scope_precision:.3f}")
         )
         lines.append(
             f"out-of-scope said   {self.out_of_scope_said}, precision {precision} "

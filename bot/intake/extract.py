@@ -304,7 +304,7 @@ _FIRST_PERSON_VERB_RE = re.compile(
     r"(?<![\w-])(?!(?:хочу|жду|прошу|думаю|знаю|понимаю|благодарю|вижу|сообщаю|считаю"
     r"|полагаю|предполагаю|подозреваю|надеюсь|уточняю|напоминаю)(?![\w-]))"
     r"(?=[а-яё]{3})[а-яё]*(?:аю|яю|жу|шу|чу|щу|ду|жму)(?![\w-])",
-    re.IGNORECASE
+    re.IGNORECASE,
 )
 _FIRST_WORD_RE = re.compile(r"[ \t]*[«\"'(]?([^\W\d_]+)")
 _STEPS_CUE_RE = re.compile(
@@ -423,7 +423,6 @@ class Extracted:
         """The problem as the customer wrote it (`readable`) when the message describes one,
         else empty."""
         return (self.readable or self.remainder) if self.has_prose else ""
-
 
 
 def extract_fields(text: str, coupon_pattern: str) -> Extracted:

@@ -103,7 +103,9 @@ def test_migrations_run_once_when_two_processes_start_together(pg_url: str) -> N
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", _MIGRATE, pg_url, str(start)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )  # fmt: skip
         for _ in range(2)
     ]

@@ -180,7 +180,7 @@ def _control(item: FormItem, *, value: str, required: bool = False) -> Markup:
         desc=html(' aria-describedby="{d}"', d=" ".join(described)) if described else Markup(),
     )
     if item.key in _PROSE:
-        field = html("<textarea {attrs} rows=\"4\">{v}</textarea>", attrs=attrs, v=value)
+        field = html('<textarea {attrs} rows="4">{v}</textarea>', attrs=attrs, v=value)
     else:
         # Plain text inputs: the desk's validators say what is wrong and why, in the page's
         # words, rather than a browser refusing to send; the keyboard still fits the value.
@@ -254,7 +254,8 @@ def guided_page(frame: Frame, guide: FormGuide) -> Markup:
                 html(
                     '<p><label for="d_{id}">{q}</label>\n'
                     '<textarea id="d_{id}" name="d_{id}" rows="2"></textarea></p>\n',
-                    id=i.key, q=i.hint,
+                    id=i.key,
+                    q=i.hint,
                 )  # fmt: skip
                 for i in guide.details
             ),

@@ -255,9 +255,7 @@ class WebChannel:
         errors: tuple[str, ...] = (),
     ) -> Markup:  # fmt: skip
         frame = self._frame(request)
-        return start_page(
-            frame, consent_text=consent, description=description, errors=errors
-        )
+        return start_page(frame, consent_text=consent, description=description, errors=errors)
 
     async def to_index(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(f"{self.prefix}/")

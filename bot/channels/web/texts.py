@@ -26,8 +26,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Что случилось, на каком сайте, как повторить; редакция, версия, купон, e-mail.",
         "en": "What happened, on which site, how to repeat it; edition, version, coupon, e-mail.",
     },
-    "files": {"ru": "Скриншоты (JPG, GIF, PNG; BMP упакуем в ZIP)", "en": "Screenshots "
-              "(JPG, GIF, PNG; a BMP is zipped)"},
+    "files": {
+        "ru": "Скриншоты (JPG, GIF, PNG; BMP упакуем в ZIP)",
+        "en": "Screenshots (JPG, GIF, PNG; a BMP is zipped)",
+    },
     "files_hint": {
         "ru": "До 5 файлов, каждый не больше 20 МБ (п. 4.6).",
         "en": "Up to 5 files, 20 MB each at most (clause 4.6).",
@@ -43,18 +45,23 @@ _TEXTS: dict[str, dict[str, str]] = {
     "honeypot": {"ru": "Не заполняйте это поле", "en": "Leave this field empty"},
     "submit": {"ru": "Отправить", "en": "Send"},
     "guided_head": {"ru": "Почти готово", "en": "Almost there"},
-    "understood_head": {"ru": "Что мы поняли (можно исправить)", "en": "What we understood "
-                        "(you may change it)"},
-    "missing_head": {"ru": "Не хватает по регламенту (п. 4.2)", "en": "Still needed "
-                     "(clause 4.2)"},
-    "details_head": {"ru": "По желанию: это ускорит ответ (п. 4.2.6)", "en": "Optional: "
-                     "this speeds up the answer (clause 4.2.6)"},
+    "understood_head": {
+        "ru": "Что мы поняли (можно исправить)",
+        "en": "What we understood (you may change it)",
+    },
+    "missing_head": {"ru": "Не хватает по регламенту (п. 4.2)", "en": "Still needed (clause 4.2)"},
+    "details_head": {
+        "ru": "По желанию: это ускорит ответ (п. 4.2.6)",
+        "en": "Optional: this speeds up the answer (clause 4.2.6)",
+    },
     "category_label": {"ru": "Категория", "en": "Category"},
     "critical_yes": {"ru": "Да, сайт сейчас не работает", "en": "Yes, the site is down now"},
     "critical_no": {"ru": "Нет, сайт работает", "en": "No, the site works"},
     "notice_head": {"ru": "Как мы поняли обращение", "en": "How we read the request"},
-    "notice_category": {"ru": "Категория: {name} (п. {clause})", "en": "Category: {name} "
-                        "(clause {clause})"},
+    "notice_category": {
+        "ru": "Категория: {name} (п. {clause})",
+        "en": "Category: {name} (clause {clause})",
+    },
     "notice_critical": {
         "ru": "Похоже на критичную проблему: обработаем вне очереди (п. 2.2).",
         "en": "This looks critical: it is handled out of turn (clause 2.2).",
@@ -84,10 +91,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "(п. 4.1, 4.5).",
         "en": "Officially filed: the support mail server accepted the e-mail (clauses 4.1, 4.5).",
     },
-    "status_answered": {"ru": "Поддержка ответила по e-mail.", "en": "Support answered by "
-                        "e-mail."},
-    "status_closed": {"ru": "Закрыто поддержкой (п. 4.3).", "en": "Closed by support "
-                      "(clause 4.3)."},
+    "status_answered": {
+        "ru": "Поддержка ответила по e-mail.",
+        "en": "Support answered by e-mail.",
+    },
+    "status_closed": {
+        "ru": "Закрыто поддержкой (п. 4.3).",
+        "en": "Closed by support (clause 4.3).",
+    },
     "status_failed": {
         "ru": "Письмо не доставлено в поддержку. Напишите на {support}.",
         "en": "The e-mail did not reach support. Please write to {support}.",
@@ -110,8 +121,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Что-то пошло не так. Попробуйте ещё раз или напишите на {support}.",
         "en": "Something went wrong. Please try again or write to {support}.",
     },
-    "mail_subject": {"ru": "[{id}] Ваше обращение принято", "en": "[{id}] Your request is "
-                     "accepted"},
+    "mail_subject": {
+        "ru": "[{id}] Ваше обращение принято",
+        "en": "[{id}] Your request is accepted",
+    },
     "mail_body": {
         "ru": (
             "Здравствуйте!\n\nВаше обращение {id} принято. Его статус — по ссылке (она только "
