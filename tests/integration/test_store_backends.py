@@ -115,6 +115,7 @@ async def test_outbox_row_lifecycle_files_the_ticket(reopen: Opener) -> None:
     assert await store.mark_sent(row.id, NOW)
     filed = await store.get_ticket(ticket.id)
     assert filed is not None and filed.status is TicketStatus.FILED
+    assert not await store.mark_sent(row.id, NOW)  # recorded once: another worker's is not news
     assert await store.outbox_counts() == {"sent": 1}
     assert await store.due_messages(NOW) == []
 

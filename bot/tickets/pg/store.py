@@ -295,16 +295,17 @@ class PgStore:
             raise ValueError("an outbox message needs a Message-ID (exactly-once delivery)")
         if not message.envelope.to:
             raise ValueError("an outbox message needs a recipient in its envelope")
+        # The listeners hear of it when this transaction commits, never before; one statement
+        # with the INSERT (a round trip saved per e-mail).
         cur = await conn.execute(
-            "INSERT INTO outbox (ticket_id, kind, message_id, raw, next_attempt_at, created_at, "
-            "envelope) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            "WITH queued AS (INSERT INTO outbox (ticket_id, kind, message_id, raw, "
+            "next_attempt_at, created_at, envelope) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "RETURNING id) SELECT id, pg_notify(%s, '') FROM queued",
             (ticket_id, kind, str(message_id), message.wire or message.as_bytes(), now, now,
-             message.envelope.to_json()),
+             message.envelope.to_json(), CHANNEL),
         )  # fmt: skip
         row = await cur.fetchone()
         assert row is not None
-        # Delivered to the listeners when this transaction commits, never before.
-        await conn.execute("SELECT pg_notify(%s, '')", (CHANNEL,))
         return int(row[0])
 
     async def enqueue(
@@ -371,21 +372,18 @@ class PgStore:
 
     async def mark_sent(self, row_id: int, now: datetime) -> bool:
         """Sent, whoever holds the claim (the mail server accepted it: that is a fact); False
-        when another worker had already recorded it."""
-        async with self._transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = %s, last_error = NULL, "
-                "claimed_by = NULL, claimed_until = NULL WHERE id = %s AND status <> 'sent'",
-                (now, row_id),
-            )
-            if cur.rowcount != 1:
-                return False
-            await conn.execute(
-                "UPDATE tickets SET status = %s WHERE status = %s AND id = "
-                "(SELECT ticket_id FROM outbox WHERE id = %s AND kind = 'ticket')",
-                (TicketStatus.FILED.value, TicketStatus.QUEUED.value, row_id),
-            )
-            return True
+        when another worker had already recorded it. A ticket's own e-mail files the ticket in
+        the same statement (one round trip instead of a transaction of two)."""
+        row = await self._one(
+            "WITH sent AS (UPDATE outbox SET status = 'sent', sent_at = %s, last_error = NULL,"
+            " claimed_by = NULL, claimed_until = NULL WHERE id = %s AND status <> 'sent'"
+            " RETURNING ticket_id, kind),"
+            " filed AS (UPDATE tickets SET status = %s FROM sent"
+            " WHERE sent.kind = 'ticket' AND tickets.id = sent.ticket_id AND tickets.status = %s)"
+            " SELECT COUNT(*) FROM sent",
+            (now, row_id, TicketStatus.FILED.value, TicketStatus.QUEUED.value),
+        )
+        return bool(row and row[0] == 1)
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
         await self._count(
