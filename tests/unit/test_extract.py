@@ -108,7 +108,18 @@ def test_a_steps_label_inside_a_pasted_message() -> None:
 
 @pytest.mark.parametrize(
     "label",
-    ["Шаги", "Шаги воспроизведения", "Как воспроизвести", "Steps", "Steps to reproduce"],
+    [
+        "Шаги",
+        "Шаги воспроизведения",
+        "Как воспроизвести",
+        "Как повторить",
+        "Повторить",
+        "Чтобы повторить",
+        "Steps",
+        "Steps to reproduce",
+        "How to reproduce",
+        "To reproduce",
+    ],
 )
 def test_every_steps_label_is_read_after_a_sentence(label: str) -> None:
     message = f"Кнопка «Купить» ничего не делает. {label}: зайти в каталог, нажать «Купить»"
