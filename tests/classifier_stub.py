@@ -39,6 +39,8 @@ RULES = (
     Rule(("после обновления", "after the update"), "update", "3.3.1.3"),
     # A malfunction of the product: 3.4.1.1.
     Rule(("ошибк", "error", "не работает", "не открывается", "broken"), "error", "3.4.1.1"),
+    # How to do something with the system: a consultation, 3.6.1.1.
+    Rule(("как настроить", "how do i set up"), "theory", "3.6.1.1"),
 )
 # 2.2: words that say the whole site is down (checked whatever the category).
 SITE_DOWN = ("белый экран", "на всех страницах", "сайт не открывается", "сайт лежит")

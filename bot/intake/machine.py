@@ -90,6 +90,8 @@ MAX_DETAIL_QUESTIONS = 3  # 4.2.6 questions offered with the summary; the agent 
 EDIT_CATEGORY = "category"  # the Edit menu's option for the category (section 3)
 MORE_DETAILS = "more"  # `details` key of an addition that answers none of the questions
 PROSE_FIELDS = (Field.DESCRIPTION, Field.STEPS)  # told in the customer's own words
+# The category of a question about how to do something (3.6): it has nothing to reproduce.
+QUESTION_CATEGORY = "theory"
 # The category ids (data/scope.json, read through the classifier), offered when it is unsure.
 CATEGORIES = tuple(load_categories())
 # Fields a returning customer usually keeps; offered again on /new (not the problem itself).
@@ -1101,12 +1103,24 @@ def _shown(s: Conversation, f: Field) -> str:
 
 def _missing_fields(s: Conversation) -> list[Field]:
     """The 4.2 fields still needed. Steps to reproduce are asked "where possible" (4.2.1): not
-    for a site that is down, and only once — a customer who answers the other questions without
-    them has none to give."""
+    for a site that is down, nor for a question about how to do something (there is no problem
+    to reproduce), and only once — a customer who answers the other questions without them has
+    none to give."""
     missing = [f for f in FIELD_ORDER if f not in s.fields]
-    if Field.STEPS in missing and (_site_down(s) or Field.STEPS.value in s.asked):
+    if Field.STEPS in missing and (
+        _site_down(s) or _a_question(s) or Field.STEPS.value in s.asked
+    ):
         missing.remove(Field.STEPS)
     return missing
+
+
+def _a_question(s: Conversation) -> bool:
+    """A consultation (3.6, the category "theory"), as the customer chose it or as the
+    classifier read the request with confidence (the verdict kept for its current text)."""
+    if s.category:
+        return s.category == QUESTION_CATEGORY
+    c = s.classification
+    return bool(c and c.get("category") == QUESTION_CATEGORY and not c.get("unsure"))
 
 
 def _site_down(s: Conversation) -> bool:
@@ -1294,9 +1308,12 @@ def _detail_label(question_id: str, lang: str, ctx: IntakeContext) -> str:
 
 def _summary_value(s: Conversation, f: Field, ctx: IntakeContext) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
+    if not value and f is Field.STEPS and _classify(s, ctx).critical:
+        return texts.t("steps_not_needed", s.lang)
+    if not value and f is Field.STEPS and _a_question(s):
+        return texts.t("steps_not_for_question", s.lang)
     if not value:
-        site_down = f is Field.STEPS and _classify(s, ctx).critical
-        return texts.t("steps_not_needed" if site_down else "not_given", s.lang)
+        return texts.t("not_given", s.lang)
     if value == UNKNOWN:
         return texts.choice_label("unknown", s.lang)
     if f is Field.EDITION:

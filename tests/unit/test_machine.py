@@ -99,6 +99,28 @@ def test_steps_in_the_same_message_leave_nothing_to_ask(context: IntakeContext) 
     assert turn.state.fields[Field.EDITION] == "Малый бизнес"
 
 
+def test_a_question_about_how_to_do_something_is_not_asked_for_steps_4_2_1(
+    context: IntakeContext,
+) -> None:
+    # Given a customer who asks how to set something up, with every other 4.2 field
+    question = (
+        "Подскажите, как настроить обмен с 1С? Сайт kompania.ru, редакция Старт, версия "
+        "25.0.0, купон SM6-NS-ABCD12345, e-mail: info@kompania.ru"
+    )
+    turn = talk(context, TextEvent(question))
+    # Then there is no problem to reproduce (4.2.1: steps "where possible"): the summary comes
+    # at once and says why the steps are not there
+    assert Field.STEPS not in turn.state.fields
+    assert turn.state.step not in ("ask", "idle")
+    turn = settle(turn, context)
+    assert turn.state.step == "confirm"
+    assert "не нужны для вопроса-консультации" in turn.replies[-1].text
+    # While a problem with the same fields is asked for them
+    problem = question.replace("Подскажите, как настроить обмен с 1С?", "Обмен с 1С не работает.")
+    asked = talk(context, TextEvent(problem))
+    assert asked.state.step == "ask" and asked.state.asking == Field.STEPS.value
+
+
 def test_missing_fields_are_asked_at_once_and_invalid_answers_re_asked_with_reason(
     context: IntakeContext,
 ) -> None:
