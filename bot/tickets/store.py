@@ -375,20 +375,22 @@ class Store:
         return True
 
     async def mark_sent(self, row_id: int, now: datetime) -> bool:
-        await self._mark_sent(row_id, now)
-        return True
-
-    async def _mark_sent(self, row_id: int, now: datetime) -> None:
+        """Sent (and a ticket's own e-mail files its ticket); False when it was recorded
+        already, as the shared store answers for another worker's record."""
         async with self._transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+            cur = await db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL "
+                "WHERE id = ? AND status <> 'sent'",
                 (_ts(now), row_id),
             )
+            if cur.rowcount != 1:
+                return False
             await db.execute(
                 "UPDATE tickets SET status = ? WHERE status = ? AND id = "
                 "(SELECT ticket_id FROM outbox WHERE id = ? AND kind = 'ticket')",
                 (TicketStatus.FILED.value, TicketStatus.QUEUED.value, row_id),
             )
+            return True
 
     async def mark_retry(self, row_id: int, error: str, next_attempt_at: datetime) -> None:
         await self._write(
