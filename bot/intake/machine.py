@@ -57,6 +57,7 @@ from bot.intake.fields import (
     validate,
     version_tuple,
 )
+from bot.intake.howto import asks_how_to
 from bot.intake.language import detect_lang, is_language_complaint, requested_lang
 from bot.intake.questions import SKIPPED, Question, answered_in, is_skip, pending_questions
 from bot.policy.profanity import contains_profanity, profanity_notice
@@ -1115,12 +1116,15 @@ def _missing_fields(s: Conversation) -> list[Field]:
 
 
 def _a_question(s: Conversation) -> bool:
-    """A consultation (3.6, the category "theory"), as the customer chose it or as the
-    classifier read the request with confidence (the verdict kept for its current text)."""
-    if s.category:
-        return s.category == QUESTION_CATEGORY
-    c = s.classification
-    return bool(c and c.get("category") == QUESTION_CATEGORY and not c.get("unsure"))
+    """A question about how to do something: the customer chose the category of such questions
+    (3.6, "theory"), the classifier read the request so with confidence, or its wording asks how
+    to do something and reports no malfunction (`asks_how_to`)."""
+    if s.category == QUESTION_CATEGORY:
+        return True
+    c = s.classification or {}
+    if not s.category and c.get("category") == QUESTION_CATEGORY and not c.get("unsure"):
+        return True
+    return asks_how_to(s.fields.get(Field.DESCRIPTION, ""))
 
 
 def _site_down(s: Conversation) -> bool:

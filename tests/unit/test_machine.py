@@ -115,6 +115,11 @@ def test_a_question_about_how_to_do_something_is_not_asked_for_steps_4_2_1(
     turn = settle(turn, context)
     assert turn.state.step == "confirm"
     assert "не нужны для вопроса-консультации" in turn.replies[-1].text
+    # And so is a question the classifier cannot place, by its wording alone
+    unsure = question.replace("как настроить обмен с 1С", "как перенести сайт на другой хостинг")
+    turn = talk(context, TextEvent(unsure))
+    assert turn.state.classification and turn.state.classification["unsure"]
+    assert turn.state.asking != Field.STEPS.value and Field.STEPS not in turn.state.fields
     # While a problem with the same fields is asked for them
     problem = question.replace("Подскажите, как настроить обмен с 1С?", "Обмен с 1С не работает.")
     asked = talk(context, TextEvent(problem))
