@@ -57,9 +57,9 @@ from bot.intake.fields import (
     validate,
     version_tuple,
 )
-from bot.intake.howto import asks_how_to
 from bot.intake.language import detect_lang, is_language_complaint, requested_lang
 from bot.intake.questions import SKIPPED, Question, answered_in, is_skip, pending_questions
+from bot.intake.reproduce import nothing_to_reproduce
 from bot.policy.profanity import contains_profanity, profanity_notice
 from bot.policy.secrets import redact, secrets_notice
 from bot.tickets.model import AttachmentRef, Classification, DocLink, Ticket
@@ -91,7 +91,7 @@ MAX_DETAIL_QUESTIONS = 3  # 4.2.6 questions offered with the summary; the agent 
 EDIT_CATEGORY = "category"  # the Edit menu's option for the category (section 3)
 MORE_DETAILS = "more"  # `details` key of an addition that answers none of the questions
 PROSE_FIELDS = (Field.DESCRIPTION, Field.STEPS)  # told in the customer's own words
-# The category of a question about how to do something (3.6): it has nothing to reproduce.
+# The category of questions about working with the system (3.6): nothing to reproduce.
 QUESTION_CATEGORY = "theory"
 # The category ids (data/scope.json, read through the classifier), offered when it is unsure.
 CATEGORIES = tuple(load_categories())
@@ -1104,27 +1104,27 @@ def _shown(s: Conversation, f: Field) -> str:
 
 def _missing_fields(s: Conversation) -> list[Field]:
     """The 4.2 fields still needed. Steps to reproduce are asked "where possible" (4.2.1): not
-    for a site that is down, nor for a question about how to do something (there is no problem
-    to reproduce), and only once — a customer who answers the other questions without them has
+    for a site that is down, nor for a question or a request for work (there is no problem to
+    reproduce), and only once — a customer who answers the other questions without them has
     none to give."""
     missing = [f for f in FIELD_ORDER if f not in s.fields]
     if Field.STEPS in missing and (
-        _site_down(s) or _a_question(s) or Field.STEPS.value in s.asked
+        _site_down(s) or _nothing_to_reproduce(s) or Field.STEPS.value in s.asked
     ):
         missing.remove(Field.STEPS)
     return missing
 
 
-def _a_question(s: Conversation) -> bool:
-    """A question about how to do something: the customer chose the category of such questions
-    (3.6, "theory"), the classifier read the request so with confidence, or its wording asks how
-    to do something and reports no malfunction (`asks_how_to`)."""
+def _nothing_to_reproduce(s: Conversation) -> bool:
+    """A question or a request for work, not a malfunction: the customer chose the category of
+    questions (3.6, "theory"), the classifier read the request so with confidence, or its wording
+    asks how to do something or for work and reports no malfunction (`nothing_to_reproduce`)."""
     if s.category == QUESTION_CATEGORY:
         return True
     c = s.classification or {}
     if not s.category and c.get("category") == QUESTION_CATEGORY and not c.get("unsure"):
         return True
-    return asks_how_to(s.fields.get(Field.DESCRIPTION, ""))
+    return nothing_to_reproduce(s.fields.get(Field.DESCRIPTION, ""))
 
 
 def _site_down(s: Conversation) -> bool:
@@ -1314,8 +1314,8 @@ def _summary_value(s: Conversation, f: Field, ctx: IntakeContext) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
     if not value and f is Field.STEPS and _classify(s, ctx).critical:
         return texts.t("steps_not_needed", s.lang)
-    if not value and f is Field.STEPS and _a_question(s):
-        return texts.t("steps_not_for_question", s.lang)
+    if not value and f is Field.STEPS and _nothing_to_reproduce(s):
+        return texts.t("steps_nothing_to_reproduce", s.lang)
     if not value:
         return texts.t("not_given", s.lang)
     if value == UNKNOWN:

@@ -771,9 +771,10 @@ _TEXTS.update(
             "ru": "не нужны для неработающего сайта (п. 4.2.1: шаги — по возможности)",
             "en": "not needed for a site that is down (clause 4.2.1: steps where possible)",
         },
-        "steps_not_for_question": {
-            "ru": "не нужны для вопроса-консультации (п. 4.2.1: шаги — по возможности)",
-            "en": "not needed for a question (clause 4.2.1: steps where possible)",
+        "steps_nothing_to_reproduce": {
+            "ru": "не нужны: это вопрос или просьба, а не сбой (п. 4.2.1: шаги — по возможности)",
+            "en": "not needed: a question or a request, not a malfunction (clause 4.2.1: steps"
+            " where possible)",
         },
         "critical_taken": {
             "ru": "Понял: сайт не работает — обращение будет критичным (п. 2.2).",

@@ -99,7 +99,7 @@ def test_steps_in_the_same_message_leave_nothing_to_ask(context: IntakeContext) 
     assert turn.state.fields[Field.EDITION] == "Малый бизнес"
 
 
-def test_a_question_about_how_to_do_something_is_not_asked_for_steps_4_2_1(
+def test_a_question_or_a_request_for_work_is_not_asked_for_steps_4_2_1(
     context: IntakeContext,
 ) -> None:
     # Given a customer who asks how to set something up, with every other 4.2 field
@@ -114,7 +114,7 @@ def test_a_question_about_how_to_do_something_is_not_asked_for_steps_4_2_1(
     assert turn.state.step not in ("ask", "idle")
     turn = settle(turn, context)
     assert turn.state.step == "confirm"
-    assert "не нужны для вопроса-консультации" in turn.replies[-1].text
+    assert "не нужны: это вопрос или просьба" in turn.replies[-1].text
     # And so is a question the classifier cannot place, by its wording alone
     unsure = question.replace("как настроить обмен с 1С", "как перенести сайт на другой хостинг")
     turn = talk(context, TextEvent(unsure))
