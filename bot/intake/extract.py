@@ -144,9 +144,12 @@ _EMAIL_IN_TEXT_RE = re.compile(
 _VERSION_IN_TEXT_RE = re.compile(rf"(?<![\d.])({_VERSION}){_VERSION_END}")
 _FOREIGN_VERSION_RE = re.compile(
     r"(php|mysql|mariadb|nginx|apache|centos|debian|ubuntu|bitrixvm|vm|node|python|percona|"
-    r"postgres\w*|redis|memcached?|windows|chrome|firefox|safari|opera|яндекс|edge|ie)\s*v?\s*$",
+    r"postgres\w*|redis|memcached?|windows|chrome|firefox|safari|opera|яндекс|edge|ie)"
+    r"\s*(?:верси[яиюей]|version)?\s*[:—–-]?\s*v?\s*$",
     re.IGNORECASE,
 )
+# What a customer writes as a version after its label: a version, or a number short of one.
+_VERSION_ATTEMPT_RE = re.compile(r"\d{1,2}(?:\.\d{1,4}){0,3}")
 _VERSION_LABEL_RE = re.compile(
     r"(?<![\w-])(?:верси[яиюей]|version)[ \t]*(?:продукта|битрикс\w*|bitrix|ядра|"
     r"главного[ \t]+модуля|модуля[ \t]+main|main)?[ \t]*[:—–-]?[ \t]*v?"
@@ -479,7 +482,11 @@ def _read_labels(text: str, coupon_pattern: str, found: Extracted) -> str:
         before = text[position : _label_start(match)]
         end = _label_start(matches[i + 1]) if i + 1 < len(matches) else len(text)
         span = text[match.end() : end]
-        leftover = _read_labelled_value(fld, span, bool(match["inline"]), coupon_pattern, found)
+        inline = bool(match["inline"])
+        if inline and fld is Field.VERSION and _is_foreign_version(text, _label_start(match)):
+            leftover = None  # "PHP версия: 8.1" is the server's, not the product's
+        else:
+            leftover = _read_labelled_value(fld, span, inline, coupon_pattern, found)
         if leftover is None:  # "ошибка mail: не отправляется": a word and a colon, no label
             kept.append(text[position:end])
         else:
@@ -527,7 +534,8 @@ def _looks_like(fld: Field, value: str, coupon_pattern: str) -> bool:
     if fld is Field.CONTACT_EMAIL:
         return _EMAIL_IN_TEXT_RE.fullmatch(value) is not None
     if fld is Field.VERSION:
-        return _VERSION_IN_TEXT_RE.fullmatch(value.lstrip("vV")) is not None
+        # a number short of a version ("24.0") too: the validator says what a version looks like
+        return _VERSION_ATTEMPT_RE.fullmatch(value.lstrip("vV")) is not None
     if fld is Field.COUPON:
         return _is_coupon(value, coupon_pattern)
     # an edition: a known one, or a name of a few words the agent will check
@@ -819,9 +827,9 @@ def _edition_version_pair(text: str) -> tuple[str, str, int, int] | None:
 
 
 def _take_version(text: str) -> tuple[str | None, str]:
-    match = _VERSION_LABEL_RE.search(text)
-    if match:
-        return match["version"], _cut(text, match.start(), match.end())[0]
+    for match in _VERSION_LABEL_RE.finditer(text):
+        if not _is_foreign_version(text, match.start()):  # "MySQL версия 8.0.36"
+            return match["version"], _cut(text, match.start(), match.end())[0]
     for match in _VERSION_IN_TEXT_RE.finditer(text):
         if not _is_foreign_version(text, match.start()):
             return match[1], _cut(text, match.start(), match.end())[0]

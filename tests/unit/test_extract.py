@@ -348,6 +348,21 @@ def test_a_php_version_next_to_an_edition_is_not_the_product_version() -> None:
     assert values == {Field.EDITION: "Бизнес"}
 
 
+def test_a_labelled_number_short_of_a_version_is_taken_for_the_validator_to_refuse() -> None:
+    # "Версия: 24.0" inside a line is the customer's version: the desk says why it is not one,
+    # instead of leaving the sentence in the description and asking as if nothing was said
+    message = "Корзина не работает. Сайт shop.ru, редакция Стандарт, Версия: 24.0, a@shop.ru"
+    extracted = extract_fields(message, COUPON)
+    assert extracted.values[Field.VERSION] == "24.0"
+    assert extracted.readable == "Корзина не работает."
+
+
+def test_a_labelled_version_of_the_server_software_is_not_the_product_version() -> None:
+    extracted = extract_fields("MySQL версия: 8.0.36, PHP версия: 8.1, Версия: 24.0.100", COUPON)
+    assert extracted.values == {Field.VERSION: "24.0.100"}
+    assert extract_fields("Сайт падает, на сервере MySQL версия: 8.0.36", COUPON).values == {}
+
+
 # --- coupons ------------------------------------------------------------------------------------
 
 
