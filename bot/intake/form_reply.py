@@ -34,7 +34,15 @@ from bot.intake import form_texts, texts
 from bot.intake.conversation import Conversation, Step
 from bot.intake.events import Reply
 from bot.intake.extract import extract_fields
-from bot.intake.fields import FIELD_ORDER, Field, Invalid, Valid, Verdict, validate
+from bot.intake.fields import (
+    FIELD_ORDER,
+    Field,
+    Invalid,
+    Valid,
+    Verdict,
+    edition_name,
+    validate,
+)
 from bot.intake.form import CATEGORY_LABEL, CRITICAL_LABEL
 from bot.intake.machine import (
     CATEGORIES,
@@ -199,7 +207,7 @@ def form_guide(
     lang = conv.lang
     refused = _refused_values(request.text, conv, ctx)
     understood = tuple(
-        FormItem(f.value, texts.form_label(f, lang), conv.displays.get(f) or conv.fields[f])
+        FormItem(f.value, texts.form_label(f, lang), _shown(conv, f))
         for f in FIELD_ORDER
         if f in conv.fields and f not in refused
     )
@@ -303,11 +311,7 @@ def _understood(conv: Conversation, *, quote_prose: bool) -> list[str]:
     received = form_texts.t("received", lang)
     lines = [
         f"  {texts.field_label(f, lang)}: "
-        + (
-            _short(conv.displays.get(f) or conv.fields[f])
-            if quote_prose or f not in _PROSE_FIELDS
-            else received
-        )
+        + (_short(_shown(conv, f)) if quote_prose or f not in _PROSE_FIELDS else received)
         for f in FIELD_ORDER
         if f in conv.fields
     ]
@@ -370,6 +374,13 @@ def _refuse_reserved(verdict: Verdict, ctx: IntakeContext) -> Verdict:
     if isinstance(verdict, Valid) and verdict.value.lower() in ctx.reserved_addresses:
         return Invalid("email_ours")
     return verdict
+
+
+def _shown(conv: Conversation, f: Field) -> str:
+    """A value as the customer reads it: as they wrote it, an edition in their language (the
+    ticket keeps the Russian name)."""
+    value = conv.displays.get(f) or conv.fields[f]
+    return edition_name(value, conv.lang) if f is Field.EDITION else value
 
 
 def _short(value: str, limit: int = 200) -> str:

@@ -63,6 +63,16 @@ def test_the_customers_prose_is_quoted_only_to_an_authenticated_sender() -> None
     assert f"Описание проблемы: {DESCRIPTION}" in proven
 
 
+def test_an_english_reply_names_the_edition_in_english() -> None:
+    # the ticket keeps the Russian name; the customer reads the one they know
+    conv = draft(lang="en", edition="Малый бизнес")
+    text = guided_text(conv, FormRequest("…", lang="en"), CTX)
+    assert "Edition: Small Business" in text and "Малый бизнес" not in text
+    guide = form_reply(conv, [], FormRequest("…", lang="en", draws_form=True), CTX).guide
+    assert guide is not None
+    assert [i.value for i in guide.understood if i.key == "edition"] == ["Small Business"]
+
+
 COMPLETE = {
     "steps": "не знаю", "site_url": "https://shop.example/", "edition": "Бизнес",
     "version": "24.100.0", "coupon": "AB12-CD34-EF56",
