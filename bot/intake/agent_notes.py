@@ -22,6 +22,7 @@ class NoteKind(StrEnum):
     SCOPE = "scope"  # section 3: probably out of scope, the customer was told
     EDITION = "edition"  # 4.2.4: an edition the desk does not know, kept as written
     SITES = "sites"  # 4.2.3: more than one site named
+    STEPS = "steps"  # 4.2.1: not asked of a question or a request for work
 
 
 AGENT_NOTES: dict[str, str] = {
@@ -39,6 +40,10 @@ AGENT_NOTES: dict[str, str] = {
         "Адрес сайта: клиент назвал несколько сайтов — {sites}; в поле записан первый (п. 4.2.3)."
     ),
     "version_old": "Версия {version} старше актуальной {current} (п. 4.8.2).",
+    "steps_not_asked": (
+        "Шаги воспроизведения: не запрашивались — обращение читается как вопрос или просьба, а "
+        "не сбой (п. 4.2.1); при необходимости уточните."
+    ),
     "docs_shown": (
         "Клиенту показана документация (п. 1.3); обращение всё равно отправлено — вероятно, "
         "похоже на описанное в документации, но требует пояснения."

@@ -1347,6 +1347,8 @@ def _file(s: Conversation, now: datetime, ctx: IntakeContext) -> Turn:
         set_notes(s.notes, NoteKind.SCOPE, [agent_note("out_of_scope", clause=c.clause)])
     elif not c.in_scope:  # not said to the customer: too uncertain (section 3)
         set_notes(s.notes, NoteKind.SCOPE, [agent_note("scope_undecided", clause=c.clause)])
+    not_asked = Field.STEPS not in s.fields and not c.critical and _nothing_to_reproduce(s)
+    set_notes(s.notes, NoteKind.STEPS, [agent_note("steps_not_asked")] if not_asked else [])
     details = {k: v for k, v in s.details.items() if v != SKIPPED}
     ticket = Ticket(
         channel=ctx.channel,

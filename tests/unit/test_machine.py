@@ -115,6 +115,10 @@ def test_a_question_or_a_request_for_work_is_not_asked_for_steps_4_2_1(
     turn = settle(turn, context)
     assert turn.state.step == "confirm"
     assert "не нужны: это вопрос или просьба" in turn.replies[-1].text
+    # And the agent reads why there are none, instead of "the customer did not describe them"
+    notes = filed_ticket(machine.handle(turn.state, ChoiceEvent("send"), NOW, context)).agent_notes
+    assert any(n.startswith("Шаги воспроизведения: не запрашивались") for n in notes)
+    assert not any("клиент их не описал" in n for n in notes)
     # And so is a question the classifier cannot place, by its wording alone
     unsure = question.replace("как настроить обмен с 1С", "как перенести сайт на другой хостинг")
     turn = talk(context, TextEvent(unsure))
