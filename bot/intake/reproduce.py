@@ -14,6 +14,7 @@ something that does not do what it should, an HTTP error code): "Не прихо
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _ASKS_HOW = re.compile(
     r"(?<![\w-])(?:"
@@ -49,6 +50,7 @@ _MALFUNCTION = re.compile(
 )
 
 
+@lru_cache(maxsize=256)  # asked several times per message about the same description
 def nothing_to_reproduce(text: str) -> bool:
     """Whether `text` asks how to do something or for work to be done, and reports no
     malfunction (see the module)."""
