@@ -49,6 +49,16 @@ from bot.config import Settings
 from bot.text import clean, fix_surrogates
 from bot.tickets.model import CATEGORY_LABELS_RU, FIELD_LABELS, SUMMARY_MAX, AttachmentRef, Ticket
 
+# Headers with values only the renderer writes (dates, ids, fixed words): nothing of a customer's
+# reaches them (In-Reply-To and References repeat ids checked by `_MSGID`).
+_PLAIN_HEADERS = frozenset(
+    {"date", "message-id", "auto-submitted", "x-priority", "importance", "x-frontdesk-ticket"}
+    | {"x-frontdesk-kind", "in-reply-to", "references"}
+)
+
+
+_FOLD_AT = 78  # RFC 5322's line length, the policy's
+
 
 class _Policy(EmailPolicy):
     """``policy.SMTP``, strict, except that non-ASCII subjects are folded by the legacy encoder.
@@ -58,6 +68,21 @@ class _Policy(EmailPolicy):
     the "same subject" rule of 4.4. ``email.header.Header`` encodes the text as one run, spaces
     included. ``fold``/``fold_binary`` are the documented extension points of a policy.
     """
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        """Headers the renderer writes itself (`_PLAIN_HEADERS`) are kept as written when they
+        are short printable ASCII, so no CR/LF, which folds them unchanged; parsing each into a
+        header object was a fifth of a message's rendering. Anything else is parsed (and
+        checked) by the standard policy."""
+        if (
+            isinstance(value, str)
+            and name.lower() in _PLAIN_HEADERS
+            and value.isascii()
+            and value.isprintable()
+            and len(name) + len(value) + 2 <= (self.max_line_length or _FOLD_AT)
+        ):
+            return (name, value)
+        return super().header_store_parse(name, value)
 
     def _legacy(self, name: str, value: str) -> str | None:
         text = str(value)

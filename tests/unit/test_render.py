@@ -549,3 +549,27 @@ def test_multipart_boundaries_are_unguessable_and_new_for_every_message(settings
     assert boundaries and all(re.fullmatch(r"=_[0-9a-f]{32}", b) for b in boundaries)
     assert len(set(boundaries)) == len(boundaries)
     assert email.message_from_bytes(first.wire).get_boundary() == first.get_boundary()
+
+
+def test_headers_kept_as_written_fold_as_parsed_ones_and_refuse_line_breaks() -> None:
+    # The renderer's own short ASCII headers are not parsed into header objects (speed); they
+    # must come out as the standard policy writes them, and a line break is still refused.
+    from bot.tickets.render import POLICY, OutboundMessage
+
+    standard = email.policy.SMTP
+    for name, value in (
+        ("Message-ID", "<WAS-000001.ticket@whatasoft.net>"),
+        ("Date", "Thu, 03 Dec 2026 10:08:00 +0300"),
+        ("X-Frontdesk-Ticket", "WAS-000001"),
+        ("Auto-Submitted", "auto-generated"),
+    ):
+        kept = OutboundMessage(policy=POLICY)
+        kept[name] = value
+        parsed = EmailMessage(policy=standard)
+        parsed[name] = value
+        assert kept.as_bytes() == parsed.as_bytes()
+    with pytest.raises(ValueError, match="linefeed"):
+        OutboundMessage(policy=POLICY)["X-Frontdesk-Ticket"] = "WAS-1\r\nBcc: x@example.ru"
+    not_ascii = OutboundMessage(policy=POLICY)
+    not_ascii["X-Frontdesk-Kind"] = "заявка"
+    assert b"=?utf-8?" in not_ascii.as_bytes()  # parsed and encoded by the standard policy
