@@ -1312,11 +1312,11 @@ def _detail_label(question_id: str, lang: str, ctx: IntakeContext) -> str:
 
 def _summary_value(s: Conversation, f: Field, ctx: IntakeContext) -> str:
     value = s.displays.get(f) or s.fields.get(f, "")
-    if not value and f is Field.STEPS and _classify(s, ctx).critical:
-        return texts.t("steps_not_needed", s.lang)
-    if not value and f is Field.STEPS and _nothing_to_reproduce(s):
-        return texts.t("steps_nothing_to_reproduce", s.lang)
     if not value:
+        if f is Field.STEPS and _classify(s, ctx).critical:
+            return texts.t("steps_not_needed", s.lang)
+        if f is Field.STEPS and _nothing_to_reproduce(s):
+            return texts.t("steps_nothing_to_reproduce", s.lang)
         return texts.t("not_given", s.lang)
     if value == UNKNOWN:
         return texts.choice_label("unknown", s.lang)

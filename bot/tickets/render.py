@@ -55,8 +55,6 @@ _PLAIN_HEADERS = frozenset(
     {"date", "message-id", "auto-submitted", "x-priority", "importance", "x-frontdesk-ticket"}
     | {"x-frontdesk-kind", "in-reply-to", "references"}
 )
-
-
 _FOLD_AT = 78  # RFC 5322's line length, the policy's
 
 
@@ -72,8 +70,8 @@ class _Policy(EmailPolicy):
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
         """Headers the renderer writes itself (`_PLAIN_HEADERS`) are kept as written when they
         are short printable ASCII, so no CR/LF, which folds them unchanged; parsing each into a
-        header object was a fifth of a message's rendering. Anything else is parsed (and
-        checked) by the standard policy."""
+        header object cost an eighth of a ticket's rendering and a fifth of a reply's. Anything
+        else is parsed (and checked) by the standard policy."""
         if (
             isinstance(value, str)
             and name.lower() in _PLAIN_HEADERS
